@@ -1,0 +1,148 @@
+import { Controller, Module, UseFilters } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { Buckets, Consumers, DeadLetter, Streams, Subjects, TaskResult, envelope } from '@orchestra/contracts';
+import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
+import { z } from 'zod';
+import { Bus } from './bus';
+import { PoisonMessageError, RetryableError } from './errors';
+import { InboundMessage } from './inbound';
+import { compareAndSet, readJson } from './kv';
+import { BusErrorFilter, JetStreamTransport } from './transport';
+
+const result = (jobId: string, attempt = 1) =>
+  envelope(
+    TaskResult,
+    jobId,
+    {
+      stepId: 'data',
+      attempt,
+      capability: 'data.financials',
+      netuid: 13,
+      schemaId: 'data.financials@1',
+      uid: 1,
+      hotkey: '5F',
+      ok: true,
+      statusCode: 200,
+      statusMessage: 'Success',
+      raw: '{}',
+      latencyMs: 1,
+      costTao: 0,
+    },
+    ['data', attempt],
+  );
+
+describe('Bus', () => {
+  let server: NatsServerHandle;
+  let bus: Bus;
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    bus = await Bus.connect({ servers: server.url, name: 'bus-spec' });
+  });
+  afterAll(async () => {
+    await bus.close();
+    await server.dispose();
+  });
+
+  it('drops a republish of the same envelope (same Nats-Msg-Id)', async () => {
+    const first = await bus.publish(Subjects.taskResult, result('dedupe'));
+    const again = await bus.publish(Subjects.taskResult, result('dedupe'));
+    expect(again.duplicate).toBe(true);
+    expect(again.seq).toBe(first.seq);
+  });
+
+  it('creates topology idempotently', async () => {
+    await bus.ensureTopology();
+    const info = await bus.jsm.streams.info(Streams.tasks.name);
+    expect(info.config.subjects).toEqual(['orch.task.>']);
+  });
+
+  it('compare-and-set serialises concurrent writers without losing an update', async () => {
+    const kv = await bus.kv(Buckets.jobs);
+    const Counter = z.object({ n: z.number() });
+    await Promise.all(
+      Array.from({ length: 10 }, () => compareAndSet(kv, 'counter', Counter, (c) => ({ n: (c?.n ?? 0) + 1 }))),
+    );
+    expect(await readJson(kv, 'counter', Counter)).toEqual({ n: 10 });
+    const unchanged = await compareAndSet(kv, 'counter', Counter, () => undefined);
+    expect(unchanged).toEqual({ value: { n: 10 }, changed: false });
+  });
+});
+
+describe('JetStreamTransport', () => {
+  let server: NatsServerHandle;
+  let bus: Bus;
+  const seen: Array<{ jobId: string; delivery: number }> = [];
+
+  @Controller()
+  @UseFilters(BusErrorFilter)
+  class VerifierLike {
+    @EventPattern('verifier')
+    async handle(@Payload() message: InboundMessage): Promise<void> {
+      const env = message.parse(TaskResult);
+      seen.push({ jobId: env.jobId, delivery: message.deliveryCount });
+      if (env.jobId === 'flaky' && message.deliveryCount < 2) throw new RetryableError('not yet');
+      if (env.jobId === 'always-fails') throw new Error('boom');
+      if (env.jobId === 'poison') throw new PoisonMessageError('cannot ever handle this');
+    }
+  }
+  @Module({ controllers: [VerifierLike] })
+  class TestModule {}
+
+  beforeAll(async () => {
+    server = await startNatsServer();
+    bus = await Bus.connect({ servers: server.url, name: 'transport-spec' });
+  });
+  afterAll(async () => {
+    await bus.close();
+    await server.dispose();
+  });
+
+  async function deadLetters(): Promise<Array<z.infer<typeof DeadLetter.payload>>> {
+    const info = await bus.jsm.streams.info(Streams.deadLetters.name);
+    const out = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const msg = await bus.jsm.streams.getMessage(Streams.deadLetters.name, { seq });
+      out.push(DeadLetter.envelope.parse(msg!.json()).payload);
+    }
+    return out;
+  }
+
+  it('acks, retries with backoff, and dead-letters poison and exhausted messages with the reason', async () => {
+    const app = await NestFactory.createMicroservice(TestModule, { strategy: new JetStreamTransport(bus, { consumers: [{ ...Consumers.verifier, backoffMs: [50] }] }),
+      logger: false });
+    await app.listen();
+    try {
+      await bus.publish(Subjects.taskResult, result('ok'));
+      await bus.publish(Subjects.taskResult, result('flaky'));
+      await bus.publish(Subjects.taskResult, result('poison'));
+      await bus.publish(Subjects.taskResult, result('always-fails'));
+      await bus.js.publish(Subjects.taskResult, 'this is not json', { msgID: 'garbage-1' });
+
+      await waitFor(async () => (await deadLetters()).length === 3, 20_000);
+      const letters = await deadLetters();
+      const reasons = Object.fromEntries(letters.map((l) => [l.body.includes('"jobId"') ? JSON.parse(l.body).jobId : 'garbage', l]));
+      expect(reasons.poison.reason).toMatch(/cannot ever handle this/);
+      expect(reasons.poison.deliveries).toBe(1);
+      expect(reasons.garbage.reason).toMatch(/not JSON/);
+      expect(reasons['always-fails'].reason).toMatch(/gave up after 6 deliveries: Error: boom/);
+      expect(seen.filter((s) => s.jobId === 'ok')).toHaveLength(1);
+      expect(seen.filter((s) => s.jobId === 'flaky').map((s) => s.delivery)).toEqual([1, 2]);
+      await waitFor(async () => {
+        const consumer = await bus.jsm.consumers.info(Streams.tasks.name, 'verifier');
+        return consumer.num_ack_pending === 0 && consumer.num_pending === 0;
+      }, 5_000);
+    } finally {
+      await app.close();
+    }
+  }, 40_000);
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,175 @@
+import { Envelope, Streams, Buckets, Consumers, ConsumerSpec, StreamSpec } from '@orchestra/contracts';
+import { injectTraceContext } from '@orchestra/service';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  JetStreamClient,
+  JetStreamManager,
+  PubAck,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import { KV, Kvm } from '@nats-io/kv';
+import { NatsConnection, connect, headers as natsHeaders } from '@nats-io/transport-node';
+import { BusConnectionError } from './errors';
+
+/** How streams and buckets are stored; production raises replicas and may require fsync. */
+export interface StorageOptions {
+  /** Replicas per stream and bucket (1 on a single server, 3 on a production cluster). */
+  readonly replicas: number;
+  readonly storage: 'file' | 'memory';
+}
+
+export interface BusOptions {
+  /** NATS URL(s), e.g. `nats://127.0.0.1:4222`. */
+  readonly servers: string | string[];
+  /** Connection name, shown by the server (`service@host`). */
+  readonly name: string;
+  readonly storage?: StorageOptions;
+  /** Time to wait for the first connection, ms. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** Storage settings from the environment: `ORCH_NATS_REPLICAS`, `ORCH_NATS_STORAGE`. */
+export function storageFromEnv(env: NodeJS.ProcessEnv = process.env): StorageOptions {
+  return {
+    replicas: Number(env.ORCH_NATS_REPLICAS ?? 1),
+    storage: env.ORCH_NATS_STORAGE === 'memory' ? 'memory' : 'file',
+  };
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * One service's connection to NATS JetStream: publishes envelopes with their
+ * deterministic `Nats-Msg-Id` and trace context, and opens the KV buckets.
+ */
+export class Bus {
+  private readonly buckets = new Map<string, Promise<KV>>();
+  private connected = true;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    private readonly storage: StorageOptions,
+  ) {
+    void this.watchConnection();
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') this.connected = false;
+      else if (status.type === 'reconnect') this.connected = true;
+    }
+  }
+
+  /** Connects (reconnecting forever afterwards) and makes sure every stream, consumer and bucket exists. */
+  static async connect(opts: BusOptions): Promise<Bus> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: opts.servers,
+        name: opts.name,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        timeout: opts.connectTimeoutMs ?? 10_000,
+      });
+    } catch (error) {
+      throw new BusConnectionError(`cannot connect to NATS at ${String(opts.servers)}: ${(error as Error).message}; is nats-server running (with -js)?`, {
+        cause: error,
+      });
+    }
+    const bus = new Bus(nc, jetstream(nc), await jetstreamManager(nc), opts.storage ?? storageFromEnv());
+    await bus.ensureTopology();
+    return bus;
+  }
+
+  /** Creates or updates every stream, durable consumer and KV bucket. Safe to run from every replica. */
+  async ensureTopology(): Promise<void> {
+    for (const spec of Object.values(Streams)) await this.ensureStream(spec);
+    for (const spec of Object.values(Consumers)) await this.ensureConsumer(spec);
+    for (const bucket of Object.values(Buckets)) await this.kv(bucket);
+  }
+
+  private async ensureStream(spec: StreamSpec): Promise<void> {
+    const config = {
+      name: spec.name,
+      subjects: [...spec.subjects],
+      description: spec.description,
+      max_age: spec.maxAgeMs * 1_000_000,
+      duplicate_window: spec.duplicateWindowMs * 1_000_000,
+      num_replicas: this.storage.replicas,
+      storage: this.storage.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    };
+    try {
+      await this.jsm.streams.info(spec.name);
+      const { storage: _immutable, ...mutable } = config;
+      await this.jsm.streams.update(spec.name, mutable);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await this.jsm.streams.add(config);
+    }
+  }
+
+  private async ensureConsumer(spec: ConsumerSpec): Promise<void> {
+    const config = {
+      durable_name: spec.durable,
+      filter_subject: spec.filterSubject,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: spec.ackWaitMs * 1_000_000,
+      max_deliver: spec.maxDeliver,
+      max_ack_pending: spec.maxAckPending,
+    };
+    try {
+      await this.jsm.consumers.info(spec.stream, spec.durable);
+      const { durable_name: _name, deliver_policy: _deliver, ...mutable } = config;
+      await this.jsm.consumers.update(spec.stream, spec.durable, mutable);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await this.jsm.consumers.add(spec.stream, config);
+    }
+  }
+
+  /** Opens (creating if needed) a KV bucket; cached per bucket. */
+  kv(bucket: string): Promise<KV> {
+    let opened = this.buckets.get(bucket);
+    if (!opened) {
+      opened = new Kvm(this.nc).create(bucket, {
+        history: 1,
+        replicas: this.storage.replicas,
+        storage: this.storage.storage === 'memory' ? StorageType.Memory : StorageType.File,
+      });
+      opened.catch(() => this.buckets.delete(bucket));
+      this.buckets.set(bucket, opened);
+    }
+    return opened;
+  }
+
+  /**
+   * Publishes an envelope to a subject with `Nats-Msg-Id` = envelope id, so the stream
+   * drops a republish of the same fact, and the caller's trace context in the headers.
+   */
+  async publish(subject: string, message: Envelope): Promise<PubAck> {
+    const headers = natsHeaders();
+    injectTraceContext({ set: (k, v) => headers.set(k, v) });
+    return this.js.publish(subject, encoder.encode(JSON.stringify(message)), { msgID: message.id, headers });
+  }
+
+  /** True while the connection is up (for readiness). */
+  isConnected(): boolean {
+    return this.connected && !this.nc.isClosed();
+  }
+
+  /** Drains the connection: flushes pending publishes, then closes. */
+  async close(): Promise<void> {
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.status === 404;
+}

@@ -1,0 +1,57 @@
+import { KV } from '@nats-io/kv';
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import { z } from 'zod';
+import { RetryableError } from './errors';
+
+/** The outcome of a compare-and-set update. */
+export interface CasResult<T> {
+  /** The value now stored (the new one, or the unchanged current one). */
+  readonly value: T | undefined;
+  /** Whether this call wrote it. */
+  readonly changed: boolean;
+}
+
+/**
+ * Reads a JSON entry, lets `decide` compute the next value from it, and writes it
+ * only if nobody wrote in between (compare-and-set on the revision); on a lost race it
+ * re-reads and decides again. `decide` returns undefined to leave the entry unchanged,
+ * so it must be a pure function of the current value — it may run several times.
+ */
+export async function compareAndSet<T>(
+  kv: KV,
+  key: string,
+  schema: z.ZodType<T>,
+  decide: (current: T | undefined) => T | undefined,
+  maxRaces = 20,
+): Promise<CasResult<T>> {
+  for (let race = 0; race < maxRaces; race++) {
+    const entry = await kv.get(key);
+    const exists = entry !== null && entry.operation === 'PUT';
+    const current = exists ? schema.parse(entry.json()) : undefined;
+    const next = decide(current);
+    if (next === undefined) return { value: current, changed: false };
+    try {
+      const data = JSON.stringify(next);
+      if (exists) await kv.update(key, data, entry.revision);
+      else await kv.create(key, data);
+      return { value: next, changed: true };
+    } catch (error) {
+      if (!isRevisionConflict(error)) throw error;
+    }
+  }
+  throw new RetryableError(`gave up on KV key "${key}" after ${maxRaces} lost compare-and-set races`);
+}
+
+/** Reads and validates a JSON entry; undefined when absent or deleted. */
+export async function readJson<T>(kv: KV, key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+  const entry = await kv.get(key);
+  return entry && entry.operation === 'PUT' ? schema.parse(entry.json()) : undefined;
+}
+
+function isRevisionConflict(error: unknown): boolean {
+  if (error instanceof JetStreamApiError) {
+    return error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown;
+  }
+  // kv.create() on an existing key reports "wrong last sequence" in its message.
+  return error instanceof Error && /wrong last sequence|key exists/i.test(error.message);
+}

@@ -1,0 +1,188 @@
+import { ArgumentsHost, Catch, RpcExceptionFilter } from '@nestjs/common';
+import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { Consumers, ConsumerSpec, DeadLetter, Subjects, envelope } from '@orchestra/contracts';
+import { extractTraceContext, withSpan } from '@orchestra/service';
+import { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { Observable, isObservable, lastValueFrom, throwError } from 'rxjs';
+import { Bus } from './bus';
+import { PoisonMessageError } from './errors';
+import { InboundMessage } from './inbound';
+
+/** Longest body text kept in a dead-letter record. */
+const DEAD_LETTER_BODY_CHARS = 16_000;
+
+export interface JetStreamTransportOptions {
+  /** Handlers running at once per consumer in this replica. */
+  readonly concurrency?: number;
+  /** Longest wait for in-flight handlers on close, ms. */
+  readonly drainTimeoutMs?: number;
+  /** Consumer specs to look handlers up in (default: `Consumers`); tests shorten backoffs here. */
+  readonly consumers?: readonly ConsumerSpec[];
+}
+
+/**
+ * A Nest microservice transport over JetStream durable pull consumers.
+ *
+ * A controller method decorated `@EventPattern('<durable>')` (a consumer name from
+ * `Consumers` in libs/contracts) receives each message of that consumer as an
+ * InboundMessage. Resolving acks it; throwing PoisonMessageError terminates and
+ * dead-letters it; any other error naks it with the consumer's backoff, and after the
+ * last delivery dead-letters it with the error. While a handler runs, the transport
+ * calls `working()` so long handlers keep their lease. `close()` stops pulling, lets
+ * in-flight handlers finish (naking what arrives meanwhile), then returns.
+ *
+ * Controllers must let errors through Nest unchanged: decorate them
+ * `@UseFilters(BusErrorFilter)`.
+ */
+export class JetStreamTransport extends Server implements CustomTransportStrategy {
+  private readonly running: ConsumerMessages[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private closing = false;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly options: JetStreamTransportOptions = {},
+  ) {
+    super();
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      for (const durable of this.messageHandlers.keys()) {
+        const spec = (this.options.consumers ?? Object.values(Consumers)).find((c) => c.durable === durable);
+        if (!spec) throw new Error(`@EventPattern('${durable}') names no consumer in Consumers (libs/contracts)`);
+        const consumer = await this.bus.js.consumers.get(spec.stream, spec.durable);
+        const messages = await consumer.consume({ max_messages: this.options.concurrency ?? 16 });
+        this.running.push(messages);
+        void this.pump(spec, messages);
+      }
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  private async pump(spec: ConsumerSpec, messages: ConsumerMessages): Promise<void> {
+    const limit = this.options.concurrency ?? 16;
+    const mine = new Set<Promise<void>>();
+    for await (const msg of messages) {
+      if (this.closing) {
+        msg.nak();
+        continue;
+      }
+      const task = this.handle(spec, msg).finally(() => {
+        mine.delete(task);
+        this.inFlight.delete(task);
+      });
+      mine.add(task);
+      this.inFlight.add(task);
+      if (mine.size >= limit) await Promise.race(mine);
+    }
+  }
+
+  private async handle(spec: ConsumerSpec, msg: JsMsg): Promise<void> {
+    const message = new InboundMessage(msg);
+    const heartbeat = setInterval(() => msg.working(), Math.max(1_000, spec.ackWaitMs / 3));
+    const parent = extractTraceContext({ get: (k) => msg.headers?.get(k) || undefined });
+    try {
+      await withSpan(`consume ${spec.durable}`, { 'messaging.destination': msg.subject }, () => this.invoke(spec.durable, message), parent);
+      msg.ack();
+    } catch (error) {
+      await this.settleFailure(spec, msg, error);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async invoke(durable: string, message: InboundMessage): Promise<void> {
+    const handler = this.messageHandlers.get(durable);
+    if (!handler) throw new Error(`no handler for consumer ${durable}`);
+    const result: unknown = await handler(message);
+    if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+  }
+
+  private async settleFailure(spec: ConsumerSpec, msg: JsMsg, error: unknown): Promise<void> {
+    const reason = describe(error);
+    const poison = error instanceof PoisonMessageError;
+    const lastDelivery = msg.info.deliveryCount >= spec.maxDeliver;
+    if (!poison && !lastDelivery) {
+      const delay = spec.backoffMs[Math.min(msg.info.deliveryCount - 1, spec.backoffMs.length - 1)];
+      this.logger.warn(`${spec.durable}: ${msg.subject} #${msg.info.streamSequence} failed (delivery ${msg.info.deliveryCount}/${spec.maxDeliver}), retrying in ${delay} ms: ${reason}`);
+      msg.nak(delay);
+      return;
+    }
+    const why = poison ? reason : `gave up after ${msg.info.deliveryCount} deliveries: ${reason}`;
+    try {
+      await this.deadLetter(spec, msg, why);
+      // No reason argument: nats-server 2.9 ignores "+TERM <reason>" and would keep the message pending.
+      msg.term();
+      this.logger.error(`${spec.durable}: dead-lettered ${msg.subject} #${msg.info.streamSequence}: ${why}`);
+    } catch (dlqError) {
+      // Without a dead-letter record the message must not vanish: leave it to redelivery.
+      this.logger.error(`${spec.durable}: could not dead-letter #${msg.info.streamSequence} (${describe(dlqError)}); naking`);
+      msg.nak(spec.backoffMs[spec.backoffMs.length - 1]);
+    }
+  }
+
+  private async deadLetter(spec: ConsumerSpec, msg: JsMsg, reason: string): Promise<void> {
+    const body = new InboundMessage(msg).text();
+    const jobId = jobIdOf(body) ?? '-';
+    await this.bus.publish(
+      Subjects.deadLetter(spec.durable),
+      envelope(
+        DeadLetter,
+        jobId,
+        {
+          consumer: spec.durable,
+          subject: msg.subject,
+          streamSequence: msg.info.streamSequence,
+          deliveries: msg.info.deliveryCount,
+          reason,
+          body: body.slice(0, DEAD_LETTER_BODY_CHARS),
+        },
+        [spec.durable, msg.info.streamSequence],
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const messages of this.running) messages.stop();
+    const drained = Promise.allSettled([...this.inFlight]);
+    const timeout = new Promise((resolve) => setTimeout(resolve, this.options.drainTimeoutMs ?? 15_000).unref());
+    await Promise.race([drained, timeout]);
+  }
+
+  on(): never {
+    throw new Error('JetStreamTransport has no events to subscribe to');
+  }
+
+  unwrap<T>(): T {
+    return this.bus as T;
+  }
+}
+
+/**
+ * Lets a handler's error reach JetStreamTransport as thrown, so it can tell a poison
+ * message from a transient failure. (Nest's default filter would replace it with a
+ * generic "Internal server error".)
+ */
+@Catch()
+export class BusErrorFilter implements RpcExceptionFilter {
+  catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
+    return throwError(() => exception);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function jobIdOf(body: string): string | undefined {
+  try {
+    const jobId = (JSON.parse(body) as { jobId?: unknown }).jobId;
+    return typeof jobId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(jobId) ? jobId : undefined;
+  } catch {
+    return undefined;
+  }
+}

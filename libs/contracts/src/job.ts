@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+/** A job id: `job_` + 26 base32 characters (time-ordered), or a client-chosen id of the same alphabet. */
+export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'job ids use letters, digits, _ and - (at most 64)');
+
+/** A step id within a plan: short, stable, usable in a JSON pointer. */
+export const StepIdSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'step ids are lower-case identifiers (a-z, 0-9, _ -), at most 32 characters');
+
+/**
+ * A step's input is JSON in which any object of the form `{ "$ref": "<pointer>" }` is
+ * replaced, just before dispatch, by the value at that JSON pointer: `/inputs/...` for
+ * the job's inputs, `/steps/<id>/output/...` for a verified output of a step it depends on.
+ */
+export const RefSchema = z.object({ $ref: z.string().regex(/^\/(inputs|steps\/[a-z][a-z0-9_-]*\/output)(\/.*)?$/) }).strict();
+
+/** One step of a client-supplied plan. */
+export const PlanStepSpecSchema = z
+  .object({
+    id: StepIdSchema,
+    capability: z.string().min(1),
+    /** Subnet to hire on; defaults to the capability's configured subnet. */
+    netuid: z.number().int().min(0).max(65535).optional(),
+    input: z.unknown(),
+    deps: z.array(StepIdSchema).default([]),
+    /** Attempts before the step fails; defaults to the job's `maxAttemptsPerStep`. */
+    maxAttempts: z.number().int().min(1).max(20).optional(),
+  })
+  .strict();
+export type PlanStepSpec = z.infer<typeof PlanStepSpecSchema>;
+
+/** Limits every job runs under. A job that would exceed one fails with that reason. */
+export const JobLimitsSchema = z
+  .object({
+    maxTao: z.number().positive().max(1_000_000).default(1),
+    maxAttemptsPerStep: z.number().int().min(1).max(20).default(4),
+    /** Time from submission after which the job fails with reason `deadline`. */
+    deadlineMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
+  })
+  .strict();
+export type JobLimits = z.infer<typeof JobLimitsSchema>;
+
+/** What a client asked for: the body of `POST /v1/jobs`, after validation and defaults. */
+export const JobSpecSchema = z
+  .object({
+    jobId: JobIdSchema,
+    tenant: z.string().min(1).max(64),
+    goal: z.string().trim().min(1).max(4000),
+    inputs: z.record(z.string(), z.unknown()).default({}),
+    plan: z.array(PlanStepSpecSchema).min(1).max(64).optional(),
+    limits: JobLimitsSchema,
+    submittedAt: z.iso.datetime(),
+  })
+  .strict();
+export type JobSpec = z.infer<typeof JobSpecSchema>;
+
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+/** One try at a step: which miner was hired and what became of it. */
+export const AttemptStateSchema = z.object({
+  attempt: z.number().int().positive(),
+  status: z.enum(['dispatched', 'rejected', 'verified']),
+  dispatchedAt: z.iso.datetime(),
+  uid: z.number().int().nonnegative().optional(),
+  hotkey: z.string().optional(),
+  /** One line: why it was rejected (miner fault or validation failure). */
+  reason: z.string().optional(),
+  /** Validation errors, `path: message`, fed back to the next miner. */
+  errors: z.array(z.string()).optional(),
+  latencyMs: z.number().nonnegative().optional(),
+  costTao: z.number().nonnegative().optional(),
+});
+export type AttemptState = z.infer<typeof AttemptStateSchema>;
+
+export const StepStateSchema = z.object({
+  id: StepIdSchema,
+  capability: z.string(),
+  netuid: z.number().int().nonnegative(),
+  schemaId: z.string(),
+  input: z.unknown(),
+  deps: z.array(StepIdSchema),
+  maxAttempts: z.number().int().positive(),
+  status: z.enum(['pending', 'running', 'verified', 'failed']),
+  attempts: z.array(AttemptStateSchema),
+  output: z.unknown().optional(),
+});
+export type StepState = z.infer<typeof StepStateSchema>;
+
+/** Why a job did not succeed: a machine-readable code and a sentence for people. */
+export const JobErrorSchema = z.object({
+  code: z.enum(['invalid_plan', 'step_failed', 'no_candidates', 'budget_exceeded', 'deadline', 'cancelled']),
+  message: z.string(),
+  stepId: z.string().optional(),
+});
+export type JobError = z.infer<typeof JobErrorSchema>;
+
+/**
+ * The job record in the jobs KV bucket. The planner is its only writer and updates it
+ * only by compare-and-set on the entry's revision.
+ */
+export const JobStateSchema = z.object({
+  jobId: JobIdSchema,
+  tenant: z.string(),
+  goal: z.string(),
+  inputs: z.record(z.string(), z.unknown()),
+  limits: JobLimitsSchema,
+  status: z.enum(JOB_STATUSES),
+  submittedAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  deadlineAt: z.iso.datetime(),
+  steps: z.array(StepStateSchema),
+  spend: z.object({ totalTao: z.number().nonnegative() }),
+  result: z.unknown().optional(),
+  error: JobErrorSchema.optional(),
+});
+export type JobState = z.infer<typeof JobStateSchema>;

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { messageKind } from './envelope';
+import { JobSpecSchema } from './job';
+
+/** api → planner: a new job. */
+export const JobSubmitted = messageKind('job.submitted', 1, z.object({ job: JobSpecSchema }).strict());
+
+/** api → planner: stop the job. */
+export const JobCancelRequested = messageKind(
+  'job.cancel',
+  1,
+  z.object({ reason: z.string().max(500).default('cancelled by client') }).strict(),
+);
+
+const stepAttempt = { stepId: z.string(), attempt: z.number().int().positive() };
+
+/** planner → dispatcher: hire a miner for this attempt of a step. `input` is fully resolved. */
+export const TaskReady = messageKind(
+  'task.ready',
+  1,
+  z
+    .object({
+      ...stepAttempt,
+      capability: z.string(),
+      netuid: z.number().int().nonnegative(),
+      schemaId: z.string(),
+      input: z.unknown(),
+      /** UIDs already tried for this step: never hire them again for it. */
+      excludeUids: z.array(z.number().int().nonnegative()),
+      /** Why earlier attempts were rejected, for the re-ask. */
+      feedback: z.array(z.string()),
+      deadlineAt: z.iso.datetime(),
+    })
+    .strict(),
+);
+
+/** dispatcher → verifier: what a miner answered (or why there was no answer). */
+export const TaskResult = messageKind(
+  'task.result',
+  1,
+  z
+    .object({
+      ...stepAttempt,
+      capability: z.string(),
+      netuid: z.number().int().nonnegative(),
+      schemaId: z.string(),
+      /** null when no miner could be hired. */
+      uid: z.number().int().nonnegative().nullable(),
+      hotkey: z.string().nullable(),
+      ok: z.boolean(),
+      /** Dendrite-style status code: 200 answered, 408 timeout, 503 unreachable, … 0 when nobody was hired. */
+      statusCode: z.number().int(),
+      statusMessage: z.string(),
+      raw: z.string().optional(),
+      latencyMs: z.number().nonnegative(),
+      costTao: z.number().nonnegative(),
+    })
+    .strict(),
+);
+
+/** verifier → planner: this attempt's output is schema-valid; here it is. */
+export const StepVerified = messageKind(
+  'step.verified',
+  1,
+  z
+    .object({
+      ...stepAttempt,
+      uid: z.number().int().nonnegative(),
+      hotkey: z.string(),
+      netuid: z.number().int().nonnegative(),
+      output: z.unknown(),
+      latencyMs: z.number().nonnegative(),
+      costTao: z.number().nonnegative(),
+    })
+    .strict(),
+);
+
+/** Why an attempt was rejected: the miner failed, its output was not JSON, or the JSON had the wrong shape. */
+export const REJECTION_KINDS = ['no_candidate', 'miner_error', 'too_large', 'not_json', 'schema'] as const;
+
+/** verifier → planner: this attempt failed; the planner decides whether to retry elsewhere. */
+export const StepRejected = messageKind(
+  'step.rejected',
+  1,
+  z
+    .object({
+      ...stepAttempt,
+      uid: z.number().int().nonnegative().nullable(),
+      hotkey: z.string().nullable(),
+      kind: z.enum(REJECTION_KINDS),
+      reason: z.string(),
+      errors: z.array(z.string()),
+      latencyMs: z.number().nonnegative(),
+      costTao: z.number().nonnegative(),
+    })
+    .strict(),
+);
+
+/** What a job's progress stream says. Each service emits the events of its own actions. */
+export const JOB_EVENT_TYPES = [
+  'job.accepted',
+  'job.planned',
+  'step.dispatched',
+  'step.hired',
+  'step.answered',
+  'step.rejected',
+  'step.retrying',
+  'step.verified',
+  'step.failed',
+  'job.succeeded',
+  'job.failed',
+  'job.cancelled',
+] as const;
+export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
+export const TERMINAL_JOB_EVENTS: readonly JobEventType[] = ['job.succeeded', 'job.failed', 'job.cancelled'];
+
+/** A progress event: a sentence for people plus the structured facts behind it. */
+export const JobEvent = messageKind(
+  'job.event',
+  1,
+  z
+    .object({
+      event: z.enum(JOB_EVENT_TYPES),
+      service: z.string(),
+      message: z.string(),
+      stepId: z.string().optional(),
+      attempt: z.number().int().positive().optional(),
+      uid: z.number().int().nonnegative().optional(),
+      data: z.record(z.string(), z.unknown()).optional(),
+    })
+    .strict(),
+);
+export type JobEventPayload = z.infer<typeof JobEvent.payload>;
+
+/** A message that could not be handled, kept with the reason (the dead-letter record). */
+export const DeadLetter = messageKind(
+  'dead.letter',
+  1,
+  z
+    .object({
+      consumer: z.string(),
+      subject: z.string(),
+      streamSequence: z.number().int().nonnegative(),
+      deliveries: z.number().int().nonnegative(),
+      reason: z.string(),
+      /** The original body, as text (truncated). */
+      body: z.string(),
+    })
+    .strict(),
+);

@@ -1,0 +1,133 @@
+/**
+ * Every subject, stream, consumer and KV bucket of Orchestra, in one place. Services
+ * create them idempotently at start (libs/bus `ensureTopology`), so the first service up
+ * in a fresh cluster makes them and the rest find them.
+ *
+ * Subjects are namespaced under `orch.` so several deployments can share a cluster.
+ * Each consumer filters on exactly one subject (nats-server 2.9 has no multi-filter
+ * consumers), which is why everything the planner reads sits under `orch.job.>`.
+ */
+
+/** Subjects and subject builders. */
+export const Subjects = {
+  jobSubmitted: 'orch.job.submitted',
+  jobCancel: 'orch.job.cancel',
+  stepVerified: 'orch.job.step.verified',
+  stepRejected: 'orch.job.step.rejected',
+  /** Everything the planner consumes. */
+  plannerInbox: 'orch.job.>',
+  taskReady: (netuid: number) => `orch.task.ready.${netuid}`,
+  taskReadyAll: 'orch.task.ready.>',
+  taskResult: 'orch.task.result',
+  jobEvents: (jobId: string) => `orch.event.${jobId}`,
+  allJobEvents: 'orch.event.>',
+  deadLetter: (consumer: string) => `orch.dlq.${consumer}`,
+  allDeadLetters: 'orch.dlq.>',
+} as const;
+
+/** Stream settings that deployments tune (replicas, storage, retention, dedup window). */
+export interface StreamSpec {
+  readonly name: string;
+  readonly subjects: readonly string[];
+  /** How long messages are kept, ms. */
+  readonly maxAgeMs: number;
+  /** The Nats-Msg-Id duplicate window, ms: a republish within it is dropped. */
+  readonly duplicateWindowMs: number;
+  readonly description: string;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+export const Streams = {
+  jobs: {
+    name: 'ORCH_JOBS',
+    subjects: ['orch.job.>'],
+    maxAgeMs: 7 * DAY,
+    duplicateWindowMs: 1 * HOUR,
+    description: 'Job submissions, cancellations and step outcomes: the planner inbox',
+  },
+  tasks: {
+    name: 'ORCH_TASKS',
+    subjects: ['orch.task.>'],
+    maxAgeMs: 7 * DAY,
+    duplicateWindowMs: 1 * HOUR,
+    description: 'Tasks ready for hiring, and what the hired miners answered',
+  },
+  events: {
+    name: 'ORCH_EVENTS',
+    subjects: ['orch.event.>'],
+    maxAgeMs: 7 * DAY,
+    duplicateWindowMs: 1 * HOUR,
+    description: 'Per-job progress events, replayed to SSE clients',
+  },
+  deadLetters: {
+    name: 'ORCH_DLQ',
+    subjects: ['orch.dlq.>'],
+    maxAgeMs: 30 * DAY,
+    duplicateWindowMs: 2 * 60_000,
+    description: 'Messages that could not be handled, with the reason',
+  },
+} as const satisfies Record<string, StreamSpec>;
+
+/** A durable pull consumer. */
+export interface ConsumerSpec {
+  readonly stream: string;
+  readonly durable: string;
+  readonly filterSubject: string;
+  /** Time a handler has before redelivery, unless it calls `working()`. */
+  readonly ackWaitMs: number;
+  /** Deliveries before the message is dead-lettered. */
+  readonly maxDeliver: number;
+  /** Redelivery delays after a nak, ms (the last repeats). */
+  readonly backoffMs: readonly number[];
+  /** Messages a replica handles at once. */
+  readonly maxAckPending: number;
+}
+
+export const Consumers = {
+  planner: {
+    stream: Streams.jobs.name,
+    durable: 'planner',
+    filterSubject: Subjects.plannerInbox,
+    ackWaitMs: 30_000,
+    maxDeliver: 8,
+    backoffMs: [250, 1_000, 5_000, 15_000],
+    maxAckPending: 64,
+  },
+  dispatcher: {
+    stream: Streams.tasks.name,
+    durable: 'dispatcher',
+    filterSubject: Subjects.taskReadyAll,
+    ackWaitMs: 30_000,
+    maxDeliver: 6,
+    backoffMs: [500, 2_000, 10_000],
+    maxAckPending: 128,
+  },
+  verifier: {
+    stream: Streams.tasks.name,
+    durable: 'verifier',
+    filterSubject: Subjects.taskResult,
+    ackWaitMs: 30_000,
+    maxDeliver: 6,
+    backoffMs: [250, 1_000, 5_000],
+    maxAckPending: 64,
+  },
+} as const satisfies Record<string, ConsumerSpec>;
+
+/** KV buckets. */
+export const Buckets = {
+  /** jobId → JobState. Written by the planner only, by compare-and-set. */
+  jobs: 'orch_jobs',
+  /** jobId → JobSpec as accepted by the api (so a job is visible as `queued` before the planner sees it). */
+  submissions: 'orch_submissions',
+  /** `<tenant>.<sha256(Idempotency-Key)>` → jobId. */
+  idempotency: 'orch_idempotency',
+  /** `sn<netuid>` → Metagraph. Written by metagraph-sync. */
+  metagraph: 'orch_metagraph',
+} as const;
+
+/** The KV key of a subnet's metagraph. */
+export function metagraphKey(netuid: number): string {
+  return `sn${netuid}`;
+}

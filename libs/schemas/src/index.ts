@@ -1,0 +1,12 @@
+/**
+ * The JSON Standardization Layer: the output schema of every capability (versioned,
+ * exported as JSON Schema), and the parser that turns a miner's raw text into a
+ * validated value or a list of precise errors.
+ */
+export * from './financials';
+export * from './analysis';
+export * from './code';
+export * from './report';
+export * from './registry';
+export * from './schema-registry';
+export * from './standardize';

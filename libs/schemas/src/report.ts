@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/** Who produced a step's accepted output, and what it cost. */
+export const ProvenanceSchema = z
+  .object({
+    stepId: z.string(),
+    capability: z.string(),
+    schemaId: z.string(),
+    netuid: z.number().int().nonnegative(),
+    uid: z.number().int().nonnegative(),
+    hotkey: z.string(),
+    attempt: z.number().int().positive(),
+    latencyMs: z.number().nonnegative(),
+    costTao: z.number().nonnegative(),
+  })
+  .strict();
+
+/**
+ * The assembled, verified result of a job. `outputs` holds each step's accepted output,
+ * already validated against that step's schema (`provenance[].schemaId`).
+ */
+export const ReportSchema = z
+  .object({
+    jobId: z.string().min(1),
+    goal: z.string().min(1),
+    completedAt: z.iso.datetime(),
+    outputs: z.record(z.string(), z.unknown()),
+    provenance: z.array(ProvenanceSchema).min(1),
+    spend: z.object({ totalTao: z.number().nonnegative(), budgetTao: z.number().positive() }).strict(),
+  })
+  .strict();
+export type Report = z.infer<typeof ReportSchema>;
