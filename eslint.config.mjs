@@ -1,36 +1,47 @@
-// Lint: typescript-eslint's recommended rules plus Nx module boundaries.
-// Apps depend on libs, never on each other; libs never depend on apps;
-// the test harness (scope:testing) is for tests and tools only, and the devnet's
-// simulations (scope:devnet) never reach a production service.
+// Lint: typescript-eslint's recommended rules plus Nx module boundaries (project tags
+// in each project.json): apps depend on libs, never on each other; production code of
+// services and shared libs depends on shared libs only — the test harness and the
+// devnet's simulations are reachable from specs, the devnet, tests and tools.
 import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+const layers = [
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'scope:devnet', onlyDependOnLibsWithTags: ['scope:shared', 'scope:devnet'] },
+];
+
+const boundaries = (scopes) => [
+  'error',
+  {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: [
+      ...layers,
+      { sourceTag: 'scope:service', onlyDependOnLibsWithTags: scopes },
+      { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: scopes },
+    ],
+  },
+];
+
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/tmp/**', 'coverage/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/tmp/**', 'coverage/**', '.nx/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     plugins: { '@nx': nx },
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:app', notDependOnLibsWithTags: ['scope:testing'] },
-            { sourceTag: 'scope:service', notDependOnLibsWithTags: ['scope:devnet'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries(['scope:shared']),
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    files: ['**/*.spec.ts'],
+    rules: { '@nx/enforce-module-boundaries': boundaries(['scope:shared', 'scope:testing', 'scope:devnet']) },
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],

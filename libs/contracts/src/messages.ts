@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { messageKind } from './envelope';
+import { Envelope, envelope, messageKind } from './envelope';
 import { JobSpecSchema } from './job';
 
 /** api → planner: a new job. */
@@ -148,3 +148,11 @@ export const DeadLetter = messageKind(
     })
     .strict(),
 );
+
+/**
+ * Builds a progress event. Its id is `job.event:<jobId>:<event>:<stepId>:<attempt>`, so
+ * an event re-emitted after a crash is deduplicated by the events stream.
+ */
+export function jobEvent(jobId: string, payload: JobEventPayload): Envelope<'job.event', JobEventPayload> {
+  return envelope(JobEvent, jobId, payload, [payload.event, payload.stepId ?? '-', payload.attempt ?? 0]);
+}

@@ -15,7 +15,7 @@ export const PythonCodeSchema = z
   .object({
     language: z.literal('python'),
     code: z.string().min(1).max(100_000),
-    dependencies: z.array(z.string().regex(/^[A-Za-z0-9_.\-\[\]<>=!~, ]+$/)).max(50),
+    dependencies: z.array(z.string().regex(/^[A-Za-z0-9_.\-[\]<>=!~, ]+$/)).max(50),
     entrypoint: z.string().min(1).max(200),
   })
   .strict();

@@ -16,6 +16,8 @@ export interface CapabilityDefinition {
   readonly description: string;
   /** The schema every accepted output of this capability conforms to. */
   readonly outputSchemaId: SchemaId;
+  /** The subnet hired for it unless a plan or the deployment says otherwise. */
+  readonly defaultNetuid: number;
   readonly input: z.ZodType;
   readonly output: z.ZodType;
 }
@@ -25,6 +27,7 @@ export const CAPABILITY_DEFINITIONS: Readonly<Record<Capability, CapabilityDefin
     capability: 'data.financials',
     description: 'Reported financial figures (revenue, net income) per company and fiscal year, with sources.',
     outputSchemaId: 'data.financials@1',
+    defaultNetuid: 13,
     input: FinancialsRequestSchema,
     output: FinancialsSchema,
   },
@@ -32,6 +35,7 @@ export const CAPABILITY_DEFINITIONS: Readonly<Record<Capability, CapabilityDefin
     capability: 'text.analysis',
     description: 'A written analysis whose every finding cites the data rows it rests on.',
     outputSchemaId: 'text.analysis@1',
+    defaultNetuid: 1,
     input: AnalysisRequestSchema,
     output: AnalysisSchema,
   },
@@ -39,6 +43,7 @@ export const CAPABILITY_DEFINITIONS: Readonly<Record<Capability, CapabilityDefin
     capability: 'code.python',
     description: 'A self-contained Python script with its dependencies and entrypoint.',
     outputSchemaId: 'code.python@1',
+    defaultNetuid: 62,
     input: CodeRequestSchema,
     output: PythonCodeSchema,
   },

@@ -1,0 +1,2 @@
+export * from './axon-server';
+export * from './priority-gate';

@@ -1,0 +1,2 @@
+export * from './epistula';
+export * from './client';

@@ -1,0 +1,12 @@
+/**
+ * The Bittensor wire protocol: hotkeys, the synapse model and body hash, the dendrite client and
+ * axon server, Epistula (SN1), the SSRF address policy and the subnet adapters the dispatcher uses.
+ */
+export * from './keys';
+export * from './synapse';
+export * from './net';
+export * from './dendrite';
+export * from './axon';
+export * from './epistula';
+export * from './adapters';
+export * from './chain';

@@ -1,0 +1,2 @@
+export * from './python-repr';
+export * from './synapse';

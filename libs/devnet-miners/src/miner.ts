@@ -1,0 +1,189 @@
+import http, { IncomingMessage, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import {
+  AxonHandler,
+  AxonServer,
+  ChatMessage,
+  chatChunkEvent,
+  CODE_GENERATION,
+  EpistulaVerificationError,
+  EPISTULA_CHAT_PATH,
+  ON_DEMAND_REQUEST,
+  OnDemandQuery,
+  RawReply,
+  readBody,
+  SSE_DONE,
+  SynapseDefinition,
+  taskInputOf,
+  verifyEpistulaRequest,
+  type KeyringPair,
+} from '@orchestra/bittensor';
+import { AnalysisRequestSchema, CodeRequestSchema } from '@orchestra/schemas';
+import { AnswerKind, Behaviour, BEHAVIOURS, BehaviourName, BehaviourOptions, BehaviourPlan, sleep } from './behaviours';
+import { analyse, onDemandEntities, plotScript, wrongSchemaEntities } from './content';
+
+/** How to start one simulated miner. */
+export interface SimulatedMinerOptions extends BehaviourOptions {
+  /** 1 (epistula chat completions), 13 (OnDemandRequest axon) or 62 (CodeGeneration axon). */
+  readonly netuid: number;
+  readonly uid: number;
+  readonly hotkey: KeyringPair;
+  readonly behaviour: BehaviourName;
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** A reason to refuse a caller (e.g. not a validator in the fake metagraph), or undefined. */
+  readonly blacklist?: (hotkey: string | undefined) => string | undefined;
+  /** Caller priority (stake) for the axon's queue. */
+  readonly priority?: (hotkey: string) => number;
+}
+
+/** A running simulated miner. */
+export interface SimulatedMiner {
+  readonly netuid: number;
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly host: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** The netuid has no simulated protocol. */
+export class UnknownSimulatedSubnetError extends Error {
+  override readonly name = 'UnknownSimulatedSubnetError';
+  readonly retryable = false;
+  constructor(readonly netuid: number) {
+    super(`no simulated miner for netuid ${netuid}; known: 1, 13, 62`);
+  }
+}
+
+/** Starts a simulated miner speaking its subnet's protocol with the chosen behaviour. */
+export async function startSimulatedMiner(options: SimulatedMinerOptions): Promise<SimulatedMiner> {
+  const host = options.host ?? '127.0.0.1';
+  const behaviour: Behaviour = BEHAVIOURS[options.behaviour];
+  const identity = { netuid: options.netuid, uid: options.uid, hotkey: options.hotkey.address, host };
+  if (!(options.netuid in SYNAPSE_MINERS) && options.netuid !== 1) throw new UnknownSimulatedSubnetError(options.netuid);
+  if (behaviour.down) return { ...identity, port: await closedPort(host, options.port ?? 0), stop: async () => undefined };
+
+  let requests = 0;
+  const plan = (): BehaviourPlan => behaviour.plan(options, requests++);
+  if (options.netuid === 1) {
+    const server = http.createServer((req, res) => void serveEpistula(req, res, options, plan));
+    const port = await listen(server, host, options.port ?? 0);
+    return { ...identity, port, stop: () => closeServer(server) };
+  }
+  const { definition, answer } = SYNAPSE_MINERS[options.netuid];
+  const handler: AxonHandler = async (request) => {
+    const p = plan();
+    if ('raw' in p) return new RawReply(p.raw);
+    await sleep(p.delayMs ?? 0, request.signal);
+    if (p.answer === 'garbage') return new RawReply(garbageReply);
+    return answer(p.answer, request.values);
+  };
+  const axon = new AxonServer({
+    hotkey: options.hotkey,
+    routes: [{ definition, handler }],
+    blacklist: options.blacklist && ((hotkey) => options.blacklist?.(hotkey)),
+    priority: options.priority,
+  });
+  const port = await axon.listen(options.port ?? 0, host);
+  return { ...identity, port, stop: () => axon.close() };
+}
+
+/** Synapse-protocol subnets: the synapse served and the response fields per answer kind. */
+const SYNAPSE_MINERS: Readonly<Record<number, { definition: SynapseDefinition; answer: (kind: Exclude<AnswerKind, 'garbage'>, values: Readonly<Record<string, unknown>>) => Record<string, unknown> }>> = {
+  13: {
+    definition: ON_DEMAND_REQUEST,
+    answer: (kind, values) => {
+      const query = values as Partial<OnDemandQuery>;
+      return { data: kind === 'good' ? onDemandEntities(query) : wrongSchemaEntities(query) };
+    },
+  },
+  62: {
+    definition: CODE_GENERATION,
+    answer: (kind, values) => {
+      const request = CodeRequestSchema.safeParse({ task: values.task, rows: values.rows });
+      if (kind === 'good' && request.success) return { ...plotScript(request.data) };
+      // Valid JSON of the wrong shape: a JavaScript "script" with dependencies as a string.
+      return { language: 'javascript', code: 'console.log("plot")', dependencies: 'matplotlib', entrypoint: '' };
+    },
+  },
+};
+
+/** A 200 whose body is not JSON. */
+function garbageReply(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/plain' });
+  res.end('Sorry!! our data pipeline is warming up, try again later :)');
+}
+
+/** SN1: an Epistula-verified OpenAI chat-completions endpoint streaming SSE chunks. */
+async function serveEpistula(req: IncomingMessage, res: ServerResponse, options: SimulatedMinerOptions, plan: () => BehaviourPlan): Promise<void> {
+  try {
+    if (req.method !== 'POST' || req.url !== EPISTULA_CHAT_PATH) return json(res, 404, { detail: 'Not Found' });
+    const body = Buffer.from(await readBody(req, 1024 * 1024), 'utf8');
+    try {
+      verifyEpistulaRequest({ headers: req.headers, body, ownHotkey: options.hotkey.address, refuseSigner: options.blacklist });
+    } catch (err) {
+      if (err instanceof EpistulaVerificationError) return json(res, err.statusCode, { detail: err.message });
+      throw err;
+    }
+    const p = plan();
+    if ('raw' in p) return p.raw(res);
+    const aborted = new AbortController();
+    res.once('close', () => aborted.abort());
+    await sleep(p.delayMs ?? 0, aborted.signal);
+    const { messages } = JSON.parse(body.toString('utf8')) as { messages: ChatMessage[] };
+    streamChat(res, chatAnswer(p.answer, messages));
+  } catch {
+    json(res, 500, { detail: 'Internal Server Error' });
+  }
+}
+
+/** The assistant's text: a chatty sentence around a ```json fence (exercises the tolerant parser). */
+function chatAnswer(kind: AnswerKind, messages: readonly ChatMessage[]): string {
+  if (kind === 'garbage') return 'Great question! Revenue generally went up and to the right for most of these companies, though it depends on how you look at it.';
+  const input = AnalysisRequestSchema.safeParse(taskInputOf(messages));
+  const value = kind === 'good' && input.success ? analyse(input.data) : { answer: 'Revenue grew.', confidence: 0.9 };
+  return `Sure — here is the analysis you asked for:\n\n\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\`\n\nLet me know if you want more detail.`;
+}
+
+/** Writes the text as OpenAI chat.completion.chunk SSE events of ~40 characters, then [DONE]. */
+function streamChat(res: ServerResponse, text: string): void {
+  const id = `chatcmpl-${randomUUID()}`;
+  const model = 'devnet-analyst';
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  for (const piece of text.match(/[\s\S]{1,40}/g) ?? []) res.write(chatChunkEvent(id, model, piece));
+  res.write(chatChunkEvent(id, model, '', 'stop'));
+  res.end(SSE_DONE);
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+  if (res.headersSent) return void res.destroy();
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** A port nothing listens on: bind a free one (or the requested one) and release it. */
+async function closedPort(host: string, port: number): Promise<number> {
+  if (port !== 0) return port;
+  const server = http.createServer();
+  const free = await listen(server, host, 0);
+  await closeServer(server);
+  return free;
+}
