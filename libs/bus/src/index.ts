@@ -9,3 +9,4 @@ export * from './bus.module';
 export * from './inbound';
 export * from './kv';
 export * from './transport';
+export * from './worker';

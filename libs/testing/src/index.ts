@@ -1,2 +1,7 @@
-/** Test harness: real infrastructure for tests (a nats-server per suite), never mocks. */
+/**
+ * Test harness: real infrastructure for tests and local runs, never mocks — a
+ * nats-server per suite, and the whole devnet stack as supervised processes.
+ */
 export * from './nats-server';
+export * from './supervisor';
+export * from './devnet-stack';

@@ -1,0 +1,63 @@
+import { BEHAVIOURS, BehaviourName } from '@orchestra/devnet-miners';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const behaviourNames = Object.keys(BEHAVIOURS) as [BehaviourName, ...BehaviourName[]];
+
+/** The devnet's simulated network (apps/devnet/devnet.config.json documents the fields). */
+export const DevnetConfigSchema = z.object({
+  blockTimeMs: z.number().int().min(100).default(2_000),
+  slowMs: z.number().int().positive().default(15_000),
+  subnets: z
+    .array(
+      z.object({
+        netuid: z.number().int().min(1).max(65535),
+        name: z.string(),
+        /** Pool reserves in TAO / alpha (not rao). */
+        taoReserve: z.number().positive(),
+        alphaReserve: z.number().positive(),
+        /** One behaviour per miner UID, best-ranked first. */
+        miners: z.array(z.enum(behaviourNames)).min(1).max(256),
+      }),
+    )
+    .min(1),
+});
+export type DevnetConfig = z.infer<typeof DevnetConfigSchema>;
+
+/** Loads and validates a devnet config file, naming the bad field on error. */
+export function loadDevnetConfig(path: string): DevnetConfig {
+  const parsed = DevnetConfigSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) {
+    throw new Error(`invalid devnet config ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** The behaviours that fail a hire in some way (everything but `good`). */
+export const FAULTY_BEHAVIOURS = behaviourNames.filter((b) => b !== 'good');
+
+/**
+ * Makes `share` of each subnet's miners faulty, drawn from every faulty behaviour, so a
+ * bad day on the network can be rehearsed (`npm run devnet -- --faulty 0.3`). The
+ * choice is seeded, so a given config, share and seed always give the same network.
+ */
+export function withFaultyShare(config: DevnetConfig, share: number, seed = 1): DevnetConfig {
+  let state = seed >>> 0 || 1;
+  const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return {
+    ...config,
+    subnets: config.subnets.map((subnet) => {
+      const faulty = Math.round(subnet.miners.length * share);
+      const order = subnet.miners.map((_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      const chosen = new Set(order.slice(0, faulty));
+      return {
+        ...subnet,
+        miners: subnet.miners.map((_, i) => (chosen.has(i) ? FAULTY_BEHAVIOURS[Math.floor(random() * FAULTY_BEHAVIOURS.length)] : 'good')),
+      };
+    }),
+  };
+}

@@ -1,0 +1,76 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Buckets, metagraphKey } from '@orchestra/contracts';
+import { ChainReader } from '@orchestra/bittensor';
+import { Bus } from '@orchestra/bus';
+import { gauge, histogram } from '@orchestra/service';
+import { KV } from '@nats-io/kv';
+
+const syncedBlock = gauge<'netuid'>({ name: 'metagraph_synced_block', help: 'Block of the last metagraph written, per subnet', labelNames: ['netuid'] });
+const syncSeconds = histogram({ name: 'metagraph_sync_seconds', help: 'Time to read and write every watched subnet', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30] });
+
+/** Settings: `ORCH_SUBTENSOR_URL`, `ORCH_NETUIDS` (comma list; default every subnet), `ORCH_SYNC_MIN_INTERVAL_MS`. */
+function syncConfig(env: NodeJS.ProcessEnv = process.env) {
+  return {
+    url: env.ORCH_SUBTENSOR_URL ?? 'ws://127.0.0.1:9944',
+    netuids: env.ORCH_NETUIDS ? env.ORCH_NETUIDS.split(',').map(Number) : undefined,
+    minIntervalMs: Number(env.ORCH_SYNC_MIN_INTERVAL_MS ?? 5_000),
+  };
+}
+
+/**
+ * Keeps the metagraph KV current: reads each watched subnet's neurons and dTAO pool
+ * from a subtensor node on every new finalized block (at most once per
+ * `minIntervalMs`), and writes one entry per subnet. A lost node connection is
+ * re-established on the next round; the KV keeps the last good view meanwhile.
+ */
+@Injectable()
+export class MetagraphSyncService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(MetagraphSyncService.name);
+  private readonly config = syncConfig();
+  private reader?: ChainReader;
+  private kv!: KV;
+  private timer?: NodeJS.Timeout;
+  private syncing?: Promise<void>;
+  private stopped = false;
+  /** Set after the first complete sync (readiness). */
+  synced = false;
+
+  constructor(private readonly bus: Bus) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.kv = await this.bus.kv(Buckets.metagraph);
+    await this.round();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.syncing;
+    await this.reader?.close();
+  }
+
+  /** One sync, then the next is scheduled; failures are logged and retried. */
+  private async round(): Promise<void> {
+    this.syncing = this.syncOnce().catch(async (error) => {
+      this.logger.warn({ msg: 'metagraph sync failed; retrying', url: this.config.url, err: error });
+      await this.reader?.close().catch(() => undefined);
+      this.reader = undefined;
+    });
+    await this.syncing;
+    if (!this.stopped) this.timer = setTimeout(() => void this.round(), this.config.minIntervalMs);
+  }
+
+  private async syncOnce(): Promise<void> {
+    this.reader ??= await ChainReader.connect(this.config.url);
+    const started = process.hrtime.bigint();
+    const netuids = this.config.netuids ?? (await this.reader.listSubnets());
+    for (const netuid of netuids) {
+      const metagraph = await this.reader.readMetagraph(netuid);
+      await this.kv.put(metagraphKey(netuid), JSON.stringify(metagraph));
+      syncedBlock.set({ netuid: String(netuid) }, metagraph.block);
+    }
+    syncSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    if (!this.synced) this.logger.log({ msg: 'first metagraph sync done', netuids, url: this.config.url });
+    this.synced = true;
+  }
+}

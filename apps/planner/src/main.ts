@@ -1,0 +1,5 @@
+import { runBusWorker } from '@orchestra/bus';
+import { PlannerController } from './planner.controller';
+import { PlannerService } from './planner.service';
+
+void runBusWorker({ name: 'planner', opsPort: 9461, controllers: [PlannerController], providers: [PlannerService] });

@@ -1,0 +1,123 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import {
+  Buckets,
+  JobCancelRequested,
+  JobState,
+  JobStateSchema,
+  JobSubmitted,
+  StepRejected,
+  StepVerified,
+  Subjects,
+  jobEvent,
+} from '@orchestra/contracts';
+import { Bus, InboundMessage, PoisonMessageError, compareAndSet } from '@orchestra/bus';
+import { counter } from '@orchestra/service';
+import { KV } from '@nats-io/kv';
+import { Transition, applyCancel, applyDeadline, applyRejected, applyVerified, outstandingTasks, startJob, terminalEvent } from './job-machine';
+
+const transitions = counter<'message' | 'outcome'>({
+  name: 'planner_messages_total',
+  help: 'Messages the planner handled, by type and whether they changed the job',
+  labelNames: ['message', 'outcome'],
+});
+
+/** How often running jobs are checked against their deadline, ms. */
+const DEADLINE_SWEEP_MS = 1_000;
+
+/**
+ * The only writer of job state. Each message becomes one compare-and-set transition
+ * of the job record; then the tasks and events that the new state calls for are
+ * published. If the message changed nothing (a redelivery after a crash between the
+ * write and the publishes), the state's outstanding tasks and terminal event are
+ * published again — the stream's duplicate window drops what already went out.
+ */
+@Injectable()
+export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(PlannerService.name);
+  private jobs!: KV;
+  /** Running jobs this replica has seen, with their deadlines (ms since epoch). */
+  private readonly deadlines = new Map<string, number>();
+  private sweep?: NodeJS.Timeout;
+
+  constructor(private readonly bus: Bus) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.jobs = await this.bus.kv(Buckets.jobs);
+    // A restarted replica takes over the deadlines of jobs already running.
+    for await (const key of await this.jobs.keys()) {
+      const entry = await this.jobs.get(key);
+      const state = entry?.operation === 'PUT' ? JobStateSchema.safeParse(entry.json()) : undefined;
+      if (state?.success && state.data.status === 'running') this.deadlines.set(key, Date.parse(state.data.deadlineAt));
+    }
+    this.sweep = setInterval(() => void this.sweepDeadlines(), DEADLINE_SWEEP_MS);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweep);
+  }
+
+  /** Routes one planner-inbox message by its envelope type. */
+  async handle(message: InboundMessage): Promise<void> {
+    const type = message.peekType();
+    const now = new Date();
+    switch (type) {
+      case JobSubmitted.type: {
+        const { payload } = message.parse(JobSubmitted);
+        return this.transition(type, payload.job.jobId, (s) => (s ? undefined : startJob(payload.job, now)));
+      }
+      case StepVerified.type: {
+        const { jobId, payload } = message.parse(StepVerified);
+        return this.transition(type, jobId, (s) => s && applyVerified(s, payload, now));
+      }
+      case StepRejected.type: {
+        const { jobId, payload } = message.parse(StepRejected);
+        return this.transition(type, jobId, (s) => s && applyRejected(s, payload, now));
+      }
+      case JobCancelRequested.type: {
+        const { jobId, payload } = message.parse(JobCancelRequested);
+        return this.transition(type, jobId, (s) => s && applyCancel(s, payload.reason, now));
+      }
+      default:
+        throw new PoisonMessageError(`the planner does not handle messages of type ${JSON.stringify(type)} on ${message.subject}`);
+    }
+  }
+
+  private async transition(messageType: string, jobId: string, decide: (s: JobState | undefined) => Transition | undefined): Promise<void> {
+    let transition: Transition | undefined;
+    const result = await compareAndSet(this.jobs, jobId, JobStateSchema, (current) => {
+      transition = decide(current);
+      return transition?.state;
+    });
+    transitions.inc({ message: messageType, outcome: result.changed ? 'applied' : 'unchanged' });
+    const state = result.value;
+    if (!state) return; // news about a job this deployment never started: nothing to do
+    const events = result.changed && transition ? transition.events : [terminalEvent(state)].filter((e) => e !== undefined);
+    await this.publishEffects(state, events);
+  }
+
+  private async publishEffects(state: JobState, events: Transition['events']): Promise<void> {
+    if (state.status === 'running') this.deadlines.set(state.jobId, Date.parse(state.deadlineAt));
+    else this.deadlines.delete(state.jobId);
+    for (const task of outstandingTasks(state)) {
+      await this.bus.publish(Subjects.taskReady(task.payload.netuid), task);
+    }
+    for (const event of events) {
+      await this.bus.publish(Subjects.jobEvents(state.jobId), jobEvent(state.jobId, event));
+    }
+    if (events.some((e) => e.event.startsWith('job.') && e.event !== 'job.planned')) {
+      this.logger.log({ msg: `job ${state.status}`, jobId: state.jobId, error: state.error });
+    }
+  }
+
+  private async sweepDeadlines(): Promise<void> {
+    const now = Date.now();
+    for (const [jobId, deadline] of this.deadlines) {
+      if (deadline > now) continue;
+      try {
+        await this.transition('deadline', jobId, (s) => s && applyDeadline(s, new Date(now)));
+      } catch (error) {
+        this.logger.warn({ msg: 'deadline sweep failed; will retry', jobId, err: error });
+      }
+    }
+  }
+}

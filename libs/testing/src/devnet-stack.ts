@@ -1,0 +1,160 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { freePort, NatsServerHandle, startNatsServer } from './nats-server';
+import { SupervisedProcess } from './supervisor';
+
+/** The five services, each run from `apps/<name>/src/main.ts`. */
+export const SERVICE_NAMES = ['metagraph-sync', 'planner', 'dispatcher', 'verifier', 'api'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Default ports of `npm run devnet` (documented in the README). */
+export const DEFAULT_PORTS = {
+  nats: 4222,
+  subtensor: 9944,
+  api: 8080,
+  ops: { api: 9460, planner: 9461, dispatcher: 9462, verifier: 9463, 'metagraph-sync': 9464 } as Record<ServiceName, number>,
+};
+
+export interface DevnetStackOptions {
+  /** `default`: the documented ports (ORCHESTRA_API_PORT etc. override); `auto`: free ports, for tests and one-shot runs. */
+  readonly ports: 'default' | 'auto';
+  /** Directory for each process's log file. */
+  readonly logDir: string;
+  /** Share of each subnet's miners made faulty (devnet `--faulty`). */
+  readonly faulty?: number;
+  readonly seed?: number;
+  /** Extra environment for the five services (e.g. ORCH_MINER_TIMEOUT_MS). */
+  readonly serviceEnv?: Record<string, string>;
+  /** Supervisor news: restarts and the like. */
+  readonly onEvent?: (message: string) => void;
+  /** Longest wait for everything to become ready, ms. */
+  readonly readyTimeoutMs?: number;
+}
+
+/** A running devnet stack: NATS, the devnet (fake chain + miners) and the five services, as processes. */
+export interface DevnetStack {
+  readonly apiUrl: string;
+  readonly natsUrl: string;
+  readonly subtensorUrl: string;
+  readonly nats: NatsServerHandle;
+  readonly processes: ReadonlyMap<string, SupervisedProcess>;
+  /** The devnet's "devnet ready" log record (miners with their behaviours and addresses). */
+  readonly devnet: { subtensor: string; miners: Array<{ netuid: number; uid: number; behaviour: string; address: string; hotkey: string }> };
+  readonly opsPorts: Readonly<Record<ServiceName, number>>;
+  /** Stops every process (services first, then the devnet, then NATS) and returns their exit codes. */
+  stop(): Promise<Record<string, number | null>>;
+}
+
+/** The repository root (this file is libs/testing/src/devnet-stack.ts). */
+export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+
+function tsMain(path: string): { command: string; args: string[] } {
+  return { command: process.execPath, args: ['-r', '@swc-node/register', join(REPO_ROOT, path)] };
+}
+
+/**
+ * Starts the whole embedded default as separate processes, supervised (a process that
+ * dies is restarted), and waits until every service reports ready on /readyz.
+ */
+export async function startDevnetStack(options: DevnetStackOptions): Promise<DevnetStack> {
+  mkdirSync(options.logDir, { recursive: true });
+  const onEvent = options.onEvent ?? (() => undefined);
+  const auto = options.ports === 'auto';
+  const env = process.env;
+  const port = async (fixed: number, override?: string) => (auto ? freePort() : Number(override ?? fixed));
+  const natsPort = await port(DEFAULT_PORTS.nats, env.ORCH_NATS_PORT);
+  const subtensorPort = await port(DEFAULT_PORTS.subtensor, env.ORCH_SUBTENSOR_PORT);
+  const apiPort = await port(DEFAULT_PORTS.api, env.ORCHESTRA_API_PORT);
+  const opsPorts = {} as Record<ServiceName, number>;
+  for (const name of SERVICE_NAMES) opsPorts[name] = await port(DEFAULT_PORTS.ops[name]);
+
+  const nats = await startNatsServer({ port: natsPort });
+  const processes = new Map<string, SupervisedProcess>();
+  const stop = async () => {
+    const codes: Record<string, number | null> = {};
+    const services = [...processes.values()].filter((p) => p.spec.name !== 'devnet');
+    await Promise.all(services.map(async (p) => (codes[p.spec.name] = await p.stop())));
+    const devnet = processes.get('devnet');
+    if (devnet) codes.devnet = await devnet.stop();
+    await nats.dispose();
+    return codes;
+  };
+
+  try {
+    const devnet = new SupervisedProcess(
+      {
+        name: 'devnet',
+        ...tsMain('apps/devnet/src/main.ts'),
+        args: [
+          ...tsMain('apps/devnet/src/main.ts').args,
+          ...(options.faulty !== undefined ? ['--faulty', String(options.faulty)] : []),
+          ...(options.seed !== undefined ? ['--seed', String(options.seed)] : []),
+        ],
+        env: { ...env, ORCH_SUBTENSOR_PORT: String(subtensorPort) },
+        cwd: REPO_ROOT,
+        logFile: join(options.logDir, 'devnet.log'),
+      },
+      onEvent,
+    );
+    processes.set('devnet', devnet);
+    const ready = devnet.waitForLine((l) => l.includes('"devnet ready"'), options.readyTimeoutMs ?? 60_000);
+    devnet.start();
+    const devnetRecord = JSON.parse(await ready) as DevnetStack['devnet'];
+
+    const serviceEnv = {
+      ...env,
+      ORCH_NATS_URL: nats.url,
+      ORCH_SUBTENSOR_URL: devnetRecord.subtensor,
+      // Devnet miners live on loopback; production refuses such addresses.
+      ORCH_ALLOW_ADDRESSES: 'loopback',
+      ORCH_HOTKEY: '//Alice',
+      ORCHESTRA_API_PORT: String(apiPort),
+      ORCHESTRA_API_HOST: '127.0.0.1',
+      ...options.serviceEnv,
+    };
+    for (const name of SERVICE_NAMES) {
+      const service = new SupervisedProcess(
+        {
+          name,
+          ...tsMain(`apps/${name}/src/main.ts`),
+          env: { ...serviceEnv, OPS_PORT: String(opsPorts[name]), OPS_HOST: '127.0.0.1' },
+          cwd: REPO_ROOT,
+          logFile: join(options.logDir, `${name}.log`),
+        },
+        onEvent,
+      );
+      processes.set(name, service);
+      service.start();
+    }
+    await Promise.all(SERVICE_NAMES.map((name) => waitReady(name, opsPorts[name], options.readyTimeoutMs ?? 90_000, options.logDir)));
+    return {
+      apiUrl: `http://127.0.0.1:${apiPort}`,
+      natsUrl: nats.url,
+      subtensorUrl: devnetRecord.subtensor,
+      nats,
+      processes,
+      devnet: devnetRecord,
+      opsPorts,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function waitReady(name: string, opsPort: number, timeoutMs: number, logDir: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${opsPort}/readyz`);
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${name} was not ready within ${timeoutMs} ms (last /readyz: ${last}); see ${join(logDir, `${name}.log`)}`);
+}

@@ -1,0 +1,99 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, WriteStream } from 'node:fs';
+
+/** How to run one supervised process. */
+export interface ProcessSpec {
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** Where its stdout and stderr go (appended). */
+  readonly logFile: string;
+}
+
+/** A process kept running as a Kubernetes Deployment would: restarted with backoff when it dies. */
+export class SupervisedProcess {
+  private child?: ChildProcess;
+  private log?: WriteStream;
+  private stopping = false;
+  private restarts = 0;
+  private readonly lineListeners = new Set<(line: string) => void>();
+
+  constructor(
+    readonly spec: ProcessSpec,
+    private readonly onEvent: (message: string) => void,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get restartCount(): number {
+    return this.restarts;
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.log ??= createWriteStream(this.spec.logFile, { flags: 'a' });
+    const child = spawn(this.spec.command, [...this.spec.args], { cwd: this.spec.cwd, env: this.spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    let pending = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      this.log?.write(chunk);
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) for (const listener of this.lineListeners) listener(line);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => this.log?.write(chunk));
+    child.once('exit', (code, signal) => {
+      if (this.child !== child || this.stopping) return;
+      this.restarts++;
+      const delay = Math.min(10_000, 500 * 2 ** Math.min(this.restarts - 1, 5));
+      this.onEvent(`${this.spec.name} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms (restart #${this.restarts}, log: ${this.spec.logFile})`);
+      setTimeout(() => {
+        if (!this.stopping && this.child === child) this.start();
+      }, delay).unref();
+    });
+  }
+
+  /** Resolves with the first stdout line that satisfies `match` (e.g. a "ready" log line). */
+  waitForLine(match: (line: string) => boolean, timeoutMs: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.lineListeners.delete(listener);
+        reject(new Error(`${this.spec.name} did not report ready within ${timeoutMs} ms; see ${this.spec.logFile}`));
+      }, timeoutMs);
+      const listener = (line: string) => {
+        if (!match(line)) return;
+        clearTimeout(timer);
+        this.lineListeners.delete(listener);
+        resolve(line);
+      };
+      this.lineListeners.add(listener);
+    });
+  }
+
+  /** Sends a signal to the current process (e.g. SIGKILL to rehearse a crash); the supervisor restarts it. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.child?.kill(signal);
+  }
+
+  /** Stops it for good: SIGTERM, then SIGKILL after `graceMs`. Resolves with its exit code. */
+  async stop(graceMs = 25_000): Promise<number | null> {
+    this.stopping = true;
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.log?.end();
+      return child?.exitCode ?? null;
+    }
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const code = await exited;
+    clearTimeout(timer);
+    this.log?.end();
+    return code;
+  }
+}

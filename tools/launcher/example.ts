@@ -1,0 +1,60 @@
+import { JobEvent, JobState, TERMINAL_JOB_EVENTS } from '@orchestra/contracts';
+import { Analysis, Financials, PythonCode, ReportSchema } from '@orchestra/schemas';
+import { readSse } from './sse';
+
+/** The seed's example goal. */
+export const EXAMPLE_GOAL = 'Analyze these financial filings and write a Python script to graph the trends';
+
+/**
+ * Submits a goal, prints every progress event as it arrives, then prints the verified
+ * report. Resolves with the final job record.
+ */
+export async function runGoal(apiUrl: string, goal: string, print: (line: string) => void): Promise<JobState> {
+  const submitted = await fetch(`${apiUrl}/v1/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ goal }),
+  });
+  if (submitted.status !== 202) throw new Error(`POST /v1/jobs answered ${submitted.status}: ${await submitted.text()}`);
+  const { jobId } = (await submitted.json()) as { jobId: string };
+  print(`submitted job ${jobId}: "${goal}"`);
+
+  const started = Date.now();
+  const events = await fetch(`${apiUrl}/v1/jobs/${jobId}/events`, { headers: { accept: 'text/event-stream' } });
+  if (!events.ok || !events.body) throw new Error(`GET /v1/jobs/${jobId}/events answered ${events.status}`);
+  for await (const message of readSse(events.body)) {
+    const event = JobEvent.envelope.parse(JSON.parse(message.data)).payload;
+    const at = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+    print(`[${at}s] ${event.event.padEnd(15)} ${event.message}`);
+    if (TERMINAL_JOB_EVENTS.includes(event.event)) break;
+  }
+  const job = (await (await fetch(`${apiUrl}/v1/jobs/${jobId}`)).json()) as JobState;
+  if (job.status === 'succeeded') printReport(job, print);
+  else print(`job ${job.status}: ${job.error?.message ?? 'no reason recorded'}`);
+  return job;
+}
+
+function printReport(job: JobState, print: (line: string) => void): void {
+  const report = ReportSchema.parse(job.result);
+  const data = report.outputs.data as Financials | undefined;
+  const analysis = report.outputs.analysis as Analysis | undefined;
+  const code = report.outputs.code as PythonCode | undefined;
+  print('');
+  print('=== verified report ===');
+  if (data) print(`data: ${data.rows.length} rows (${[...new Set(data.rows.map((r) => r.entity))].join(', ')})`);
+  if (analysis) {
+    print(`analysis: ${analysis.summary}`);
+    for (const finding of analysis.findings) print(`  - ${finding.statement} [rows ${finding.citations.join(', ')}]`);
+  }
+  if (code) {
+    print(`code: ${code.entrypoint} (${code.code.split('\n').length} lines, needs ${code.dependencies.join(', ') || 'nothing'})`);
+    for (const line of code.code.split('\n').slice(0, 12)) print(`  | ${line}`);
+    print('  | …');
+  }
+  print('provenance:');
+  for (const p of report.provenance) {
+    print(`  ${p.stepId.padEnd(9)} ${p.capability.padEnd(16)} SN${String(p.netuid).padEnd(3)} uid ${String(p.uid).padEnd(3)} attempt ${p.attempt}  ${Math.round(p.latencyMs)} ms  ${p.costTao.toFixed(6)} TAO`);
+  }
+  print(`spend: ${report.spend.totalTao.toFixed(6)} TAO of a ${report.spend.budgetTao} TAO budget`);
+  print(`full report: GET /v1/jobs/${job.jobId}`);
+}

@@ -1,0 +1,72 @@
+import { startDevnetStack, DevnetStack, REPO_ROOT } from '@orchestra/testing';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EXAMPLE_GOAL, runGoal } from './example';
+
+/**
+ * `npm start` (--example): start the devnet stack on free ports, run the example goal
+ * end to end with live progress, print the verified report, stop everything; exit 0
+ * only if the job succeeded.
+ * `npm run devnet`: start the stack on the documented ports and serve until Ctrl-C.
+ */
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      example: { type: 'boolean', default: false },
+      goal: { type: 'string' },
+      faulty: { type: 'string' },
+      seed: { type: 'string' },
+      logs: { type: 'string' },
+    },
+  });
+  const logDir = values.logs ?? join(REPO_ROOT, 'tmp', 'devnet-logs');
+  const faulty = values.faulty ?? process.env.ORCH_DEVNET_FAULTY;
+  const say = (line: string) => console.log(line);
+  say(`orchestra: starting nats-server, the devnet and five services (logs in ${logDir})…`);
+  const started = Date.now();
+  let stack: DevnetStack;
+  try {
+    stack = await startDevnetStack({
+      ports: values.example ? 'auto' : 'default',
+      logDir,
+      faulty: faulty === undefined ? undefined : Number(faulty),
+      seed: values.seed === undefined ? undefined : Number(values.seed),
+      onEvent: (message) => say(`supervisor: ${message}`),
+    });
+  } catch (error) {
+    console.error(`orchestra: could not start the devnet: ${(error as Error).message}`);
+    return 1;
+  }
+  say(`orchestra: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  say(`  API              ${stack.apiUrl}  (POST /v1/jobs, GET /v1/jobs/:id, GET /v1/jobs/:id/events)`);
+  say(`  NATS             ${stack.natsUrl}`);
+  say(`  subtensor (fake) ${stack.subtensorUrl}`);
+  for (const [name, port] of Object.entries(stack.opsPorts)) say(`  ${name.padEnd(16)} http://127.0.0.1:${port}/metrics /healthz /readyz`);
+  const bySubnet = new Map<number, string[]>();
+  for (const m of stack.devnet.miners) bySubnet.set(m.netuid, [...(bySubnet.get(m.netuid) ?? []), `uid ${m.uid} ${m.behaviour} @${m.address}`]);
+  for (const [netuid, miners] of bySubnet) say(`  SN${String(netuid).padEnd(14)} ${miners.join(', ')}`);
+
+  if (values.example) {
+    let code = 1;
+    try {
+      const job = await runGoal(stack.apiUrl, values.goal ?? EXAMPLE_GOAL, say);
+      code = job.status === 'succeeded' ? 0 : 1;
+    } catch (error) {
+      console.error(`orchestra: the example failed: ${(error as Error).message} (logs in ${logDir})`);
+    }
+    await stack.stop();
+    return code;
+  }
+
+  say('orchestra: serving; press Ctrl-C to stop.');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  say('orchestra: stopping…');
+  const codes = await stack.stop();
+  say(`orchestra: stopped (${Object.entries(codes).map(([n, c]) => `${n} ${c}`).join(', ')})`);
+  return 0;
+}
+
+void main().then((code) => process.exit(code));
