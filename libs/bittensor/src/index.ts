@@ -1,6 +1,7 @@
 /**
  * The Bittensor wire protocol: hotkeys, the synapse model and body hash, the dendrite client and
- * axon server, Epistula (SN1), the SSRF address policy and the subnet adapters the dispatcher uses.
+ * axon server, Epistula (SN1), the SSRF address policy, the subnet adapters the dispatcher uses,
+ * and the chain reader (metagraph and dTAO pools from a subtensor node).
  */
 export * from './keys';
 export * from './synapse';

@@ -1,0 +1,10 @@
+export {
+  ChainReader,
+  SUBTENSOR_SIGNED_EXTENSIONS,
+  subnetPool,
+  type ChainBlock,
+  type ChainReaderOptions,
+  type ReadAtOptions,
+} from './chain-reader';
+export * from './errors';
+export { axonIpToString } from './ip';
