@@ -78,10 +78,19 @@ export class DispatcherService implements OnApplicationBootstrap {
         data: { hotkey: neuron.hotkey, score: best.score },
       }),
     );
-    const reply = await this.adapterFor(task.netuid).hire(
-      { netuid: task.netuid, uid: neuron.uid, hotkey: neuron.hotkey, ip: neuron.axon.ip, port: neuron.axon.port },
-      { capability: task.capability as Capability, input: task.input, feedback: task.feedback, timeoutMs: this.config.timeoutMs },
-    );
+    let reply: MinerReply;
+    try {
+      reply = await this.adapterFor(task.netuid).hire(
+        { netuid: task.netuid, uid: neuron.uid, hotkey: neuron.hotkey, ip: neuron.axon.ip, port: neuron.axon.port },
+        { capability: task.capability as Capability, input: task.input, feedback: task.feedback, timeoutMs: this.config.timeoutMs },
+      );
+    } catch (error) {
+      if ((error as { retryable?: boolean }).retryable !== false) throw error;
+      // Our own configuration or planning mistake (no adapter for this capability on this
+      // subnet, input of the wrong shape): no other miner can fix it, so nobody is hireable.
+      const why = `cannot hire for ${task.capability} on SN${task.netuid}: ${(error as Error).message}`;
+      return this.publishResult(jobId, task, { uid: null, hotkey: null, ok: false, statusCode: 0, statusMessage: why, latencyMs: 0, costTao: 0 });
+    }
     hires.inc({ netuid: String(task.netuid), outcome: reply.ok ? 'ok' : String(reply.statusCode) });
     hireSeconds.observe({ netuid: String(task.netuid) }, reply.latencyMs / 1_000);
     // The event first, so a reader sees "answered" before the verifier's verdict on it.
@@ -98,8 +107,9 @@ export class DispatcherService implements OnApplicationBootstrap {
     });
   }
 
-  private async publishResult(jobId: string, task: Task, outcome: Omit<Result, 'stepId' | 'attempt' | 'capability' | 'netuid' | 'schemaId'>): Promise<void> {
-    const result: Result = { stepId: task.stepId, attempt: task.attempt, capability: task.capability, netuid: task.netuid, schemaId: task.schemaId, ...outcome };
+  private async publishResult(jobId: string, task: Task, outcome: Omit<Result, 'stepId' | 'attempt' | 'capability' | 'netuid' | 'schemaId' | 'input'>): Promise<void> {
+    const { stepId, attempt, capability, netuid, schemaId, input } = task;
+    const result: Result = { stepId, attempt, capability, netuid, schemaId, input, ...outcome };
     await this.bus.publish(Subjects.taskResult, envelope(TaskResult, jobId, result, [task.stepId, task.attempt]));
   }
 

@@ -20,6 +20,7 @@ const result = (jobId: string, attempt = 1) =>
       capability: 'data.financials',
       netuid: 13,
       schemaId: 'data.financials@1',
+      input: {},
       uid: 1,
       hotkey: '5F',
       ok: true,

@@ -44,6 +44,8 @@ export const TaskResult = messageKind(
       capability: z.string(),
       netuid: z.number().int().nonnegative(),
       schemaId: z.string(),
+      /** The task's resolved input, for checks that compare the answer with the question. */
+      input: z.unknown(),
       /** null when no miner could be hired. */
       uid: z.number().int().nonnegative().nullable(),
       hotkey: z.string().nullable(),

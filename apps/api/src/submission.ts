@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { JobLimitsSchema, JobSpecSchema, PlanStepSpecSchema } from '@orchestra/contracts';
+import { z } from 'zod';
+import { ApiProblem, FieldError, bodyFieldErrors, validationProblem } from './problem';
+
+/**
+ * The body of `POST /v1/jobs`, before defaults: the client-facing part of JobSpec.
+ * Unknown fields are rejected so a typo (`limit` for `limits`) is not silently ignored.
+ */
+export const SubmitJobBodySchema = z
+  .object({
+    goal: JobSpecSchema.shape.goal,
+    inputs: z.record(z.string(), z.unknown()).optional(),
+    plan: z.array(PlanStepSpecSchema).min(1).max(64).optional(),
+    limits: JobLimitsSchema.partial().optional(),
+  })
+  .strict();
+export type SubmitJobBody = z.infer<typeof SubmitJobBodySchema>;
+
+/** Header naming the tenant a job belongs to. */
+export const TENANT_HEADER = 'x-orchestra-tenant';
+/** Header carrying the client's idempotency key. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+const TENANT = /^[a-z0-9_-]{1,64}$/;
+const MAX_IDEMPOTENCY_KEY = 255;
+
+/** A validated submission request. */
+export interface SubmitRequest {
+  readonly tenant: string;
+  readonly idempotencyKey: string | undefined;
+  readonly body: SubmitJobBody;
+  /** sha256 of the body's canonical JSON: what "the same request" means for idempotency. */
+  readonly bodyHash: string;
+}
+
+/**
+ * Validates the headers and body of a submission, collecting every problem at once so
+ * the client can fix them in one go. Throws a 400 ApiProblem naming each bad field.
+ */
+export function parseSubmitRequest(headers: Record<string, string | string[] | undefined>, rawBody: unknown): SubmitRequest {
+  const tenant = singleHeader(headers[TENANT_HEADER]) ?? 'default';
+  const idempotencyKey = singleHeader(headers[IDEMPOTENCY_HEADER]);
+  const errors: FieldError[] = [];
+  if (!TENANT.test(tenant)) {
+    errors.push({ header: 'X-Orchestra-Tenant', detail: 'tenants are 1-64 characters of a-z, 0-9, _ and -' });
+  }
+  if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY)) {
+    errors.push({ header: 'Idempotency-Key', detail: `idempotency keys are 1-${MAX_IDEMPOTENCY_KEY} characters` });
+  }
+  const parsed = SubmitJobBodySchema.safeParse(rawBody);
+  if (!parsed.success) errors.push(...bodyFieldErrors(parsed.error));
+  if (errors.length > 0 || !parsed.success) {
+    const fields = errors.map((e) => (e.pointer === undefined ? e.header : e.pointer || 'the body')).join(', ');
+    throw validationProblem(`The job request is invalid at ${fields}; fix these fields and resubmit.`, errors);
+  }
+  return { tenant, idempotencyKey, body: parsed.data, bodyHash: sha256Hex(canonicalJson(rawBody)) };
+}
+
+/** Rejects a body that is not JSON (fastify would otherwise hand us form fields or plain text). */
+export function requireJson(contentType: string | undefined): void {
+  const type = contentType?.split(';')[0].trim().toLowerCase();
+  if (type === 'application/json' || type?.endsWith('+json')) return;
+  throw new ApiProblem(
+    415,
+    'unsupported-media-type',
+    'Unsupported media type',
+    'The request body must be JSON; send it with Content-Type: application/json.',
+  );
+}
+
+/** sha256 of a string, hex. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** JSON with object keys sorted at every level, so key order does not change a body's hash. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,171 @@
+import { JobSpec, JobState, StepRejected, StepVerified } from '@orchestra/contracts';
+import { applyCancel, applyDeadline, applyRejected, applyVerified, outstandingTasks, startJob, Transition } from './job-machine';
+import { FinancialRow } from '@orchestra/schemas';
+import { z } from 'zod';
+
+const t0 = new Date('2026-01-01T00:00:00.000Z');
+const at = (ms: number) => new Date(t0.getTime() + ms);
+
+const job = (overrides: Partial<JobSpec> = {}): JobSpec => ({
+  jobId: 'job_1',
+  tenant: 'default',
+  goal: 'Analyze these financial filings and write a Python script to graph the trends',
+  inputs: {},
+  limits: { maxTao: 1, maxAttemptsPerStep: 3, deadlineMs: 60_000 },
+  submittedAt: t0.toISOString(),
+  ...overrides,
+});
+
+type Verified = z.infer<typeof StepVerified.payload>;
+type Rejected = z.infer<typeof StepRejected.payload>;
+
+const verified = (stepId: string, attempt: number, output: unknown, uid = 7): Verified => ({
+  stepId,
+  attempt,
+  uid,
+  hotkey: `hk${uid}`,
+  netuid: 13,
+  output,
+  latencyMs: 12,
+  costTao: 0.001,
+});
+const rejected = (stepId: string, attempt: number, uid: number | null, kind: Rejected['kind'] = 'schema'): Rejected => ({
+  stepId,
+  attempt,
+  uid,
+  hotkey: uid === null ? null : `hk${uid}`,
+  kind,
+  reason: `uid ${uid} returned JSON that does not match`,
+  errors: ['rows.0.value: expected number'],
+  latencyMs: 5,
+  costTao: 0,
+});
+
+const rows: { rows: FinancialRow[] } = {
+  rows: [
+    { entity: 'AAPL', period: 'FY2022', metric: 'revenue', value: 394328, unit: 'USD_millions', source: 'Apple Inc. Form 10-K FY2022' },
+    { entity: 'AAPL', period: 'FY2023', metric: 'revenue', value: 383285, unit: 'USD_millions', source: 'Apple Inc. Form 10-K FY2023' },
+  ],
+};
+const analysis = { summary: 'grew', findings: [{ statement: 'up', citations: [0] }] };
+const code = { language: 'python', code: 'print(1)', dependencies: [], entrypoint: 'main.py' };
+
+/** Replays messages in order, as the planner would, and returns every state reached. */
+function replay(start: Transition, steps: Array<(s: JobState) => Transition | undefined>): JobState {
+  let state = start.state;
+  for (const step of steps) state = step(state)?.state ?? state;
+  return state;
+}
+
+describe('job state machine', () => {
+  it('plans the example goal as data → (analysis ∥ code) and dispatches only the root', () => {
+    const { state, events } = startJob(job(), t0);
+    expect(state.status).toBe('running');
+    expect(state.steps.map((s) => [s.id, s.capability, s.netuid, s.deps])).toEqual([
+      ['data', 'data.financials', 13, []],
+      ['analysis', 'text.analysis', 1, ['data']],
+      ['code', 'code.python', 62, ['data']],
+    ]);
+    expect(outstandingTasks(state).map((t) => t.id)).toEqual(['task.ready:job_1:data:1']);
+    expect(events.map((e) => e.event)).toEqual(['job.planned', 'step.dispatched']);
+  });
+
+  it('resolves $ref inputs from verified outputs and completes with a valid report', () => {
+    const start = startJob(job(), t0);
+    const afterData = applyVerified(start.state, verified('data', 1, rows), at(10))!;
+    const tasks = outstandingTasks(afterData.state);
+    expect(tasks.map((t) => t.payload.stepId)).toEqual(['analysis', 'code']);
+    expect((tasks[0].payload.input as { rows: unknown }).rows).toEqual(rows.rows);
+
+    const afterAnalysis = applyVerified(afterData.state, verified('analysis', 1, analysis, 3), at(20))!;
+    const done = applyVerified(afterAnalysis.state, verified('code', 1, code, 4), at(30))!;
+    expect(done.state.status).toBe('succeeded');
+    expect(done.events.at(-1)?.event).toBe('job.succeeded');
+    expect(done.state.result).toMatchObject({ jobId: 'job_1', outputs: { data: rows, analysis, code }, spend: { totalTao: 0.003 } });
+    expect(outstandingTasks(done.state)).toEqual([]);
+  });
+
+  it('retries a rejected step on another UID with the errors as feedback, excluding tried UIDs', () => {
+    const start = startJob(job(), t0);
+    const retry = applyRejected(start.state, rejected('data', 1, 5), at(5))!;
+    expect(retry.events.map((e) => e.event)).toEqual(['step.retrying']);
+    const [task] = outstandingTasks(retry.state);
+    expect(task.id).toBe('task.ready:job_1:data:2');
+    expect(task.payload.excludeUids).toEqual([5]);
+    expect(task.payload.feedback).toEqual(['rows.0.value: expected number']);
+  });
+
+  it('fails the job with every attempt’s reason when attempts run out', () => {
+    const start = startJob(job(), t0);
+    const end = replay(start, [
+      (s) => applyRejected(s, rejected('data', 1, 1), at(1)),
+      (s) => applyRejected(s, { ...rejected('data', 2, 2, 'miner_error'), reason: 'uid 2 failed: 503 unavailable' }, at(2)),
+      (s) => applyRejected(s, { ...rejected('data', 3, 3, 'not_json'), reason: 'uid 3 returned no JSON' }, at(3)),
+    ]);
+    expect(end.status).toBe('failed');
+    expect(end.error).toMatchObject({ code: 'step_failed', stepId: 'data' });
+    expect(end.error?.message).toMatch(/#1 uid 1: .*#2 uid 2: uid 2 failed: 503 unavailable; #3 uid 3: uid 3 returned no JSON/);
+    expect(outstandingTasks(end)).toEqual([]);
+  });
+
+  it('fails at once when no UID can be hired', () => {
+    const start = startJob(job(), t0);
+    const end = applyRejected(start.state, { ...rejected('data', 1, null, 'no_candidate'), reason: 'no eligible UID on SN13' }, at(1))!;
+    expect(end.state.error).toMatchObject({ code: 'no_candidates', message: 'step data: no eligible UID on SN13' });
+  });
+
+  it('ignores duplicates and stale attempts (redelivery changes nothing)', () => {
+    const start = startJob(job(), t0);
+    const once = applyVerified(start.state, verified('data', 1, rows), at(10))!;
+    expect(applyVerified(once.state, verified('data', 1, rows), at(11))).toBeUndefined();
+    expect(applyRejected(once.state, rejected('data', 1, 7), at(12))).toBeUndefined();
+    const retry = applyRejected(start.state, rejected('data', 1, 5), at(5))!;
+    expect(applyVerified(retry.state, verified('data', 1, rows), at(6))).toBeUndefined();
+  });
+
+  it('fails when spend exceeds the budget', () => {
+    const start = startJob(job({ limits: { maxTao: 0.0005, maxAttemptsPerStep: 3, deadlineMs: 60_000 } }), t0);
+    const end = applyVerified(start.state, verified('data', 1, rows), at(1))!;
+    expect(end.state.error).toMatchObject({ code: 'budget_exceeded' });
+  });
+
+  it('cancels and enforces the deadline only while running', () => {
+    const start = startJob(job(), t0);
+    const cancelled = applyCancel(start.state, 'changed my mind', at(1))!;
+    expect(cancelled.state).toMatchObject({ status: 'cancelled', error: { code: 'cancelled', message: 'changed my mind' } });
+    expect(cancelled.events.map((e) => e.event)).toEqual(['job.cancelled']);
+    expect(applyCancel(cancelled.state, 'again', at(2))).toBeUndefined();
+    expect(applyDeadline(start.state, at(59_999))).toBeUndefined();
+    expect(applyDeadline(start.state, at(60_000))?.state.error?.code).toBe('deadline');
+  });
+
+  it('rejects invalid explicit plans with a sentence that says what to change', () => {
+    const bad = (plan: JobSpec['plan']) => startJob(job({ plan }), t0).state.error?.message;
+    expect(bad([{ id: 'a', capability: 'text.poetry', input: {}, deps: [] }])).toMatch(/unknown capability "text.poetry"/);
+    expect(bad([{ id: 'a', capability: 'text.analysis', input: {}, deps: ['b'] }])).toMatch(/depends on "b", which is not in the plan/);
+    expect(
+      bad([
+        { id: 'a', capability: 'text.analysis', input: {}, deps: ['b'] },
+        { id: 'b', capability: 'text.analysis', input: {}, deps: ['a'] },
+      ]),
+    ).toMatch(/cycle: a → b → a/);
+    expect(bad([{ id: 'a', capability: 'text.analysis', input: { rows: { $ref: '/steps/b/output/rows' } }, deps: [] }])).toMatch(
+      /reads \/steps\/b\/output\/rows but does not depend on "b"/,
+    );
+    expect(startJob(job({ goal: 'Write me a poem' }), t0).state.error?.message).toMatch(/no built-in playbook recognises the goal/);
+  });
+
+  it('is deterministic: the same messages at the same times give the same state', () => {
+    const run = () =>
+      replay(startJob(job(), t0), [
+        (s) => applyRejected(s, rejected('data', 1, 1), at(1)),
+        (s) => applyVerified(s, verified('data', 2, rows, 2), at(2)),
+        (s) => applyVerified(s, verified('code', 1, code, 4), at(3)),
+        (s) => applyRejected(s, rejected('analysis', 1, 9), at(4)),
+        (s) => applyVerified(s, verified('analysis', 2, analysis, 3), at(5)),
+      ]);
+    const a = run();
+    expect(a.status).toBe('succeeded');
+    expect(run()).toEqual(a);
+  });
+});

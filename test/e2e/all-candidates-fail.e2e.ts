@@ -1,0 +1,39 @@
+import { DevnetStack, startDevnetStack } from '@orchestra/testing';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { followEvents, getJob, submit } from './helpers';
+
+/** Every miner of every subnet is faulty (`--faulty 1`): jobs must fail with reasons, not hang. */
+describe('a job whose every candidate fails (separate processes)', () => {
+  let stack: DevnetStack;
+
+  beforeAll(async () => {
+    stack = await startDevnetStack({
+      ports: 'auto',
+      logDir: mkdtempSync(join(tmpdir(), 'orchestra-e2e-')),
+      faulty: 1,
+      serviceEnv: { ORCH_MINER_TIMEOUT_MS: '1500' },
+    });
+  }, 120_000);
+
+  afterAll(() => stack?.stop(), 60_000);
+
+  it('ends failed, naming every attempt and its reason', async () => {
+    const jobId = await submit(stack.apiUrl, {
+      goal: 'fetch reported revenue',
+      plan: [{ id: 'data', capability: 'data.financials', input: { entities: ['AAPL'], periods: ['FY2023'], metrics: ['revenue'] } }],
+      limits: { maxAttemptsPerStep: 6 },
+    });
+    const events = await followEvents(stack.apiUrl, jobId);
+    expect(events.at(-1)?.event).toBe('job.failed');
+    const job = await getJob(stack.apiUrl, jobId);
+    expect(job.status).toBe('failed');
+    const step = job.steps[0];
+    // SN13 has 6 miners and 6 attempts are allowed: every one was tried once, none twice.
+    expect(step.attempts.map((a) => a.uid).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(step.attempts.every((a) => a.status === 'rejected' && a.reason)).toBe(true);
+    expect(job.error).toMatchObject({ code: 'step_failed', stepId: 'data' });
+    for (const a of step.attempts) expect(job.error?.message).toContain(`#${a.attempt} uid ${a.uid}: `);
+  }, 90_000);
+});
