@@ -10,3 +10,4 @@ export * from './inbound';
 export * from './kv';
 export * from './transport';
 export * from './worker';
+export * from './dead-letters';

@@ -1,22 +1,22 @@
 import { ArgumentsHost, Catch, RpcExceptionFilter } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
-import { Consumers, ConsumerSpec, DeadLetter, Subjects, envelope } from '@orchestra/contracts';
+import { ConsumerSpec, DeadLetter, Subjects, envelope } from '@orchestra/contracts';
 import { extractTraceContext, withSpan } from '@orchestra/service';
 import { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { Observable, isObservable, lastValueFrom, throwError } from 'rxjs';
 import { Bus } from './bus';
-import { PoisonMessageError } from './errors';
+import { BusConnectionError, PoisonMessageError } from './errors';
 import { InboundMessage } from './inbound';
 
-/** Longest body text kept in a dead-letter record. */
-const DEAD_LETTER_BODY_CHARS = 16_000;
+/** Longest body text kept in a dead-letter record: room for any message we publish, under NATS's 1 MiB default. */
+const DEAD_LETTER_BODY_CHARS = 900_000;
 
 export interface JetStreamTransportOptions {
   /** Handlers running at once per consumer in this replica. */
   readonly concurrency?: number;
   /** Longest wait for in-flight handlers on close, ms. */
   readonly drainTimeoutMs?: number;
-  /** Consumer specs to look handlers up in (default: `Consumers`); tests shorten backoffs here. */
+  /** Consumer specs to look handlers up in (default: the bus's, see `consumersFromEnv`); tests shorten backoffs here. */
   readonly consumers?: readonly ConsumerSpec[];
 }
 
@@ -49,7 +49,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       for (const durable of this.messageHandlers.keys()) {
-        const spec = (this.options.consumers ?? Object.values(Consumers)).find((c) => c.durable === durable);
+        const spec = (this.options.consumers ?? this.bus.consumers).find((c) => c.durable === durable);
         if (!spec) throw new Error(`@EventPattern('${durable}') names no consumer in Consumers (libs/contracts)`);
         const consumer = await this.bus.js.consumers.get(spec.stream, spec.durable);
         const messages = await consumer.consume({ max_messages: this.options.concurrency ?? 16 });
@@ -78,6 +78,10 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       this.inFlight.add(task);
       if (mine.size >= limit) await Promise.race(mine);
     }
+    // The client ends a consume only on a fatal condition (closed connection, consumer
+    // gone). A replica that stops consuming but stays "ready" would strand its share of
+    // the work, so crash instead: the supervisor restarts a clean process.
+    if (!this.closing) throw new BusConnectionError(`${spec.durable}: consuming from ${spec.stream} stopped unexpectedly`);
   }
 
   private async handle(spec: ConsumerSpec, msg: JsMsg): Promise<void> {
@@ -139,6 +143,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
           deliveries: msg.info.deliveryCount,
           reason,
           body: body.slice(0, DEAD_LETTER_BODY_CHARS),
+          truncated: body.length > DEAD_LETTER_BODY_CHARS,
         },
         [spec.durable, msg.info.streamSequence],
       ),

@@ -56,6 +56,8 @@ export const TaskResult = messageKind(
       raw: z.string().optional(),
       latencyMs: z.number().nonnegative(),
       costTao: z.number().nonnegative(),
+      /** Other UIDs called for this attempt (hedges), which the step must not hire again. */
+      hedgedUids: z.array(z.number().int().nonnegative()).default([]),
     })
     .strict(),
 );
@@ -73,12 +75,19 @@ export const StepVerified = messageKind(
       output: z.unknown(),
       latencyMs: z.number().nonnegative(),
       costTao: z.number().nonnegative(),
+      /** Other UIDs called for this attempt (hedges), which the step must not hire again. */
+      hedgedUids: z.array(z.number().int().nonnegative()).default([]),
     })
     .strict(),
 );
 
-/** Why an attempt was rejected: the miner failed, its output was not JSON, or the JSON had the wrong shape. */
-export const REJECTION_KINDS = ['no_candidate', 'miner_error', 'too_large', 'not_json', 'schema'] as const;
+/**
+ * Why an attempt was rejected: nobody to hire, the miner failed, its output was not JSON, the JSON
+ * had the wrong shape, or the right shape but did not answer the input (`semantic`). `unverifiable`:
+ * the verifier could not run a check (python3 missing, invalid task input) — a configuration
+ * problem, not the miner's fault, that no other miner can fix, so the planner does not retry it.
+ */
+export const REJECTION_KINDS = ['no_candidate', 'miner_error', 'too_large', 'not_json', 'schema', 'semantic', 'unverifiable'] as const;
 
 /** verifier → planner: this attempt failed; the planner decides whether to retry elsewhere. */
 export const StepRejected = messageKind(
@@ -94,6 +103,8 @@ export const StepRejected = messageKind(
       errors: z.array(z.string()),
       latencyMs: z.number().nonnegative(),
       costTao: z.number().nonnegative(),
+      /** Other UIDs called for this attempt (hedges), which the step must not hire again. */
+      hedgedUids: z.array(z.number().int().nonnegative()).default([]),
     })
     .strict(),
 );
@@ -145,8 +156,10 @@ export const DeadLetter = messageKind(
       streamSequence: z.number().int().nonnegative(),
       deliveries: z.number().int().nonnegative(),
       reason: z.string(),
-      /** The original body, as text (truncated). */
+      /** The original body, as text. */
       body: z.string(),
+      /** True when `body` was cut to fit a message; such a letter can be read but not replayed. */
+      truncated: z.boolean(),
     })
     .strict(),
 );
