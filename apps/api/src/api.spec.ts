@@ -231,6 +231,16 @@ describe('api', () => {
       expect(await (await fetch(`${base}/v1/jobs/${json.jobId}`)).json()).toEqual(state);
     });
 
+    it("hides one tenant's jobs from another (404 on read, events and cancel)", async () => {
+      const { json } = await submit({ goal: 'private' }, { 'x-orchestra-tenant': 'acme' });
+      expect((await fetch(`${base}/v1/jobs/${json.jobId}`, { headers: { 'x-orchestra-tenant': 'acme' } })).status).toBe(200);
+      for (const headers of [{}, { 'x-orchestra-tenant': 'globex' }]) {
+        expect((await fetch(`${base}/v1/jobs/${json.jobId}`, { headers })).status).toBe(404);
+        expect((await fetch(`${base}/v1/jobs/${json.jobId}/events`, { headers })).status).toBe(404);
+        expect((await fetch(`${base}/v1/jobs/${json.jobId}/cancel`, { method: 'POST', headers })).status).toBe(404);
+      }
+    });
+
     it('reports the current status on an idempotent replay', async () => {
       const { json } = await submit({ goal: 'status on replay' }, { 'idempotency-key': 'k-status' });
       const record = (await (await bus.kv(Buckets.submissions)).get(json.jobId))?.json<Record<string, unknown>>();

@@ -5,7 +5,7 @@ import { JobEventsStreamer } from './job-events';
 import { JobView, JobsService } from './jobs.service';
 import { recordRequest } from './metrics';
 import { bodyFieldErrors, jobNotFound, validationProblem } from './problem';
-import { parseSubmitRequest, requireJson } from './submission';
+import { parseSubmitRequest, parseTenant, requireJson } from './submission';
 
 /** Links a client follows from a job: itself, its progress stream, its cancellation. */
 function jobLinks(jobId: string) {
@@ -57,9 +57,9 @@ export class JobsController {
 
   /** The job's state: the planner's record, or `queued` while only the submission exists. */
   @Get(':id')
-  async get(@Param('id') id: string): Promise<JobView> {
+  async get(@Param('id') id: string, @Req() req: FastifyRequest): Promise<JobView> {
     const jobId = parseJobId(id);
-    const job = await this.jobs.find(jobId);
+    const job = await this.jobs.find(jobId, parseTenant(req.headers));
     if (!job) throw jobNotFound(jobId);
     return job;
   }
@@ -76,7 +76,7 @@ export class JobsController {
     const jobId = parseJobId(id);
     const after = parseLastEventId(lastEventIdHeader, lastEventIdQuery);
     // Everything that can fail with a problem response happens before the stream starts.
-    if (!(await this.jobs.find(jobId))) throw jobNotFound(jobId);
+    if (!(await this.jobs.find(jobId, parseTenant(req.headers)))) throw jobNotFound(jobId);
     if (await this.progress.isFinished(jobId, after)) {
       await reply.status(204).send();
       return;
@@ -99,7 +99,7 @@ export class JobsController {
     if (!parsed.success) {
       throw validationProblem('The cancellation request is invalid; send `{ "reason": "<at most 500 characters>" }` or no body.', bodyFieldErrors(parsed.error));
     }
-    if (!(await this.jobs.find(jobId))) throw jobNotFound(jobId);
+    if (!(await this.jobs.find(jobId, parseTenant(req.headers)))) throw jobNotFound(jobId);
     await this.jobs.cancel(jobId, parsed.data.reason);
     return { jobId, status: 'cancel_requested', links: jobLinks(jobId) };
   }

@@ -74,12 +74,12 @@ export class JobsService {
     return { jobId: record.jobId, status: 'queued', created: false };
   }
 
-  /** The job's current view, or undefined when nobody submitted it. */
-  async find(jobId: string): Promise<JobView | undefined> {
+  /** The job's current view, or undefined when the tenant submitted no such job. */
+  async find(jobId: string, tenant: string): Promise<JobView | undefined> {
     const state = await readJson(await this.bus.kv(Buckets.jobs), jobId, JobStateSchema);
-    if (state) return state;
+    if (state) return state.tenant === tenant ? state : undefined;
     const spec = await readJson(await this.bus.kv(Buckets.submissions), jobId, JobSpecSchema);
-    return spec && { jobId, status: 'queued', goal: spec.goal, submittedAt: spec.submittedAt };
+    return spec?.tenant === tenant ? { jobId, status: 'queued', goal: spec.goal, submittedAt: spec.submittedAt } : undefined;
   }
 
   /** Asks the planner to stop a job. Repeated requests share one message id, so the stream keeps one. */

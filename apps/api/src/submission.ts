@@ -23,6 +23,19 @@ export const TENANT_HEADER = 'x-orchestra-tenant';
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 const TENANT = /^[a-z0-9_-]{1,64}$/;
+const DEFAULT_TENANT = 'default';
+const TENANT_ERROR: FieldError = { header: 'X-Orchestra-Tenant', detail: 'tenants are 1-64 characters of a-z, 0-9, _ and -' };
+
+/**
+ * The tenant a request acts for (header `X-Orchestra-Tenant`, default `default`). A job is
+ * visible only to its own tenant. (Authenticating tenants is the gateway's job in front of
+ * the API; this keeps one tenant from reading or cancelling another's jobs by id.)
+ */
+export function parseTenant(headers: Record<string, string | string[] | undefined>): string {
+  const tenant = singleHeader(headers[TENANT_HEADER]) ?? DEFAULT_TENANT;
+  if (!TENANT.test(tenant)) throw validationProblem('The X-Orchestra-Tenant header is invalid.', [TENANT_ERROR]);
+  return tenant;
+}
 const MAX_IDEMPOTENCY_KEY = 255;
 
 /** A validated submission request. */
@@ -39,12 +52,10 @@ export interface SubmitRequest {
  * the client can fix them in one go. Throws a 400 ApiProblem naming each bad field.
  */
 export function parseSubmitRequest(headers: Record<string, string | string[] | undefined>, rawBody: unknown): SubmitRequest {
-  const tenant = singleHeader(headers[TENANT_HEADER]) ?? 'default';
+  const tenant = singleHeader(headers[TENANT_HEADER]) ?? DEFAULT_TENANT;
   const idempotencyKey = singleHeader(headers[IDEMPOTENCY_HEADER]);
   const errors: FieldError[] = [];
-  if (!TENANT.test(tenant)) {
-    errors.push({ header: 'X-Orchestra-Tenant', detail: 'tenants are 1-64 characters of a-z, 0-9, _ and -' });
-  }
+  if (!TENANT.test(tenant)) errors.push(TENANT_ERROR);
   if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY)) {
     errors.push({ header: 'Idempotency-Key', detail: `idempotency keys are 1-${MAX_IDEMPOTENCY_KEY} characters` });
   }
