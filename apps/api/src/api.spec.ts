@@ -207,7 +207,7 @@ describe('api', () => {
         tenant: 'default',
         goal: 'look at me',
         inputs: {},
-        limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 300_000 },
+        limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 300_000, maxMinerCalls: 32 },
         status: 'running',
         submittedAt: now,
         updatedAt: now,
@@ -222,7 +222,7 @@ describe('api', () => {
             deps: [],
             maxAttempts: 4,
             status: 'running',
-            attempts: [{ attempt: 1, status: 'dispatched', dispatchedAt: now, uid: 3 }],
+            attempts: [{ attempt: 1, status: 'dispatched', dispatchedAt: now, uid: 3, hedgedUids: [] }],
           },
         ],
         spend: { totalTao: 0.01 },
@@ -234,7 +234,7 @@ describe('api', () => {
     it("hides one tenant's jobs from another (404 on read, events and cancel)", async () => {
       const { json } = await submit({ goal: 'private' }, { 'x-orchestra-tenant': 'acme' });
       expect((await fetch(`${base}/v1/jobs/${json.jobId}`, { headers: { 'x-orchestra-tenant': 'acme' } })).status).toBe(200);
-      for (const headers of [{}, { 'x-orchestra-tenant': 'globex' }]) {
+      for (const headers of [{}, { 'x-orchestra-tenant': 'globex' }] as Array<Record<string, string>>) {
         expect((await fetch(`${base}/v1/jobs/${json.jobId}`, { headers })).status).toBe(404);
         expect((await fetch(`${base}/v1/jobs/${json.jobId}/events`, { headers })).status).toBe(404);
         expect((await fetch(`${base}/v1/jobs/${json.jobId}/cancel`, { method: 'POST', headers })).status).toBe(404);

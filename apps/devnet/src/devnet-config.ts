@@ -17,7 +17,13 @@ export const DevnetConfigSchema = z.object({
         taoReserve: z.number().positive(),
         alphaReserve: z.number().positive(),
         /** One behaviour per miner UID, best-ranked first. */
-        miners: z.array(z.enum(behaviourNames)).min(1).max(256),
+        miners: z
+          .array(z.enum(behaviourNames))
+          .min(1)
+          .max(256)
+          .refine((miners) => miners.filter((b) => b === 'colluding').length !== 1, {
+            message: 'a colluding miner needs a partner: list "colluding" for at least two miners of the subnet, or none',
+          }),
       }),
     )
     .min(1),
@@ -33,13 +39,29 @@ export function loadDevnetConfig(path: string): DevnetConfig {
   return parsed.data;
 }
 
-/** The behaviours that fail a hire in some way (everything but `good`). */
+/**
+ * The behaviours that misbehave in some way (everything but `good`): some fail every hire,
+ * some only now and then (`intermittent`, `slow-tail`), some answer well-formed but wrong
+ * (`replay`, `colluding`).
+ */
 export const FAULTY_BEHAVIOURS = behaviourNames.filter((b) => b !== 'good');
+
+/**
+ * Colluding takes two: a lone colluder is paired with another faulty miner of its subnet, which
+ * becomes `colluding` too, or, when it is the subnet's only faulty miner, becomes `replay`
+ * (another well-formed but wrong answer).
+ */
+function pairColluders(miners: BehaviourName[]): BehaviourName[] {
+  if (miners.filter((b) => b === 'colluding').length !== 1) return miners;
+  const partner = miners.findIndex((b) => b !== 'good' && b !== 'colluding');
+  return miners.map((b, i): BehaviourName => (i === partner ? 'colluding' : b === 'colluding' && partner < 0 ? 'replay' : b));
+}
 
 /**
  * Makes `share` of each subnet's miners faulty, drawn from every faulty behaviour, so a
  * bad day on the network can be rehearsed (`npm run devnet -- --faulty 0.3`). The
  * choice is seeded, so a given config, share and seed always give the same network.
+ * Colluders always come at least in pairs (pairColluders).
  */
 export function withFaultyShare(config: DevnetConfig, share: number, seed = 1): DevnetConfig {
   let state = seed >>> 0 || 1;
@@ -56,7 +78,7 @@ export function withFaultyShare(config: DevnetConfig, share: number, seed = 1): 
       const chosen = new Set(order.slice(0, faulty));
       return {
         ...subnet,
-        miners: subnet.miners.map((_, i) => (chosen.has(i) ? FAULTY_BEHAVIOURS[Math.floor(random() * FAULTY_BEHAVIOURS.length)] : 'good')),
+        miners: pairColluders(subnet.miners.map((_, i) => (chosen.has(i) ? FAULTY_BEHAVIOURS[Math.floor(random() * FAULTY_BEHAVIOURS.length)] : 'good'))),
       };
     }),
   };

@@ -1,5 +1,35 @@
 import { DEFAULT_SUBNET_PROTOCOLS, SubnetProtocol } from '@orchestra/bittensor';
 import { AddressClass } from '@orchestra/bittensor';
+import { reputationHalfLifeMs } from '@orchestra/contracts';
+import { ServiceConfigError } from '@orchestra/service';
+
+/** Whether a capability's hires are hedged: always, never, or when its tasks are short (`auto`). */
+export type HedgeMode = 'on' | 'off' | 'auto';
+
+/** When and how much to hedge. */
+export interface HedgeConfig {
+  /** Per capability; capabilities not listed are `auto`. */
+  readonly modes: Readonly<Record<string, HedgeMode>>;
+  /** Bounds of the hedge delay, ms; `auto` capabilities whose observed quantile is above `maxDelayMs` count as long and are not hedged. */
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Hedge delay before there are enough latency samples, ms. */
+  readonly defaultDelayMs: number;
+  /** Latency quantile of recent successful calls the delay is set to (0.9 = p90). */
+  readonly quantile: number;
+  /** Extra calls per attempt at most. */
+  readonly maxExtraCalls: number;
+}
+
+/** How Orchestra's own observations of miners weigh in ranking. */
+export interface ReputationConfig {
+  /** Half-life of the evidence, ms. */
+  readonly halfLifeMs: number;
+  /** Weight of reputation against the chain signals, 0..1. */
+  readonly weight: number;
+  /** How long a subnet's reputation entries are cached between reads, ms. */
+  readonly cacheMs: number;
+}
 
 /** Dispatcher settings, from the environment. */
 export interface DispatcherConfig {
@@ -15,16 +45,64 @@ export interface DispatcherConfig {
   readonly hirePriceAlpha: number;
   /** Largest miner answer accepted, bytes (it travels in one NATS message). */
   readonly maxResponseBytes: number;
+  readonly hedge: HedgeConfig;
+  readonly reputation: ReputationConfig;
 }
 
-/** Reads ORCH_HOTKEY, ORCH_ALLOW_ADDRESSES, ORCH_SUBNET_PROTOCOLS, ORCH_MINER_TIMEOUT_MS, ORCH_HIRE_PRICE_ALPHA. */
+/**
+ * Reads ORCH_HOTKEY, ORCH_ALLOW_ADDRESSES, ORCH_SUBNET_PROTOCOLS, ORCH_MINER_TIMEOUT_MS,
+ * ORCH_HIRE_PRICE_ALPHA, the ORCH_HEDGE* settings and the ORCH_REPUTATION_* settings
+ * (see the README's configuration table). Throws ServiceConfigError on a malformed value.
+ */
 export function dispatcherConfig(env: NodeJS.ProcessEnv = process.env): DispatcherConfig {
+  const hedge: HedgeConfig = {
+    modes: parseHedgeModes(env.ORCH_HEDGE ?? ''),
+    minDelayMs: num(env, 'ORCH_HEDGE_MIN_MS', 100),
+    maxDelayMs: num(env, 'ORCH_HEDGE_MAX_MS', 3_000),
+    defaultDelayMs: num(env, 'ORCH_HEDGE_DEFAULT_MS', 1_000),
+    quantile: num(env, 'ORCH_HEDGE_QUANTILE', 0.9),
+    maxExtraCalls: num(env, 'ORCH_HEDGE_MAX_EXTRA', 1),
+  };
+  if (hedge.minDelayMs > hedge.maxDelayMs) throw new ServiceConfigError(`ORCH_HEDGE_MIN_MS (${hedge.minDelayMs}) is above ORCH_HEDGE_MAX_MS (${hedge.maxDelayMs})`);
+  if (!(hedge.quantile > 0 && hedge.quantile < 1)) throw new ServiceConfigError(`ORCH_HEDGE_QUANTILE must be in (0, 1), got ${hedge.quantile}`);
+  const reputation: ReputationConfig = {
+    halfLifeMs: reputationHalfLifeMs(env.ORCH_REPUTATION_HALF_LIFE_MS),
+    weight: num(env, 'ORCH_REPUTATION_WEIGHT', 0.5),
+    cacheMs: num(env, 'ORCH_REPUTATION_CACHE_MS', 2_000),
+  };
+  if (reputation.weight > 1) throw new ServiceConfigError(`ORCH_REPUTATION_WEIGHT must be in [0, 1], got ${reputation.weight}`);
   return {
     hotkey: env.ORCH_HOTKEY ?? '//Alice',
     allowAddresses: (env.ORCH_ALLOW_ADDRESSES ?? '').split(',').filter(Boolean) as AddressClass[],
     protocols: { ...DEFAULT_SUBNET_PROTOCOLS, ...(env.ORCH_SUBNET_PROTOCOLS ? JSON.parse(env.ORCH_SUBNET_PROTOCOLS) : {}) },
-    timeoutMs: Number(env.ORCH_MINER_TIMEOUT_MS ?? 12_000),
-    hirePriceAlpha: Number(env.ORCH_HIRE_PRICE_ALPHA ?? 0.01),
+    timeoutMs: num(env, 'ORCH_MINER_TIMEOUT_MS', 12_000),
+    hirePriceAlpha: num(env, 'ORCH_HIRE_PRICE_ALPHA', 0.01),
     maxResponseBytes: 512 * 1024,
+    hedge,
+    reputation,
   };
 }
+
+/** `data.financials:on,text.analysis:off` → { 'data.financials': 'on', 'text.analysis': 'off' }. */
+export function parseHedgeModes(spec: string): Record<string, HedgeMode> {
+  const modes: Record<string, HedgeMode> = {};
+  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [capability, mode] = item.split(':').map((s) => s.trim());
+    if (!capability || (mode !== 'on' && mode !== 'off' && mode !== 'auto')) {
+      throw new ServiceConfigError(`ORCH_HEDGE: "${item}" is not <capability>:on|off|auto (e.g. data.financials:on,code.python:off)`);
+    }
+    modes[capability] = mode;
+  }
+  return modes;
+}
+
+function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new ServiceConfigError(`${name} must be a non-negative number, got "${raw}"`);
+  return value;
+}
+
+/** Nest token for a DispatcherConfig given in code (tests, benchmarks); without it the service reads the environment. */
+export const DISPATCHER_CONFIG = Symbol('DispatcherConfig');

@@ -1,20 +1,38 @@
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { Buckets, MetagraphSchema, Subjects, TaskReady, TaskResult, envelope, jobEvent, metagraphKey } from '@orchestra/contracts';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
+import {
+  Buckets,
+  JobCancelRequested,
+  JobEvent,
+  JobStateSchema,
+  MetagraphSchema,
+  Subjects,
+  TaskReady,
+  TaskResult,
+  envelope,
+  jobEvent,
+  metagraphKey,
+  minerCallsOf,
+} from '@orchestra/contracts';
 import { AddressPolicy, KeyringPair, MinerReply, SubnetAdapter, createSubnetAdapter, loadHotkey } from '@orchestra/bittensor';
 import { Bus, InboundMessage, RetryableError, readJson } from '@orchestra/bus';
 import { counter, histogram } from '@orchestra/service';
-import { Capability } from '@orchestra/schemas';
+import { Capability, verifyOutput } from '@orchestra/schemas';
 import { KV } from '@nats-io/kv';
+import type { Subscription } from '@nats-io/transport-node';
 import { z } from 'zod';
-import { DispatcherConfig, dispatcherConfig } from './dispatcher.config';
-import { rankCandidates } from './ranking';
+import { DISPATCHER_CONFIG, DispatcherConfig, dispatcherConfig } from './dispatcher.config';
+import { HedgePolicy } from './hedge-policy';
+import { HedgeCall, HedgeOutcome, hedgedHire } from './hedged-hire';
+import { JobCancellations } from './job-cancellations';
+import { Candidate, rankCandidates } from './ranking';
+import { ReputationBook } from './reputation-book';
 
 type Task = z.infer<typeof TaskReady.payload>;
 type Result = z.infer<typeof TaskResult.payload>;
 
 const hires = counter<'netuid' | 'outcome'>({
   name: 'dispatcher_hires_total',
-  help: 'Miner calls, by subnet and outcome (ok, or the status code)',
+  help: 'Miner calls, by subnet and outcome (ok, aborted, or the status code)',
   labelNames: ['netuid', 'outcome'],
 });
 const hireSeconds = histogram<'netuid'>({
@@ -23,88 +41,239 @@ const hireSeconds = histogram<'netuid'>({
   labelNames: ['netuid'],
   buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20],
 });
+const hedgedCalls = counter<'netuid' | 'capability'>({
+  name: 'dispatcher_hedged_calls_total',
+  help: 'Extra miner calls made because the hired miner was slow (hedges)',
+  labelNames: ['netuid', 'capability'],
+});
+const dropped = counter<'reason'>({
+  name: 'dispatcher_dropped_tasks_total',
+  help: 'Tasks not hired for because their job is no longer running, or was cancelled mid-hire',
+  labelNames: ['reason'],
+});
 
 /** Deliveries to wait for metagraph-sync before declaring a subnet empty. */
 const METAGRAPH_PATIENCE = 3;
 
+/** The part of the job record the dispatcher needs: is it running, and how many calls may it still make. */
+const JobViewSchema = JobStateSchema.pick({ status: true, limits: true, steps: true });
+
 /**
- * Hiring: for each ready task, ranks the subnet's miners from the metagraph, hires the
- * best one not yet tried for this step over its subnet's protocol (signed), and
- * publishes what it answered for the verifier — or, when nobody can be hired, a result
- * that says why.
+ * Hiring: for each ready task of a running job, ranks the subnet's miners (chain signals
+ * blended with Orchestra's reputation of them), hires the best one not yet tried for this
+ * step over its subnet's protocol (signed), hedges to the next-best when it is slow, and
+ * publishes the first acceptable answer for the verifier — or, when nobody can be hired,
+ * a result that says why. A cancelled job's hires are aborted at once.
  */
 @Injectable()
-export class DispatcherService implements OnApplicationBootstrap {
-  private readonly config: DispatcherConfig = dispatcherConfig();
-  private readonly policy = new AddressPolicy({ allow: this.config.allowAddresses });
+export class DispatcherService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(DispatcherService.name);
+  private readonly config: DispatcherConfig;
+  private readonly policy: AddressPolicy;
+  private readonly hedging: HedgePolicy;
   private readonly adapters = new Map<number, SubnetAdapter>();
+  private readonly cancellations = new JobCancellations();
   private hotkey!: KeyringPair;
   private metagraphs!: KV;
+  private jobs!: KV;
+  private reputation!: ReputationBook;
+  private cancelSubscription?: Subscription;
 
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    @Optional() @Inject(DISPATCHER_CONFIG) config?: DispatcherConfig,
+  ) {
+    this.config = config ?? dispatcherConfig();
+    this.policy = new AddressPolicy({ allow: this.config.allowAddresses });
+    this.hedging = new HedgePolicy(this.config.hedge);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.hotkey = await loadHotkey(this.config.hotkey);
     this.metagraphs = await this.bus.kv(Buckets.metagraph);
+    this.jobs = await this.bus.kv(Buckets.jobs);
+    this.reputation = new ReputationBook(await this.bus.kv(Buckets.reputation), this.config.reputation.halfLifeMs, this.config.reputation.cacheMs);
+    // A plain subscription beside the durable consumer: every replica must hear every
+    // cancellation (only the one running a job's hire has something to abort), and a
+    // cancellation that arrives while a replica is down concerns no hire of it.
+    this.cancelSubscription = this.bus.nc.subscribe(Subjects.jobCancel, {
+      callback: (error, msg) => {
+        if (error) return;
+        const parsed = JobCancelRequested.envelope.safeParse(msg.json());
+        if (!parsed.success) return;
+        const aborted = this.cancellations.cancel(parsed.data.jobId, parsed.data.payload.reason);
+        if (aborted) this.logger.log({ msg: 'aborted hires of a cancelled job', jobId: parsed.data.jobId, hires: aborted });
+      },
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.cancelSubscription?.unsubscribe();
   }
 
   async handle(message: InboundMessage): Promise<void> {
-    const { jobId, payload: task } = message.parse(TaskReady);
-    const metagraph = await readJson(this.metagraphs, metagraphKey(task.netuid), MetagraphSchema);
-    if (!metagraph && message.deliveryCount < METAGRAPH_PATIENCE) {
-      throw new RetryableError(`no metagraph for SN${task.netuid} in KV yet (is metagraph-sync running?)`);
-    }
-    const ranking = metagraph
-      ? rankCandidates(metagraph, { excludeUids: task.excludeUids, selfHotkey: this.hotkey.address, addressAllowed: (ip) => this.allowed(ip) })
-      : undefined;
-    const best = ranking?.candidates[0];
-    if (!ranking || !best) {
-      const why = ranking
-        ? `no eligible UID on SN${task.netuid}: ${metagraph?.neurons.length} neurons, ${ranking.excluded.alreadyTried} already tried, ${ranking.excluded.noAxon} serving no axon, ${ranking.excluded.refusedAddress} at refused addresses`
-        : `no metagraph for SN${task.netuid} (metagraph-sync has not written one)`;
-      return this.publishResult(jobId, task, { uid: null, hotkey: null, ok: false, statusCode: 0, statusMessage: why, latencyMs: 0, costTao: 0 });
-    }
+    const { jobId, payload } = message.parse(TaskReady);
+    return this.dispatch(jobId, payload, message.deliveryCount);
+  }
 
-    const { neuron } = best;
-    await this.bus.publish(
-      Subjects.jobEvents(jobId),
-      jobEvent(jobId, {
-        event: 'step.hired',
-        service: 'dispatcher',
-        stepId: task.stepId,
-        attempt: task.attempt,
-        uid: neuron.uid,
-        message: `step ${task.stepId}: hired uid ${neuron.uid} on SN${task.netuid} (score ${best.score.toFixed(3)}, ${neuron.axon.ip}:${neuron.axon.port})`,
-        data: { hotkey: neuron.hotkey, score: best.score },
-      }),
-    );
-    let reply: MinerReply;
+  /** Hires for one task of `jobId` and publishes the result (nothing, if the job is over). */
+  async dispatch(jobId: string, task: Task, deliveryCount = 1): Promise<void> {
+    // Taken before the status check, so a cancellation landing in between still aborts the hire.
+    const ticket = this.cancellations.track(jobId);
     try {
-      reply = await this.adapterFor(task.netuid).hire(
-        { netuid: task.netuid, uid: neuron.uid, hotkey: neuron.hotkey, ip: neuron.axon.ip, port: neuron.axon.port },
-        { capability: task.capability as Capability, input: task.input, feedback: task.feedback, timeoutMs: this.config.timeoutMs },
-      );
-    } catch (error) {
-      if ((error as { retryable?: boolean }).retryable !== false) throw error;
-      // Our own configuration or planning mistake (no adapter for this capability on this
-      // subnet, input of the wrong shape): no other miner can fix it, so nobody is hireable.
-      const why = `cannot hire for ${task.capability} on SN${task.netuid}: ${(error as Error).message}`;
-      return this.publishResult(jobId, task, { uid: null, hotkey: null, ok: false, statusCode: 0, statusMessage: why, latencyMs: 0, costTao: 0 });
+      const job = await readJson(this.jobs, jobId, JobViewSchema);
+      if (job?.status !== 'running') {
+        dropped.inc({ reason: 'job_not_running' });
+        this.logger.log({ msg: 'not hiring: job is not running', jobId, stepId: task.stepId, status: job?.status ?? 'unknown' });
+        return;
+      }
+      const metagraph = await readJson(this.metagraphs, metagraphKey(task.netuid), MetagraphSchema);
+      if (!metagraph && deliveryCount < METAGRAPH_PATIENCE) {
+        throw new RetryableError(`no metagraph for SN${task.netuid} in KV yet (is metagraph-sync running?)`);
+      }
+      const reputation = await this.reputation.forCapability(task.netuid, task.capability);
+      const ranking = metagraph
+        ? rankCandidates(metagraph, {
+            excludeUids: task.excludeUids,
+            selfHotkey: this.hotkey.address,
+            addressAllowed: (ip) => this.allowed(ip),
+            reputation: { of: (uid) => reputation.get(uid), weight: this.config.reputation.weight, halfLifeMs: this.config.reputation.halfLifeMs, now: new Date() },
+          })
+        : undefined;
+      const best = ranking?.candidates[0];
+      if (!ranking || !best) {
+        const why = ranking
+          ? `no eligible UID on SN${task.netuid}: ${metagraph?.neurons.length} neurons, ${ranking.excluded.alreadyTried} already tried, ${ranking.excluded.noAxon} serving no axon, ${ranking.excluded.refusedAddress} at refused addresses`
+          : `no metagraph for SN${task.netuid} (metagraph-sync has not written one)`;
+        return this.publishNobody(jobId, task, why);
+      }
+
+      const hedge = this.hedging.plan(task.netuid, task.capability);
+      // The job's call budget counts hedges; the planner enforces it, this keeps hedges within it.
+      const callsLeft = job.limits.maxMinerCalls - minerCallsOf(job.steps);
+      const maxCalls = hedge.enabled ? Math.max(1, Math.min(1 + this.config.hedge.maxExtraCalls, callsLeft)) : 1;
+      await this.announce(jobId, task, best, `hired uid ${best.neuron.uid}`, 'step.hired');
+
+      let outcome: HedgeOutcome<Candidate>;
+      try {
+        outcome = await hedgedHire({
+          candidates: ranking.candidates,
+          maxCalls,
+          delayMs: hedge.delayMs,
+          signal: ticket.signal,
+          call: (c, signal) => this.hire(task, c, signal),
+          accept: (reply) => this.passesChecks(task, reply),
+          onHedge: (c) => {
+            hedgedCalls.inc({ netuid: String(task.netuid), capability: task.capability });
+            this.announce(jobId, task, c, `no acceptable answer after ${Math.round(hedge.delayMs)} ms (${hedge.basis}); hedging: also hired uid ${c.neuron.uid}`, 'hedge').catch(
+              (err: unknown) => this.logger.warn({ msg: 'could not announce a hedge', jobId, err }),
+            );
+          },
+        });
+      } catch (error) {
+        if ((error as { retryable?: boolean }).retryable !== false) throw error;
+        // Our own configuration or planning mistake (no adapter for this capability on this
+        // subnet, input of the wrong shape): no other miner can fix it, so nobody is hireable.
+        return this.publishNobody(jobId, task, `cannot hire for ${task.capability} on SN${task.netuid}: ${(error as Error).message}`);
+      }
+      if (outcome.cancelled || !outcome.chosen?.reply) {
+        dropped.inc({ reason: 'cancelled' });
+        // Nothing learnt about the miners: they were cut off for our reasons, not theirs.
+        this.logger.log({ msg: 'hire aborted: job cancelled', jobId, stepId: task.stepId, calls: outcome.calls.length });
+        return;
+      }
+      const chosen = outcome.chosen;
+      const reply = chosen.reply as MinerReply;
+      const { neuron } = chosen.candidate;
+      // The event first, so a reader sees "answered" before the verifier's verdict on it.
+      await this.bus.publish(Subjects.jobEvents(jobId), jobEvent(jobId, answeredEvent(task, neuron.uid, reply, outcome)));
+      const answeredCalls = outcome.calls.filter((c) => c.reply?.ok).length;
+      await this.publishResult(jobId, task, {
+        uid: neuron.uid,
+        hotkey: neuron.hotkey,
+        ok: reply.ok,
+        statusCode: reply.statusCode,
+        statusMessage: reply.statusMessage,
+        raw: reply.raw,
+        latencyMs: outcome.elapsedMs,
+        // Every answered call is paid for, the hedges' too.
+        costTao: answeredCalls * this.config.hirePriceAlpha * (metagraph as NonNullable<typeof metagraph>).pool.price,
+        hedgedUids: outcome.calls.filter((c) => c !== chosen).map((c) => c.candidate.neuron.uid),
+      });
+      await this.record(task, outcome, chosen);
+    } finally {
+      ticket.release();
     }
+  }
+
+  /** One call to one miner. */
+  /**
+   * The verifier's own checks (shape and semantics), run here so that a hedge race is won
+   * by an answer the verifier will accept, not merely the fastest one. A check that cannot
+   * run (e.g. no python3 here) does not decide the race: the verifier has the last word.
+   */
+  private async passesChecks(task: Task, reply: MinerReply): Promise<boolean> {
+    if (reply.raw === undefined) return false;
+    try {
+      return (await verifyOutput(task.schemaId, reply.raw, task.input)).ok;
+    } catch {
+      return true;
+    }
+  }
+
+  private async hire(task: Task, candidate: Candidate, signal: AbortSignal): Promise<MinerReply> {
+    const { neuron } = candidate;
+    const reply = await this.adapterFor(task.netuid).hire(
+      { netuid: task.netuid, uid: neuron.uid, hotkey: neuron.hotkey, ip: neuron.axon.ip, port: neuron.axon.port },
+      { capability: task.capability as Capability, input: task.input, feedback: task.feedback, timeoutMs: this.config.timeoutMs, signal },
+    );
     hires.inc({ netuid: String(task.netuid), outcome: reply.ok ? 'ok' : String(reply.statusCode) });
     hireSeconds.observe({ netuid: String(task.netuid) }, reply.latencyMs / 1_000);
-    // The event first, so a reader sees "answered" before the verifier's verdict on it.
-    await this.bus.publish(Subjects.jobEvents(jobId), jobEvent(jobId, answeredEvent(task, neuron.uid, reply)));
-    await this.publishResult(jobId, task, {
+    return reply;
+  }
+
+  /**
+   * Reputation and hedge-delay evidence from every call of the attempt. The chosen call's
+   * verdict is the verifier's to record; the others' answers were judged here, so here.
+   * Advisory: a KV failure is logged, never fails the hire.
+   */
+  private async record(task: Task, outcome: HedgeOutcome<Candidate>, chosen: HedgeCall<Candidate>): Promise<void> {
+    const observe = (call: HedgeCall<Candidate>) => {
+      const uid = call.candidate.neuron.uid;
+      const put = (obs: Parameters<ReputationBook['observe']>[3]) => this.reputation.observe(task.netuid, uid, task.capability, obs);
+      if (call.aborted) {
+        hires.inc({ netuid: String(task.netuid), outcome: 'aborted' });
+        return put({ kind: 'aborted', latencyMs: call.elapsedMs });
+      }
+      const reply = call.reply as MinerReply;
+      if (call.acceptable) this.hedging.observe(task.netuid, task.capability, reply.latencyMs);
+      return (async () => {
+        await put({ kind: 'call', answered: reply.ok, latencyMs: reply.latencyMs });
+        if (reply.ok && call !== chosen) await put({ kind: 'verdict', verdict: call.acceptable ? 'accepted' : 'schema' });
+      })();
+    };
+    const results = await Promise.allSettled(outcome.calls.map(observe));
+    for (const r of results) if (r.status === 'rejected') this.logger.warn({ msg: 'could not record reputation', err: r.reason });
+  }
+
+  /** A progress event about a hire; hedges get their own message id, or the stream would drop them as duplicates of the first hire. */
+  private async announce(jobId: string, task: Task, c: Candidate, what: string, kind: 'step.hired' | 'hedge'): Promise<void> {
+    const { neuron } = c;
+    const payload = {
+      event: 'step.hired' as const,
+      service: 'dispatcher',
+      stepId: task.stepId,
+      attempt: task.attempt,
       uid: neuron.uid,
-      hotkey: neuron.hotkey,
-      ok: reply.ok,
-      statusCode: reply.statusCode,
-      statusMessage: reply.statusMessage,
-      raw: reply.raw,
-      latencyMs: reply.latencyMs,
-      costTao: reply.ok ? this.config.hirePriceAlpha * metagraph!.pool.price : 0,
-    });
+      message: `step ${task.stepId}: ${what} on SN${task.netuid} (score ${c.score.toFixed(3)}: chain ${c.chainScore.toFixed(3)}, reputation ${c.quality.toFixed(3)}; ${neuron.axon.ip}:${neuron.axon.port})`,
+      data: { hotkey: neuron.hotkey, score: c.score, chainScore: c.chainScore, reputation: c.quality, hedge: kind === 'hedge' },
+    };
+    const event = kind === 'hedge' ? envelope(JobEvent, jobId, payload, ['step.hired', task.stepId, task.attempt, 'hedge', neuron.uid]) : jobEvent(jobId, payload);
+    await this.bus.publish(Subjects.jobEvents(jobId), event);
+  }
+
+  private publishNobody(jobId: string, task: Task, why: string): Promise<void> {
+    return this.publishResult(jobId, task, { uid: null, hotkey: null, ok: false, statusCode: 0, statusMessage: why, latencyMs: 0, costTao: 0, hedgedUids: [] });
   }
 
   private async publishResult(jobId: string, task: Task, outcome: Omit<Result, 'stepId' | 'attempt' | 'capability' | 'netuid' | 'schemaId' | 'input'>): Promise<void> {
@@ -133,8 +302,10 @@ export class DispatcherService implements OnApplicationBootstrap {
   }
 }
 
-function answeredEvent(task: Task, uid: number, reply: MinerReply) {
+function answeredEvent(task: Task, uid: number, reply: MinerReply, outcome: HedgeOutcome<Candidate>) {
   const ms = Math.round(reply.latencyMs);
+  const others = outcome.calls.length - 1;
+  const hedged = others > 0 ? ` (first acceptable of ${outcome.calls.length} calls; ${others} other${others > 1 ? 's' : ''} aborted or failed)` : '';
   return {
     event: 'step.answered' as const,
     service: 'dispatcher',
@@ -142,8 +313,8 @@ function answeredEvent(task: Task, uid: number, reply: MinerReply) {
     attempt: task.attempt,
     uid,
     message: reply.ok
-      ? `step ${task.stepId}: uid ${uid} answered in ${ms} ms (${reply.responseBytes} bytes)`
-      : `step ${task.stepId}: uid ${uid} failed after ${ms} ms: ${reply.statusCode} ${reply.statusMessage}`,
-    data: { statusCode: reply.statusCode, latencyMs: ms },
+      ? `step ${task.stepId}: uid ${uid} answered in ${ms} ms (${reply.responseBytes} bytes)${hedged}`
+      : `step ${task.stepId}: uid ${uid} failed after ${ms} ms: ${reply.statusCode} ${reply.statusMessage}${hedged}`,
+    data: { statusCode: reply.statusCode, latencyMs: ms, calls: outcome.calls.length },
   };
 }

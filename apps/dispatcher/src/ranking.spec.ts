@@ -1,5 +1,5 @@
-import { Metagraph, Neuron } from '@orchestra/contracts';
-import { rankCandidates } from './ranking';
+import { Metagraph, Neuron, Reputation, ReputationObservation, observeReputation } from '@orchestra/contracts';
+import { rankCandidates, reputationQuality } from './ranking';
 
 const neuron = (uid: number, overrides: Partial<Neuron> = {}): Neuron => ({
   uid,
@@ -56,5 +56,58 @@ describe('rankCandidates', () => {
     );
     expect(ranked.candidates.map((c) => c.neuron.uid)).toEqual([4]);
     expect(ranked.excluded).toEqual({ alreadyTried: 1, noAxon: 1, refusedAddress: 1, self: 1 });
+  });
+});
+
+const HOUR = 3_600_000;
+const t0 = new Date('2026-01-01T00:00:00.000Z');
+/** A reputation built from observations at t0. */
+const seen = (...observations: ReputationObservation[]): Reputation =>
+  observations.reduce<Reputation | undefined>((rep, obs) => observeReputation(rep, obs, t0, HOUR), undefined) as Reputation;
+const good = (latencyMs = 10): ReputationObservation[] => [
+  { kind: 'call', answered: true, latencyMs },
+  { kind: 'verdict', verdict: 'accepted' },
+];
+const failed: ReputationObservation = { kind: 'call', answered: false, latencyMs: 50 };
+
+describe('reputationQuality', () => {
+  it('is optimistic about a UID never tried (exploration) and about one success', () => {
+    const none: Reputation = { calls: 0, answered: 0, judged: 0, conforming: 0, accepted: 0, latencyMs: null, updatedAt: t0.toISOString() };
+    expect(reputationQuality(none)).toBe(1);
+    expect(reputationQuality(seen(...good(0)))).toBe(1);
+  });
+
+  it('halves per failure-to-answer and penalises rejected answers and slowness', () => {
+    expect(reputationQuality(seen(failed))).toBeCloseTo(0.5 * (0.5 + 0.5 * (1000 / 1050)));
+    const rejected = seen({ kind: 'call', answered: true, latencyMs: 0 }, { kind: 'verdict', verdict: 'schema' });
+    expect(reputationQuality(rejected)).toBeCloseTo(0.5);
+    expect(reputationQuality(seen(...good(1_000)))).toBeCloseTo(0.75);
+  });
+});
+
+describe('rankCandidates with reputation', () => {
+  const chain = metagraph([neuron(1, { incentive: 0.9 }), neuron(2, { incentive: 0.5 }), neuron(3, { incentive: 0.4 })]);
+  const rank = (reps: Record<number, Reputation>, now = t0, weight = 0.5) =>
+    rankCandidates(chain, { excludeUids: [], addressAllowed: allowPublic, reputation: { of: (uid) => reps[uid], weight, halfLifeMs: HOUR, now } });
+
+  it('blends: score = (1 − w)·chain + w·quality', () => {
+    const [top] = rank({}).candidates;
+    expect(top.quality).toBe(1);
+    expect(top.score).toBeCloseTo(0.5 * top.chainScore + 0.5);
+  });
+
+  it('demotes a chain favourite that keeps failing below untried and proven UIDs', () => {
+    const ranked = rank({ 1: seen(failed, failed, failed), 2: seen(...good(), ...good()) });
+    expect(ranked.candidates.map((c) => c.neuron.uid)).toEqual([2, 3, 1]);
+  });
+
+  it('lets a failed miner earn its way back as the evidence decays', () => {
+    const reps = { 1: seen(failed, failed, failed) };
+    expect(rank(reps).candidates[0].neuron.uid).toBe(2);
+    expect(rank(reps, new Date(t0.getTime() + 6 * HOUR)).candidates[0].neuron.uid).toBe(1);
+  });
+
+  it('keeps the chain order with weight 0', () => {
+    expect(rank({ 1: seen(failed, failed) }, t0, 0).candidates.map((c) => c.neuron.uid)).toEqual([1, 2, 3]);
   });
 });

@@ -1,10 +1,27 @@
-import { Metagraph, Neuron } from '@orchestra/contracts';
+import { Metagraph, Neuron, Reputation, decayReputation } from '@orchestra/contracts';
 
-/** A neuron the dispatcher may hire, with its score (higher is better). */
+/** A neuron the dispatcher may hire, with its score (higher is better) and the two terms behind it. */
 export interface Candidate {
   readonly neuron: Neuron & { axon: NonNullable<Neuron['axon']> };
   readonly score: number;
+  /** From chain signals alone, 0..1. */
+  readonly chainScore: number;
+  /** From Orchestra's own observations, 0..1 (1 for a UID never tried: optimism). */
+  readonly quality: number;
 }
+
+/** Orchestra's observations to blend in, for one subnet and capability. */
+export interface ReputationInput {
+  /** The entry of a UID, if any. */
+  readonly of: (uid: number) => Reputation | undefined;
+  /** Weight of reputation against the chain signals, 0..1. */
+  readonly weight: number;
+  readonly halfLifeMs: number;
+  readonly now: Date;
+}
+
+/** Latency at which the speed factor is one half, ms. */
+const REFERENCE_LATENCY_MS = 1_000;
 
 /** Why neurons were left out, for the "no eligible UID" explanation. */
 export interface RankingReport {
@@ -21,10 +38,12 @@ const STALE_BLOCKS = 1_200;
  * and recency of activity. Rank and trust left the SDK's per-neuron view in 2025-12,
  * so trust is a minor term that is zero when the chain no longer reports it.
  * Ties go to the lower UID, so ranking is deterministic.
+ *
+ * With `reputation`, the score blends in what Orchestra saw itself (see `blend`).
  */
 export function rankCandidates(
   metagraph: Metagraph,
-  opts: { excludeUids: readonly number[]; selfHotkey?: string; addressAllowed: (ip: string) => boolean },
+  opts: { excludeUids: readonly number[]; selfHotkey?: string; addressAllowed: (ip: string) => boolean; reputation?: ReputationInput },
 ): RankingReport {
   const excluded = { alreadyTried: 0, noAxon: 0, refusedAddress: 0, self: 0 };
   const maxStake = metagraph.neurons.reduce((m, n) => (BigInt(n.stakeRao) > m ? BigInt(n.stakeRao) : m), 1n);
@@ -35,10 +54,42 @@ export function rankCandidates(
     else if (skip.has(neuron.uid)) excluded.alreadyTried++;
     else if (!neuron.axon) excluded.noAxon++;
     else if (!opts.addressAllowed(neuron.axon.ip)) excluded.refusedAddress++;
-    else candidates.push({ neuron: neuron as Candidate['neuron'], score: score(neuron, maxStake, metagraph.block) });
+    else candidates.push(blend(neuron as Candidate['neuron'], score(neuron, maxStake, metagraph.block), opts.reputation));
   }
   candidates.sort((a, b) => b.score - a.score || a.neuron.uid - b.neuron.uid);
   return { candidates, excluded };
+}
+
+/**
+ * score = (1 − w)·chain + w·quality, w = the reputation weight (ORCH_REPUTATION_WEIGHT).
+ * Without reputation (or w = 0) the order is the chain's alone.
+ */
+function blend(neuron: Candidate['neuron'], chainScore: number, reputation: ReputationInput | undefined): Candidate {
+  const entry = reputation?.of(neuron.uid);
+  const quality = entry && reputation ? reputationQuality(decayReputation(entry, reputation.now, reputation.halfLifeMs)) : 1;
+  const w = reputation?.weight ?? 0;
+  return { neuron, chainScore, quality, score: (1 - w) * chainScore + w * quality };
+}
+
+/**
+ * How well a UID has done, 0..1, from its (already decayed) reputation:
+ *
+ *   quality = t · a · (½ + ½·s)
+ *   t = (answered + 1) / (calls + 1)     transport success
+ *   a = (accepted + 1) / (judged + 1)    answers accepted by the verifier (schema and semantics)
+ *   s = L / (L + latencyMs), L = 1 s     speed; 1 before any latency sample
+ *
+ * The +1s are one imaginary perfect call: an optimistic prior, which is the exploration
+ * rule. A UID never tried scores 1 and so gets tried; one failure halves its t; as the
+ * evidence decays (half-life) the prior weighs more again and a miner that failed long
+ * ago climbs back towards 1 — a recovered miner earns its way back with fresh successes.
+ * Deterministic: no random choice, so tests and replicas agree.
+ */
+export function reputationQuality(rep: Reputation): number {
+  const transport = (rep.answered + 1) / (rep.calls + 1);
+  const acceptance = (rep.accepted + 1) / (rep.judged + 1);
+  const speed = rep.latencyMs === null ? 1 : REFERENCE_LATENCY_MS / (REFERENCE_LATENCY_MS + rep.latencyMs);
+  return transport * acceptance * (0.5 + 0.5 * speed);
 }
 
 function score(n: Neuron, maxStake: bigint, block: number): number {

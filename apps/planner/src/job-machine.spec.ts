@@ -11,7 +11,7 @@ const job = (overrides: Partial<JobSpec> = {}): JobSpec => ({
   tenant: 'default',
   goal: 'Analyze these financial filings and write a Python script to graph the trends',
   inputs: {},
-  limits: { maxTao: 1, maxAttemptsPerStep: 3, deadlineMs: 60_000 },
+  limits: { maxTao: 1, maxAttemptsPerStep: 3, deadlineMs: 60_000, maxMinerCalls: 32 },
   submittedAt: t0.toISOString(),
   ...overrides,
 });
@@ -28,6 +28,7 @@ const verified = (stepId: string, attempt: number, output: unknown, uid = 7): Ve
   output,
   latencyMs: 12,
   costTao: 0.001,
+  hedgedUids: [],
 });
 const rejected = (stepId: string, attempt: number, uid: number | null, kind: Rejected['kind'] = 'schema'): Rejected => ({
   stepId,
@@ -39,6 +40,7 @@ const rejected = (stepId: string, attempt: number, uid: number | null, kind: Rej
   errors: ['rows.0.value: expected number'],
   latencyMs: 5,
   costTao: 0,
+  hedgedUids: [],
 });
 
 const rows: { rows: FinancialRow[] } = {
@@ -95,6 +97,25 @@ describe('job state machine', () => {
     expect(task.payload.feedback).toEqual(['rows.0.value: expected number']);
   });
 
+  it('excludes hedged UIDs from later attempts too', () => {
+    const start = startJob(job(), t0);
+    const retry = applyRejected(start.state, { ...rejected('data', 1, 5), hedgedUids: [8, 9] }, at(5))!;
+    expect(retry.state.steps[0].attempts[0]).toMatchObject({ uid: 5, hedgedUids: [8, 9] });
+    expect(outstandingTasks(retry.state)[0].payload.excludeUids).toEqual([5, 8, 9]);
+  });
+
+  it('fails the job when its miner calls, hedges included, exceed maxMinerCalls', () => {
+    const limits = { maxTao: 1, maxAttemptsPerStep: 3, deadlineMs: 60_000, maxMinerCalls: 3 };
+    const retried = applyRejected(startJob(job({ limits }), t0).state, { ...rejected('data', 1, 5), hedgedUids: [8] }, at(1))!;
+    expect(retried.state.status).toBe('running');
+    const noRoom = applyRejected(retried.state, rejected('data', 2, 6), at(2))!;
+    expect(noRoom.state.error).toMatchObject({ code: 'budget_exceeded', stepId: 'data' });
+    expect(noRoom.state.error?.message).toMatch(/made 3 miner calls, its limit of 3/);
+
+    const over = applyVerified(retried.state, { ...verified('data', 2, rows, 6), hedgedUids: [10] }, at(2))!;
+    expect(over.state.error).toMatchObject({ code: 'budget_exceeded', message: "made 4 miner calls (hedges included), over the job's limit of 3" });
+  });
+
   it('fails the job with every attempt’s reason when attempts run out', () => {
     const start = startJob(job(), t0);
     const end = replay(start, [
@@ -114,6 +135,14 @@ describe('job state machine', () => {
     expect(end.state.error).toMatchObject({ code: 'no_candidates', message: 'step data: no eligible UID on SN13' });
   });
 
+  it('fails at once when the verifier cannot check answers (not retried on another miner)', () => {
+    const start = startJob(job(), t0);
+    const reason = "cannot judge the answer of uid 7 on SN13 (not the miner's fault): python3 is not installed";
+    const end = applyRejected(start.state, { ...rejected('data', 1, 7, 'unverifiable'), reason }, at(1))!;
+    expect(end.state.steps.find((s) => s.id === 'data')?.attempts).toHaveLength(1);
+    expect(end.state.error).toMatchObject({ code: 'step_failed', message: `step data failed after 1 attempts: #1 uid 7: ${reason}` });
+  });
+
   it('ignores duplicates and stale attempts (redelivery changes nothing)', () => {
     const start = startJob(job(), t0);
     const once = applyVerified(start.state, verified('data', 1, rows), at(10))!;
@@ -124,7 +153,7 @@ describe('job state machine', () => {
   });
 
   it('fails when spend exceeds the budget', () => {
-    const start = startJob(job({ limits: { maxTao: 0.0005, maxAttemptsPerStep: 3, deadlineMs: 60_000 } }), t0);
+    const start = startJob(job({ limits: { maxTao: 0.0005, maxAttemptsPerStep: 3, deadlineMs: 60_000, maxMinerCalls: 32 } }), t0);
     const end = applyVerified(start.state, verified('data', 1, rows), at(1))!;
     expect(end.state.error).toMatchObject({ code: 'budget_exceeded' });
   });

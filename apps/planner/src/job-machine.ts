@@ -10,6 +10,7 @@ import {
   StepVerified,
   TaskReady,
   envelope,
+  minerCallsOf,
 } from '@orchestra/contracts';
 import { Report, ReportSchema } from '@orchestra/schemas';
 import { z } from 'zod';
@@ -33,6 +34,9 @@ type Verified = z.infer<typeof StepVerified.payload>;
 type Rejected = z.infer<typeof StepRejected.payload>;
 
 const SERVICE = 'planner';
+
+/** Rejections no other miner can fix (nobody to hire; the verifier cannot run its checks): never retried. */
+const FINAL_REJECTIONS: ReadonlySet<Rejected['kind']> = new Set(['no_candidate', 'unverifiable']);
 
 /** Plans a newly submitted job and dispatches the steps that have no dependencies. */
 export function startJob(job: JobSpec, now: Date): Transition {
@@ -84,9 +88,10 @@ export function applyVerified(state: JobState, verified: Verified, now: Date): T
       hotkey: verified.hotkey,
       latencyMs: verified.latencyMs,
       costTao: verified.costTao,
+      hedgedUids: verified.hedgedUids,
     }),
   }));
-  return advance(charge({ state: next, events: [] }, verified.costTao, now), now);
+  return advance(limitCalls(charge({ state: next, events: [] }, verified.costTao, now), now), now);
 }
 
 /** Records a rejected attempt and retries on another UID, or fails the step (and the job). */
@@ -101,11 +106,17 @@ export function applyRejected(state: JobState, rejected: Rejected, now: Date): T
     errors: rejected.errors,
     latencyMs: rejected.latencyMs,
     costTao: rejected.costTao,
+    hedgedUids: rejected.hedgedUids,
   });
-  let transition = charge({ state: updateStep(state, step.id, (s) => ({ ...s, attempts })), events: [] }, rejected.costTao, now);
+  let transition = limitCalls(charge({ state: updateStep(state, step.id, (s) => ({ ...s, attempts })), events: [] }, rejected.costTao, now), now);
   if (transition.state.status !== 'running') return transition;
+  const calls = minerCallsOf(transition.state.steps);
+  if (!FINAL_REJECTIONS.has(rejected.kind) && attempts.length < step.maxAttempts && calls >= state.limits.maxMinerCalls) {
+    const message = `step ${step.id} needs another attempt, but the job has made ${calls} miner calls, its limit of ${state.limits.maxMinerCalls}`;
+    return fail(transition, { code: 'budget_exceeded', message, stepId: step.id }, now);
+  }
 
-  if (rejected.kind !== 'no_candidate' && attempts.length < step.maxAttempts) {
+  if (!FINAL_REJECTIONS.has(rejected.kind) && attempts.length < step.maxAttempts) {
     const attempt = attempts.length + 1;
     transition = {
       state: updateStep(transition.state, step.id, (s) => ({ ...s, attempts: [...attempts, dispatched(attempt, now)] })),
@@ -175,7 +186,7 @@ export function outstandingTasks(state: JobState): Array<Envelope<'task.ready', 
           netuid: step.netuid,
           schemaId: step.schemaId,
           input: resolveInput(step.input, { inputs: state.inputs, steps: outputs }),
-          excludeUids: [...new Set(earlier.flatMap((a) => (a.uid === undefined ? [] : [a.uid])))],
+          excludeUids: [...new Set(earlier.flatMap((a) => [...(a.uid === undefined ? [] : [a.uid]), ...a.hedgedUids]))],
           feedback: earlier.flatMap((a) => (a.errors?.length ? a.errors : a.reason ? [a.reason] : [])),
           deadlineAt: state.deadlineAt,
         },
@@ -268,6 +279,14 @@ function charge(transition: Transition, costTao: number, now: Date): Transition 
   return fail(charged, { code: 'budget_exceeded', message: `spent ${totalTao.toFixed(6)} TAO, over the job's budget of ${state.limits.maxTao} TAO` }, now);
 }
 
+/** Fails the job when its attempts (hedges included) have made more miner calls than its limit allows. */
+function limitCalls(transition: Transition, now: Date): Transition {
+  const { state } = transition;
+  const calls = minerCallsOf(state.steps);
+  if (state.status !== 'running' || calls <= state.limits.maxMinerCalls) return transition;
+  return fail(transition, { code: 'budget_exceeded', message: `made ${calls} miner calls (hedges included), over the job's limit of ${state.limits.maxMinerCalls}` }, now);
+}
+
 function currentAttemptOf(state: JobState, stepId: string, attempt: number): StepState | undefined {
   if (state.status !== 'running') return undefined;
   const step = state.steps.find((s) => s.id === stepId);
@@ -284,7 +303,7 @@ function replaceLast(attempts: AttemptState[], patch: Partial<AttemptState>): At
 }
 
 function dispatched(attempt: number, now: Date): AttemptState {
-  return { attempt, status: 'dispatched', dispatchedAt: now.toISOString() };
+  return { attempt, status: 'dispatched', dispatchedAt: now.toISOString(), hedgedUids: [] };
 }
 
 function touch(transition: Transition, now: Date): Transition {

@@ -4,13 +4,15 @@ import { judge } from './verdict';
 
 type Result = z.infer<typeof TaskResult.payload>;
 
+const row = (period: string, value: number) => ({ entity: 'AAPL', period, metric: 'revenue', value, unit: 'USD_millions', source: `AAPL 10-K ${period}` });
+
 const result = (overrides: Partial<Result>): Result => ({
   stepId: 'analysis',
   attempt: 1,
   capability: 'text.analysis',
   netuid: 1,
   schemaId: 'text.analysis@1',
-  input: {},
+  input: { question: 'How did Apple grow?', rows: [row('FY2022', 394328), row('FY2023', 383285)] },
   uid: 3,
   hotkey: '5F…',
   ok: true,
@@ -19,40 +21,68 @@ const result = (overrides: Partial<Result>): Result => ({
   raw: '',
   latencyMs: 10,
   costTao: 0.001,
+  hedgedUids: [],
   ...overrides,
 });
 
 const analysis = { summary: 'Revenue grew.', findings: [{ statement: 'AAPL grew 10% a year.', citations: [0, 1] }] };
 
 describe('judge', () => {
-  it('accepts schema-valid JSON even inside a chatty, fenced answer', () => {
+  it('accepts schema-valid JSON even inside a chatty, fenced answer', async () => {
     const raw = `Sure! Here is the analysis:\n\n\`\`\`json\n${JSON.stringify(analysis, null, 2)}\n\`\`\`\nHope this helps.`;
-    expect(judge(result({ raw }))).toEqual({ accepted: true, output: analysis });
+    expect(await judge(result({ raw }))).toEqual({ accepted: true, output: analysis });
   });
 
-  it('rejects text with no JSON, saying so', () => {
-    const verdict = judge(result({ raw: 'Revenue went up and to the right.' }));
+  it('rejects text with no JSON, saying so', async () => {
+    const verdict = await judge(result({ raw: 'Revenue went up and to the right.' }));
     expect(verdict).toMatchObject({ accepted: false, kind: 'not_json' });
     expect(!verdict.accepted && verdict.reason).toMatch(/^uid 3 on SN1 returned no JSON/);
   });
 
-  it('rejects JSON of the wrong shape with field-level errors for the re-ask', () => {
-    const verdict = judge(result({ raw: JSON.stringify({ summary: 'x', findings: [{ statement: 'y', citations: 'row 1' }], extra: 1 }) }));
+  it('rejects JSON of the wrong shape with field-level errors for the re-ask', async () => {
+    const verdict = await judge(result({ raw: JSON.stringify({ summary: 'x', findings: [{ statement: 'y', citations: 'row 1' }], extra: 1 }) }));
     expect(verdict).toMatchObject({ accepted: false, kind: 'schema' });
     if (verdict.accepted) return;
     expect(verdict.errors).toEqual(expect.arrayContaining([expect.stringMatching(/^findings\.0\.citations: /), expect.stringMatching(/extra/)]));
   });
 
-  it('turns miner faults and empty subnets into rejections with the reason', () => {
-    expect(judge(result({ ok: false, statusCode: 408, statusMessage: 'Timeout', raw: undefined }))).toMatchObject({
+  it('turns miner faults and empty subnets into rejections with the reason', async () => {
+    expect(await judge(result({ ok: false, statusCode: 408, statusMessage: 'Timeout', raw: undefined }))).toMatchObject({
       accepted: false,
       kind: 'miner_error',
       reason: 'uid 3 on SN1 failed: 408 Timeout',
     });
-    expect(judge(result({ uid: null, hotkey: null, ok: false, statusCode: 0, statusMessage: 'no eligible UID on SN1', raw: undefined }))).toMatchObject({
+    expect(await judge(result({ uid: null, hotkey: null, ok: false, statusCode: 0, statusMessage: 'no eligible UID on SN1', raw: undefined }))).toMatchObject({
       accepted: false,
       kind: 'no_candidate',
       reason: 'no eligible UID on SN1',
     });
+  });
+
+  it('rejects schema-valid JSON that does not answer the input as semantic, with the errors for the re-ask', async () => {
+    const wrong = { ...analysis, findings: [{ statement: 'AAPL grew 10% a year.', citations: [0, 5] }] };
+    const verdict = await judge(result({ raw: JSON.stringify(wrong) }));
+    expect(verdict).toMatchObject({ accepted: false, kind: 'semantic', errors: ['findings.0.citations.1: row 5 does not exist; the input has rows 0..1'] });
+    expect(!verdict.accepted && verdict.reason).toBe(
+      'uid 3 on SN1 returned text.analysis@1 JSON that does not answer the task: findings.0.citations.1: row 5 does not exist; the input has rows 0..1',
+    );
+  });
+
+  it('does not blame the miner when a check cannot run: unverifiable, with the cause', async () => {
+    const invalidInput = await judge(result({ raw: JSON.stringify(analysis), input: { question: 'no rows' } }));
+    expect(invalidInput).toMatchObject({ accepted: false, kind: 'unverifiable', errors: [] });
+    expect(!invalidInput.accepted && invalidInput.reason).toMatch(/^cannot judge the answer of uid 3 on SN1 \(not the miner's fault\): cannot check text\.analysis@1: the task input is invalid/);
+
+    const code = { language: 'python', code: 'print("hi")\n', dependencies: [], entrypoint: 'main.py' };
+    const coding = { capability: 'code.python', netuid: 62, schemaId: 'code.python@1', raw: JSON.stringify(code) };
+    process.env.ORCH_PYTHON = 'python3-not-installed-here';
+    try {
+      const noPython = await judge(result(coding));
+      expect(noPython).toMatchObject({ accepted: false, kind: 'unverifiable' });
+      expect(!noPython.accepted && noPython.reason).toContain('python3-not-installed-here is not installed or not executable (ENOENT)');
+    } finally {
+      delete process.env.ORCH_PYTHON;
+    }
+    expect(await judge(result(coding))).toEqual({ accepted: true, output: code });
   });
 });

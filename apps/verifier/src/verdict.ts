@@ -1,5 +1,5 @@
 import { REJECTION_KINDS, TaskResult } from '@orchestra/contracts';
-import { standardize } from '@orchestra/schemas';
+import { Standardized, UnverifiableError, verifyOutput } from '@orchestra/schemas';
 import { z } from 'zod';
 
 type Result = z.infer<typeof TaskResult.payload>;
@@ -10,22 +10,39 @@ export type Verdict =
   | { accepted: false; kind: (typeof REJECTION_KINDS)[number]; reason: string; errors: string[] };
 
 /**
- * Judges a miner's answer: a transport failure or an answer that is not valid JSON of
- * the step's schema is rejected, with errors precise enough to re-ask another miner.
+ * Judges a miner's answer: a transport failure, an answer that is not valid JSON of the step's
+ * schema, or one that does not answer the task's input (semantic checks) is rejected, with
+ * errors precise enough to re-ask another miner.
+ *
+ * When a check cannot run at all (UnverifiableError): a lasting cause (python3 missing, invalid
+ * task input) is rejected as `unverifiable` — a configuration problem, not the miner's fault,
+ * which the planner does not retry on another miner; a passing cause (the checker timed out on a
+ * busy host) is thrown, so the bus redelivers the result and it is judged again later.
  */
-export function judge(result: Result): Verdict {
+export async function judge(result: Result): Promise<Verdict> {
   if (result.uid === null) return { accepted: false, kind: 'no_candidate', reason: result.statusMessage, errors: [] };
   const who = `uid ${result.uid} on SN${result.netuid}`;
   if (!result.ok || result.raw === undefined) {
     return { accepted: false, kind: 'miner_error', reason: `${who} failed: ${result.statusCode} ${result.statusMessage}`, errors: [] };
   }
-  const standardized = standardize(result.schemaId, result.raw);
-  if (standardized.ok) return { accepted: true, output: standardized.value };
-  const what = { too_large: 'an oversized answer', not_json: 'no JSON', schema: `JSON that does not match ${result.schemaId}` }[standardized.kind];
+  let verified: Standardized;
+  try {
+    verified = await verifyOutput(result.schemaId, result.raw, result.input);
+  } catch (error) {
+    if (!(error instanceof UnverifiableError) || error.retryable) throw error;
+    return { accepted: false, kind: 'unverifiable', reason: `cannot judge the answer of ${who} (not the miner's fault): ${error.message}`, errors: [] };
+  }
+  if (verified.ok) return { accepted: true, output: verified.value };
+  const what = {
+    too_large: 'an oversized answer',
+    not_json: 'no JSON',
+    schema: `JSON that does not match ${result.schemaId}`,
+    semantic: `${result.schemaId} JSON that does not answer the task`,
+  }[verified.kind];
   return {
     accepted: false,
-    kind: standardized.kind,
-    reason: `${who} returned ${what}: ${standardized.errors.slice(0, 3).join('; ')}`,
-    errors: standardized.errors,
+    kind: verified.kind,
+    reason: `${who} returned ${what}: ${verified.errors.slice(0, 3).join('; ')}`,
+    errors: verified.errors,
   };
 }

@@ -1,8 +1,22 @@
-import { Injectable } from '@nestjs/common';
-import { StepRejected, StepVerified, Subjects, TaskResult, envelope, jobEvent } from '@orchestra/contracts';
-import { Bus, InboundMessage } from '@orchestra/bus';
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  Buckets,
+  ReputationObservation,
+  ReputationSchema,
+  StepRejected,
+  StepVerified,
+  Subjects,
+  TaskResult,
+  envelope,
+  jobEvent,
+  observeReputation,
+  reputationHalfLifeMs,
+  reputationKey,
+} from '@orchestra/contracts';
+import { Bus, InboundMessage, compareAndSet } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
-import { judge } from './verdict';
+import { z } from 'zod';
+import { Verdict, judge } from './verdict';
 
 const verdicts = counter<'capability' | 'verdict'>({
   name: 'verifier_verdicts_total',
@@ -13,14 +27,18 @@ const verdicts = counter<'capability' | 'verdict'>({
 /** The JSON Standardization Layer at work: judges each miner answer and tells the planner. */
 @Injectable()
 export class VerifierService {
+  private readonly logger = new Logger(VerifierService.name);
+  private readonly halfLifeMs = reputationHalfLifeMs(process.env.ORCH_REPUTATION_HALF_LIFE_MS);
+
   constructor(private readonly bus: Bus) {}
 
   async handle(message: InboundMessage): Promise<void> {
     const { jobId, payload: result } = message.parse(TaskResult);
-    const verdict = judge(result);
+    const verdict = await judge(result);
     const idParts = [result.stepId, result.attempt];
-    const base = { stepId: result.stepId, attempt: result.attempt, latencyMs: result.latencyMs, costTao: result.costTao };
+    const base = { stepId: result.stepId, attempt: result.attempt, latencyMs: result.latencyMs, costTao: result.costTao, hedgedUids: result.hedgedUids };
     verdicts.inc({ capability: result.capability, verdict: verdict.accepted ? 'accepted' : verdict.kind });
+    await this.recordReputation(result, verdict);
 
     if (verdict.accepted) {
       const uid = result.uid as number;
@@ -58,5 +76,25 @@ export class VerifierService {
         data: { kind: verdict.kind, errors: verdict.errors.slice(0, 10) },
       }),
     );
+  }
+
+  /**
+   * The verdict as reputation evidence for the answering UID (the dispatcher records the
+   * transport side). Failures the miner is not judged on here — transport errors, no
+   * candidate, our own inability to verify — add nothing. Advisory: a KV failure is logged.
+   */
+  private async recordReputation(result: z.infer<typeof TaskResult.payload>, verdict: Verdict): Promise<void> {
+    const judged: Record<string, 'accepted' | 'semantics' | 'schema'> = { accepted: 'accepted', semantic: 'semantics', schema: 'schema', not_json: 'schema', too_large: 'schema' };
+    const verdictKind = judged[verdict.accepted ? 'accepted' : verdict.kind];
+    if (result.uid === null || verdictKind === undefined) return;
+    try {
+      const kv = await this.bus.kv(Buckets.reputation);
+      const obs: ReputationObservation = { kind: 'verdict', verdict: verdictKind };
+      await compareAndSet(kv, reputationKey(result.netuid, result.uid, result.capability), ReputationSchema, (current) =>
+        observeReputation(current, obs, new Date(), this.halfLifeMs),
+      );
+    } catch (error) {
+      this.logger.warn({ msg: 'could not record reputation', uid: result.uid, netuid: result.netuid, err: error });
+    }
   }
 }

@@ -8,6 +8,7 @@ import { Bus } from './bus';
 import { PoisonMessageError, RetryableError } from './errors';
 import { InboundMessage } from './inbound';
 import { compareAndSet, readJson } from './kv';
+import { listDeadLetters, replayDeadLetter } from './dead-letters';
 import { BusErrorFilter, JetStreamTransport } from './transport';
 
 const result = (jobId: string, attempt = 1) =>
@@ -29,6 +30,7 @@ const result = (jobId: string, attempt = 1) =>
       raw: '{}',
       latencyMs: 1,
       costTao: 0,
+      hedgedUids: [],
     },
     ['data', attempt],
   );
@@ -75,6 +77,8 @@ describe('JetStreamTransport', () => {
   let server: NatsServerHandle;
   let bus: Bus;
   const seen: Array<{ jobId: string; delivery: number }> = [];
+  /** Stands for a dependency that is down until the operator fixes it. */
+  let dependencyDown = true;
 
   @Controller()
   @UseFilters(BusErrorFilter)
@@ -84,7 +88,7 @@ describe('JetStreamTransport', () => {
       const env = message.parse(TaskResult);
       seen.push({ jobId: env.jobId, delivery: message.deliveryCount });
       if (env.jobId === 'flaky' && message.deliveryCount < 2) throw new RetryableError('not yet');
-      if (env.jobId === 'always-fails') throw new Error('boom');
+      if (env.jobId === 'always-fails' && dependencyDown) throw new Error('boom');
       if (env.jobId === 'poison') throw new PoisonMessageError('cannot ever handle this');
     }
   }
@@ -134,6 +138,18 @@ describe('JetStreamTransport', () => {
         const consumer = await bus.jsm.consumers.info(Streams.tasks.name, 'verifier');
         return consumer.num_ack_pending === 0 && consumer.num_pending === 0;
       }, 5_000);
+
+      // An operator lists the dead letters, fixes the cause, and replays one: it is handled once.
+      const listed = await listDeadLetters(bus, { consumer: 'verifier' });
+      expect(listed.map((e) => e.jobId).sort()).toEqual(['-', 'always-fails', 'poison']);
+      dependencyDown = false;
+      const exhausted = listed.find((e) => e.jobId === 'always-fails')!;
+      await replayDeadLetter(bus, exhausted.seq, { remove: true });
+      await replayDeadLetter(bus, listed.find((e) => e.jobId === 'poison')!.seq);
+      await waitFor(async () => seen.filter((s) => s.jobId === 'always-fails').length === 7, 5_000);
+      // The replayed poison message is still poison: dead-lettered again.
+      await waitFor(async () => (await listDeadLetters(bus)).length === 3, 5_000);
+      expect((await listDeadLetters(bus)).map((e) => e.jobId).sort()).toEqual(['-', 'poison', 'poison']);
     } finally {
       await app.close();
     }

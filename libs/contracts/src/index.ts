@@ -9,3 +9,4 @@ export * from './job';
 export * from './messages';
 export * from './topology';
 export * from './metagraph';
+export * from './reputation';

@@ -35,6 +35,8 @@ export const JobLimitsSchema = z
     maxAttemptsPerStep: z.number().int().min(1).max(20).default(4),
     /** Time from submission after which the job fails with reason `deadline`. */
     deadlineMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
+    /** Miner calls the job may make in all, hedges included; the job fails with `budget_exceeded` beyond it. */
+    maxMinerCalls: z.number().int().min(1).max(10_000).default(32),
   })
   .strict();
 export type JobLimits = z.infer<typeof JobLimitsSchema>;
@@ -70,6 +72,8 @@ export const AttemptStateSchema = z.object({
   errors: z.array(z.string()).optional(),
   latencyMs: z.number().nonnegative().optional(),
   costTao: z.number().nonnegative().optional(),
+  /** Other UIDs the dispatcher called for this attempt (hedges): excluded from later attempts, counted as miner calls. */
+  hedgedUids: z.array(z.number().int().nonnegative()).default([]),
 });
 export type AttemptState = z.infer<typeof AttemptStateSchema>;
 
@@ -115,3 +119,11 @@ export const JobStateSchema = z.object({
   error: JobErrorSchema.optional(),
 });
 export type JobState = z.infer<typeof JobStateSchema>;
+
+/**
+ * Miner calls a job has made, as its attempt records tell: the hired UID of every
+ * finished attempt plus its hedges. What `limits.maxMinerCalls` bounds.
+ */
+export function minerCallsOf(steps: readonly StepState[]): number {
+  return steps.reduce((sum, s) => sum + s.attempts.reduce((n, a) => n + (a.uid === undefined ? 0 : 1) + a.hedgedUids.length, 0), 0);
+}

@@ -125,6 +125,8 @@ export const Buckets = {
   idempotency: 'orch_idempotency',
   /** `sn<netuid>` → Metagraph. Written by metagraph-sync. */
   metagraph: 'orch_metagraph',
+  /** `sn<netuid>.uid<uid>.<capability>` → Reputation. Written by the dispatcher and the verifier, by compare-and-set. */
+  reputation: 'orch_reputation',
 } as const;
 
 /** The KV key of a subnet's metagraph. */

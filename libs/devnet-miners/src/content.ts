@@ -1,5 +1,6 @@
 import { stringRepr, type DataEntity, type OnDemandQuery } from '@orchestra/bittensor';
 import type { Analysis, AnalysisRequest, CodeRequest, FinancialRow, PythonCode } from '@orchestra/schemas';
+import { COLLUSION_FACTOR } from './behaviours';
 import { FINANCIAL_ROWS, fiscalYearEnd } from './dataset';
 
 /**
@@ -12,16 +13,21 @@ function filingUri(row: FinancialRow): string {
   return `https://www.sec.gov/cgi-bin/browse-edgar?action=getcompany&ticker=${row.entity}&type=10-K#${row.period}-${row.metric}`;
 }
 
+/** What colluding miners serve instead of the rows: the same rows, every value scaled by COLLUSION_FACTOR. */
+export function colluded(rows: readonly FinancialRow[]): FinancialRow[] {
+  return rows.map((row) => ({ ...row, value: Math.round(row.value * COLLUSION_FACTOR) }));
+}
+
 /**
- * An OnDemandRequest answered from the data set, following the adapter's convention:
+ * An OnDemandRequest answered from the data set (or `rows`), following the adapter's convention:
  * keywords = tickers (any), usernames = metrics (all when empty), dates bound the fiscal-year end.
  */
-export function onDemandEntities(query: Partial<OnDemandQuery>): DataEntity[] {
+export function onDemandEntities(query: Partial<OnDemandQuery>, rows: readonly FinancialRow[] = FINANCIAL_ROWS): DataEntity[] {
   const tickers = new Set((query.keywords ?? []).map((k) => k.toUpperCase()));
   const metrics = new Set(query.usernames ?? []);
   const from = query.start_date ? Date.parse(query.start_date) : -Infinity;
   const to = query.end_date ? Date.parse(query.end_date) : Infinity;
-  return FINANCIAL_ROWS.filter((row) => {
+  return rows.filter((row) => {
     const at = Date.parse(fiscalYearEnd(row));
     return (tickers.size === 0 || tickers.has(row.entity)) && (metrics.size === 0 || metrics.has(row.metric)) && at >= from && at <= to;
   })

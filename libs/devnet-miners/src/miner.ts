@@ -21,7 +21,8 @@ import {
 } from '@orchestra/bittensor';
 import { AnalysisRequestSchema, CodeRequestSchema } from '@orchestra/schemas';
 import { AnswerKind, Behaviour, BEHAVIOURS, BehaviourName, BehaviourOptions, BehaviourPlan, sleep } from './behaviours';
-import { analyse, onDemandEntities, plotScript, wrongSchemaEntities } from './content';
+import { analyse, colluded, onDemandEntities, plotScript, wrongSchemaEntities } from './content';
+import { FINANCIAL_ROWS } from './dataset';
 
 /** How to start one simulated miner. */
 export interface SimulatedMinerOptions extends BehaviourOptions {
@@ -69,17 +70,18 @@ export async function startSimulatedMiner(options: SimulatedMinerOptions): Promi
   let requests = 0;
   const plan = (): BehaviourPlan => behaviour.plan(options, requests++);
   if (options.netuid === 1) {
-    const server = http.createServer((req, res) => void serveEpistula(req, res, options, plan));
+    const render = replaying(chatAnswer);
+    const server = http.createServer((req, res) => void serveEpistula(req, res, options, plan, render));
     const port = await listen(server, host, options.port ?? 0);
     return { ...identity, port, stop: () => closeServer(server) };
   }
   const { definition, answer } = SYNAPSE_MINERS[options.netuid];
+  const render = replaying((kind, values: Readonly<Record<string, unknown>>) => (kind === 'garbage' ? new RawReply(garbageReply) : answer(kind, values)));
   const handler: AxonHandler = async (request) => {
     const p = plan();
     if ('raw' in p) return new RawReply(p.raw);
     await sleep(p.delayMs ?? 0, request.signal);
-    if (p.answer === 'garbage') return new RawReply(garbageReply);
-    return answer(p.answer, request.values);
+    return render(p.answer, request.values);
   };
   const axon = new AxonServer({
     hotkey: options.hotkey,
@@ -91,13 +93,26 @@ export async function startSimulatedMiner(options: SimulatedMinerOptions): Promi
   return { ...identity, port, stop: () => axon.close() };
 }
 
+/** An answer kind a protocol renders itself; `replay` is memory, kept by `replaying`. */
+type RenderedKind = Exclude<AnswerKind, 'replay'>;
+
+/**
+ * Wraps a protocol's renderer with the memory `replay` needs: the first `replay` request is
+ * answered well and remembered, and every later one gets that same answer, whatever it asks.
+ */
+function replaying<A, R>(render: (kind: RenderedKind, request: A) => R): (kind: AnswerKind, request: A) => R {
+  let first: { answer: R } | undefined;
+  return (kind, request) => (kind === 'replay' ? (first ??= { answer: render('good', request) }).answer : render(kind, request));
+}
+
 /** Synapse-protocol subnets: the synapse served and the response fields per answer kind. */
-const SYNAPSE_MINERS: Readonly<Record<number, { definition: SynapseDefinition; answer: (kind: Exclude<AnswerKind, 'garbage'>, values: Readonly<Record<string, unknown>>) => Record<string, unknown> }>> = {
+const SYNAPSE_MINERS: Readonly<Record<number, { definition: SynapseDefinition; answer: (kind: Exclude<RenderedKind, 'garbage'>, values: Readonly<Record<string, unknown>>) => Record<string, unknown> }>> = {
   13: {
     definition: ON_DEMAND_REQUEST,
     answer: (kind, values) => {
       const query = values as Partial<OnDemandQuery>;
-      return { data: kind === 'good' ? onDemandEntities(query) : wrongSchemaEntities(query) };
+      if (kind === 'wrong-schema') return { data: wrongSchemaEntities(query) };
+      return { data: onDemandEntities(query, kind === 'colluding' ? colluded(FINANCIAL_ROWS) : FINANCIAL_ROWS) };
     },
   },
   62: {
@@ -105,6 +120,7 @@ const SYNAPSE_MINERS: Readonly<Record<number, { definition: SynapseDefinition; a
     answer: (kind, values) => {
       const request = CodeRequestSchema.safeParse({ task: values.task, rows: values.rows });
       if (kind === 'good' && request.success) return { ...plotScript(request.data) };
+      if (kind === 'colluding' && request.success) return { ...plotScript({ ...request.data, rows: colluded(request.data.rows) }) };
       // Valid JSON of the wrong shape: a JavaScript "script" with dependencies as a string.
       return { language: 'javascript', code: 'console.log("plot")', dependencies: 'matplotlib', entrypoint: '' };
     },
@@ -118,7 +134,13 @@ function garbageReply(res: ServerResponse): void {
 }
 
 /** SN1: an Epistula-verified OpenAI chat-completions endpoint streaming SSE chunks. */
-async function serveEpistula(req: IncomingMessage, res: ServerResponse, options: SimulatedMinerOptions, plan: () => BehaviourPlan): Promise<void> {
+async function serveEpistula(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: SimulatedMinerOptions,
+  plan: () => BehaviourPlan,
+  render: (kind: AnswerKind, messages: readonly ChatMessage[]) => string,
+): Promise<void> {
   try {
     if (req.method !== 'POST' || req.url !== EPISTULA_CHAT_PATH) return json(res, 404, { detail: 'Not Found' });
     const body = Buffer.from(await readBody(req, 1024 * 1024), 'utf8');
@@ -134,17 +156,19 @@ async function serveEpistula(req: IncomingMessage, res: ServerResponse, options:
     res.once('close', () => aborted.abort());
     await sleep(p.delayMs ?? 0, aborted.signal);
     const { messages } = JSON.parse(body.toString('utf8')) as { messages: ChatMessage[] };
-    streamChat(res, chatAnswer(p.answer, messages));
+    streamChat(res, render(p.answer, messages));
   } catch {
     json(res, 500, { detail: 'Internal Server Error' });
   }
 }
 
 /** The assistant's text: a chatty sentence around a ```json fence (exercises the tolerant parser). */
-function chatAnswer(kind: AnswerKind, messages: readonly ChatMessage[]): string {
+function chatAnswer(kind: RenderedKind, messages: readonly ChatMessage[]): string {
   if (kind === 'garbage') return 'Great question! Revenue generally went up and to the right for most of these companies, though it depends on how you look at it.';
   const input = AnalysisRequestSchema.safeParse(taskInputOf(messages));
-  const value = kind === 'good' && input.success ? analyse(input.data) : { answer: 'Revenue grew.', confidence: 0.9 };
+  const value = !input.success || kind === 'wrong-schema'
+    ? { answer: 'Revenue grew.', confidence: 0.9 }
+    : analyse(kind === 'colluding' ? { ...input.data, rows: colluded(input.data.rows) } : input.data);
   return `Sure — here is the analysis you asked for:\n\n\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\`\n\nLet me know if you want more detail.`;
 }
 

@@ -13,8 +13,8 @@ import {
   subnetAdapterResolver,
   SubnetAdapter,
 } from '@orchestra/bittensor';
-import { Capability, CAPABILITY_DEFINITIONS, FinancialRow, standardize } from '@orchestra/schemas';
-import { BehaviourName, startSimulatedMiner, SimulatedMiner } from './index';
+import { Capability, CAPABILITY_DEFINITIONS, FinancialRow, standardize, verifyOutput } from '@orchestra/schemas';
+import { BehaviourName, BehaviourOptions, COLLUSION_FACTOR, startSimulatedMiner, SimulatedMiner } from './index';
 import { FINANCIAL_ROWS } from './dataset';
 
 const loopback = new AddressPolicy({ allow: ['loopback'] });
@@ -35,13 +35,14 @@ beforeAll(async () => {
 
 afterAll(() => Promise.all(running.map((m) => m.stop())));
 
-async function miner(netuid: number, behaviour: BehaviourName): Promise<MinerTarget> {
+async function miner(netuid: number, behaviour: BehaviourName, options: BehaviourOptions = {}): Promise<MinerTarget> {
   const m = await startSimulatedMiner({
     netuid,
     uid: running.length,
     hotkey: minerKey,
     behaviour,
     slowMs: 2000,
+    ...options,
     blacklist: (hotkey) => (hotkey === orchestra.address ? undefined : 'Signer not in metagraph'),
   });
   running.push(m);
@@ -72,10 +73,10 @@ describe('default tables', () => {
 });
 
 describe.each(Object.keys(INPUTS) as Capability[])('%s end to end through its adapter', (capability) => {
-  it('good → output that passes the capability output schema', async () => {
+  it('good → output that passes the capability output schema and its semantic checks', async () => {
     const reply = await hire(capability, 'good');
     expect(reply).toMatchObject({ ok: true, statusCode: 200 });
-    const verdict = standardize(schemaOf(capability), reply.raw as string);
+    const verdict = await verifyOutput(schemaOf(capability), reply.raw as string, INPUTS[capability]);
     expect(verdict).toMatchObject({ ok: true });
     expect(reply.latencyMs).toBeGreaterThan(0);
     expect(reply.responseBytes).toBeGreaterThan(0);
@@ -115,7 +116,66 @@ describe.each(Object.keys(INPUTS) as Capability[])('%s end to end through its ad
   });
 });
 
+/** Another question of the same capability, for `replay`: fewer companies, so the first answer no longer fits. */
+const OTHER_INPUTS: Record<Capability, unknown> = {
+  'data.financials': { entities: ['GOOGL'], periods: ['FY2023'], metrics: ['revenue'] },
+  'text.analysis': { question: 'How did NVIDIA do?', rows: rowsFor(['NVDA']) },
+  'code.python': { task: 'Plot Amazon', rows: rowsFor(['AMZN']) },
+};
+
+describe.each(Object.keys(INPUTS) as Capability[])('%s: hostile behaviours through the adapter', (capability) => {
+  const netuid = DEFAULT_CAPABILITY_NETUIDS[capability];
+  const call = (target: MinerTarget, input = INPUTS[capability]) => resolve(netuid).hire(target, { capability, input, timeoutMs: 2000 });
+
+  it('intermittent → every k-th call fails: a 500, then a dropped connection', async () => {
+    const target = await miner(netuid, 'intermittent', { failEvery: 2 });
+    const replies = [];
+    for (let i = 0; i < 5; i++) replies.push(await call(target));
+    expect(replies.map((r) => r.ok)).toEqual([true, false, true, false, true]);
+    expect(replies[1]).toMatchObject({ statusCode: 500 });
+    expect(replies[3]).toMatchObject({ statusCode: 503, fault: 'disconnected' });
+  });
+
+  it('slow-tail → the 20th call takes 10× the normal latency', async () => {
+    const target = await miner(netuid, 'slow-tail', { latencyMs: 25 });
+    const latencies = [];
+    for (let i = 0; i < 20; i++) {
+      const reply = await call(target);
+      expect(reply.ok).toBe(true);
+      latencies.push(reply.latencyMs);
+    }
+    expect(Math.min(...latencies)).toBeGreaterThanOrEqual(25);
+    expect(latencies[19]).toBeGreaterThanOrEqual(250);
+    expect(Math.max(...latencies.slice(0, 19))).toBeLessThan(latencies[19]);
+  });
+
+  it('replay → the first answer again, whatever is asked', async () => {
+    const target = await miner(netuid, 'replay');
+    const first = await call(target);
+    expect(await verifyOutput(schemaOf(capability), first.raw as string, INPUTS[capability])).toMatchObject({ ok: true });
+    const again = await call(target, OTHER_INPUTS[capability]);
+    expect(again).toMatchObject({ ok: true, raw: first.raw });
+    const verdict = await verifyOutput(schemaOf(capability), again.raw as string, OTHER_INPUTS[capability]);
+    // The code check can only say the replayed script parses; the data and analysis checks see the wrong question.
+    expect(verdict).toMatchObject(capability === 'code.python' ? { ok: true } : { ok: false, kind: 'semantic' });
+  });
+
+  it('colluding → two UIDs agree on the same scaled figures, which pass every check', async () => {
+    const [a, b, honest] = await Promise.all([call(await miner(netuid, 'colluding')), call(await miner(netuid, 'colluding')), call(await miner(netuid, 'good'))]);
+    expect(a.ok && b.ok && honest.ok).toBe(true);
+    expect(b.raw).toBe(a.raw);
+    expect(a.raw).not.toBe(honest.raw);
+    expect(await verifyOutput(schemaOf(capability), a.raw as string, INPUTS[capability])).toMatchObject({ ok: true });
+  });
+});
+
 describe('real content', () => {
+  it('colluding SN13 miners scale every figure by the shared factor', async () => {
+    const [colluding, honest] = await Promise.all([hire('data.financials', 'colluding'), hire('data.financials', 'good')]);
+    const rows = (raw: unknown) => (JSON.parse(raw as string) as { rows: FinancialRow[] }).rows;
+    expect(rows(colluding.raw)).toEqual(rows(honest.raw).map((r) => ({ ...r, value: Math.round(r.value * COLLUSION_FACTOR) })));
+  });
+
   it('SN13 serves exactly the requested rows of the data set, batching more than 5 tickers', async () => {
     const input = { entities: ['AAPL', 'MSFT', 'GOOGL', 'AMZN', 'NVDA', 'META'], periods: ['FY2022', 'FY2023'], metrics: ['revenue'] };
     const reply = await resolve(13).hire(await miner(13, 'good'), { capability: 'data.financials', input, timeoutMs: 2000 });

@@ -1,7 +1,8 @@
 /**
  * The JSON Standardization Layer: the output schema of every capability (versioned,
  * exported as JSON Schema), and the parser that turns a miner's raw text into a
- * validated value or a list of precise errors.
+ * validated value or a list of precise errors, and the semantic checks that compare an
+ * answer with the question it was asked (verifyOutput runs both).
  */
 export * from './financials';
 export * from './analysis';
@@ -10,3 +11,6 @@ export * from './report';
 export * from './registry';
 export * from './schema-registry';
 export * from './standardize';
+export * from './semantic';
+export * from './python-syntax';
+export * from './unverifiable';

@@ -4,8 +4,11 @@ import { outputSchema } from './schema-registry';
 /** Outputs larger than this are rejected unread: no honest answer of ours is near it. */
 export const MAX_OUTPUT_CHARS = 2_000_000;
 
-/** Why a raw output was not accepted. `not_json`: nothing parseable; `schema`: JSON of the wrong shape. */
-export type RejectionKind = 'too_large' | 'not_json' | 'schema';
+/**
+ * Why a raw output was not accepted. `not_json`: nothing parseable; `schema`: JSON of the wrong
+ * shape; `semantic`: the right shape, but not an answer to the task's input (verifyOutput only).
+ */
+export type RejectionKind = 'too_large' | 'not_json' | 'schema' | 'semantic';
 
 /** The verdict of the JSON Standardization Layer on one raw miner output. */
 export type Standardized<T = unknown> =

@@ -1,0 +1,161 @@
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { Bus } from '@orchestra/bus';
+import {
+  Buckets,
+  JobCancelRequested,
+  Metagraph,
+  Neuron,
+  Subjects,
+  TaskReady,
+  TaskResult,
+  envelope,
+  metagraphKey,
+  reputationKey,
+  ReputationSchema,
+} from '@orchestra/contracts';
+import { metricsRegistry } from '@orchestra/service';
+import { BehaviourName, SimulatedMiner, startSimulatedMiner } from '@orchestra/devnet-miners';
+import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
+import { z } from 'zod';
+import { DispatcherConfig } from './dispatcher.config';
+import { DispatcherService } from './dispatcher.service';
+
+type Task = z.infer<typeof TaskReady.payload>;
+type Result = z.infer<typeof TaskResult.payload>;
+
+const SLOW_MS = 8_000;
+const HEDGE_MS = 200;
+const FIN_INPUT = { entities: ['AAPL', 'MSFT'], periods: ['FY2022', 'FY2023'], metrics: ['revenue'] };
+
+const config = (hedge: 'on' | 'off'): DispatcherConfig => ({
+  hotkey: '//Alice',
+  allowAddresses: ['loopback'],
+  protocols: { 13: 'synapse' },
+  timeoutMs: 10_000,
+  hirePriceAlpha: 0.01,
+  maxResponseBytes: 512 * 1024,
+  hedge: { modes: { 'data.financials': hedge }, minDelayMs: HEDGE_MS, maxDelayMs: HEDGE_MS, defaultDelayMs: HEDGE_MS, quantile: 0.9, maxExtraCalls: 1 },
+  reputation: { halfLifeMs: 3_600_000, weight: 0.5, cacheMs: 0 },
+});
+
+const neuron = (m: SimulatedMiner, incentive: number): Neuron => ({
+  uid: m.uid,
+  hotkey: m.hotkey,
+  coldkey: m.hotkey,
+  stakeRao: '1000000000',
+  emissionRao: '0',
+  incentive,
+  trust: 0,
+  consensus: incentive,
+  dividends: 0,
+  validatorTrust: 0,
+  validatorPermit: false,
+  active: true,
+  lastUpdate: 100,
+  axon: { ip: m.host, port: m.port, ipType: 4, protocol: 4, version: 1 },
+});
+
+const task = (stepId: string, excludeUids: number[] = []): Task => ({
+  stepId,
+  attempt: 1,
+  capability: 'data.financials',
+  netuid: 13,
+  schemaId: 'data.financials@1',
+  input: FIN_INPUT,
+  excludeUids,
+  feedback: [],
+  deadlineAt: new Date(Date.now() + 60_000).toISOString(),
+});
+
+/**
+ * The dispatcher against a real nats-server and real simulated SN13 miners (signed
+ * synapse protocol): uid 0 is `slow` and ranked first by the chain, uid 1 is `good`.
+ */
+describe('DispatcherService (hedging, cancellation)', () => {
+  let server: NatsServerHandle;
+  let bus: Bus;
+  const miners: SimulatedMiner[] = [];
+  const results: Array<{ jobId: string; payload: Result }> = [];
+
+  beforeAll(async () => {
+    await cryptoWaitReady();
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+    server = await startNatsServer();
+    bus = await Bus.connect({ servers: server.url, name: 'dispatcher-spec', storage: { replicas: 1, storage: 'memory' } });
+    const behaviours: BehaviourName[] = ['slow', 'good'];
+    for (const [uid, behaviour] of behaviours.entries()) {
+      miners.push(await startSimulatedMiner({ netuid: 13, uid, hotkey: keyring.addFromUri(`//Miner${uid}`), behaviour, slowMs: SLOW_MS }));
+    }
+    const metagraph: Metagraph = {
+      netuid: 13,
+      block: 100,
+      syncedAt: new Date().toISOString(),
+      pool: { netuid: 13, taoReserveRao: '1', alphaReserveRao: '1', price: 1 },
+      neurons: [neuron(miners[0], 0.9), neuron(miners[1], 0.5)],
+    };
+    await (await bus.kv(Buckets.metagraph)).put(metagraphKey(13), JSON.stringify(metagraph));
+    bus.nc.subscribe(Subjects.taskResult, { callback: (_e, msg) => void results.push(msg.json()) });
+  });
+
+  afterAll(async () => {
+    await Promise.all(miners.map((m) => m.stop()));
+    await bus.close();
+    await server.dispose();
+  });
+
+  const service = async (hedge: 'on' | 'off') => {
+    const s = new DispatcherService(bus, config(hedge));
+    await s.onApplicationBootstrap();
+    return s;
+  };
+  const job = async (jobId: string, status: 'running' | 'cancelled' = 'running') =>
+    (await bus.kv(Buckets.jobs)).put(jobId, JSON.stringify({ status, limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 60_000, maxMinerCalls: 32 }, steps: [] }));
+  const resultOf = async (jobId: string) => {
+    await bus.nc.flush();
+    return results.filter((r) => r.jobId === jobId).map((r) => r.payload);
+  };
+  const hedgedTotal = async () => (await metricsRegistry().getSingleMetric('orchestra_dispatcher_hedged_calls_total')?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
+
+  it('hedges a slow hire to the next-best UID, takes its answer, aborts the slow call and counts the extra call', async () => {
+    const dispatcher = await service('on');
+    await job('job_hedge');
+    const before = await hedgedTotal();
+    const started = Date.now();
+    await dispatcher.dispatch('job_hedge', task('data'));
+    expect(Date.now() - started).toBeLessThan(SLOW_MS / 2);
+
+    const [result] = await resultOf('job_hedge');
+    expect(result).toMatchObject({ uid: 1, ok: true, hedgedUids: [0], statusCode: 200 });
+    expect(result.latencyMs).toBeGreaterThanOrEqual(HEDGE_MS);
+    expect(await hedgedTotal()).toBe(before + 1);
+
+    const reputation = await bus.kv(Buckets.reputation);
+    const slow = ReputationSchema.parse((await reputation.get(reputationKey(13, 0, 'data.financials')))?.json());
+    const good = ReputationSchema.parse((await reputation.get(reputationKey(13, 1, 'data.financials')))?.json());
+    // The slow call was aborted: no call counted, only its latency bound.
+    expect(slow).toMatchObject({ calls: 0 });
+    expect(slow.latencyMs).toBeGreaterThanOrEqual(HEDGE_MS);
+    expect(good).toMatchObject({ calls: 1, answered: 1 });
+  });
+
+  it('aborts an in-flight slow hire at once when its job is cancelled, and publishes nothing', async () => {
+    const dispatcher = await service('off');
+    await job('job_cancel');
+    const started = Date.now();
+    const hiring = dispatcher.dispatch('job_cancel', task('data', [1]));
+    setTimeout(() => void bus.publish(Subjects.jobCancel, envelope(JobCancelRequested, 'job_cancel', { reason: 'changed my mind' })), 300);
+    await hiring;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await resultOf('job_cancel')).toEqual([]);
+  });
+
+  it('does not hire for a job that is no longer running', async () => {
+    const dispatcher = await service('on');
+    await job('job_over', 'cancelled');
+    const started = Date.now();
+    await dispatcher.dispatch('job_over', task('data', [1]));
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(await resultOf('job_over')).toEqual([]);
+  });
+});

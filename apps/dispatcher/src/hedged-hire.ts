@@ -1,0 +1,135 @@
+import { MinerReply } from '@orchestra/bittensor';
+import { performance } from 'node:perf_hooks';
+
+/** One miner call of an attempt. */
+export interface HedgeCall<C> {
+  readonly candidate: C;
+  /** When it started, ms after the attempt started. */
+  readonly startedAtMs: number;
+  /** What the miner answered; undefined when the call was aborted. */
+  reply?: MinerReply;
+  /** Whether the answer passed the verifier's checks (undefined when there was none). */
+  acceptable?: boolean;
+  /** Aborted by us: another call won, or the job was cancelled. */
+  aborted: boolean;
+  /** Time from its start to its end, ms. */
+  elapsedMs: number;
+}
+
+/** How an attempt's race ended. */
+export interface HedgeOutcome<C> {
+  /** Every call made, in the order they started (the first is the primary). */
+  readonly calls: HedgeCall<C>[];
+  /** The call whose answer goes to the verifier: the first acceptable one, else the most useful failure; undefined when cancelled. */
+  readonly chosen?: HedgeCall<C>;
+  /** The job was cancelled: every call was aborted. */
+  readonly cancelled: boolean;
+  /** Time from the first call's start to the chosen answer, ms. */
+  readonly elapsedMs: number;
+}
+
+/** What one race needs. */
+export interface HedgeRaceOptions<C> {
+  /** Ranked, best first: the first is hired at once, the next ones as hedges. */
+  readonly candidates: readonly C[];
+  /** Calls at most (1 = no hedging). */
+  readonly maxCalls: number;
+  /** Time without an acceptable answer after which the next candidate is called, ms. */
+  readonly delayMs: number;
+  /** Aborts every call (the job was cancelled). */
+  readonly signal: AbortSignal;
+  readonly call: (candidate: C, signal: AbortSignal) => Promise<MinerReply>;
+  /** The verifier's checks on an answered call. */
+  readonly accept: (reply: MinerReply) => Promise<boolean>;
+  /** Told when a hedge fires, before its call starts. */
+  readonly onHedge?: (candidate: C, index: number) => void;
+}
+
+/**
+ * Hires the first candidate; whenever `delayMs` passes with no acceptable answer and
+ * calls in flight, hires the next one too (up to `maxCalls`). The first acceptable answer
+ * wins and every other call is aborted. An answer that fails the checks does not end the
+ * race while other calls are in flight; when none is left the attempt ends with its
+ * failure (an answered-but-invalid reply preferred, as its errors make the best re-ask),
+ * and the planner retries. A call that throws our own error (bad configuration)
+ * aborts the rest and rethrows.
+ */
+export function hedgedHire<C>(opts: HedgeRaceOptions<C>): Promise<HedgeOutcome<C>> {
+  const start = performance.now();
+  const calls: HedgeCall<C>[] = [];
+  const pending = new Map<HedgeCall<C>, AbortController>();
+  let timer: NodeJS.Timeout | undefined;
+
+  return new Promise<HedgeOutcome<C>>((resolve, reject) => {
+    let done = false;
+    const finish = (outcome: { chosen?: HedgeCall<C>; cancelled?: boolean } | { error: unknown }): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      opts.signal.removeEventListener('abort', onCancel);
+      const now = performance.now() - start;
+      for (const [record, controller] of pending) {
+        record.aborted = true;
+        record.elapsedMs = now - record.startedAtMs;
+        controller.abort();
+      }
+      pending.clear();
+      if ('error' in outcome) return reject(outcome.error);
+      const chosen = outcome.chosen;
+      resolve({
+        calls,
+        chosen,
+        cancelled: outcome.cancelled ?? false,
+        elapsedMs: chosen ? chosen.startedAtMs + chosen.elapsedMs : performance.now() - start,
+      });
+    };
+    const onCancel = (): void => finish({ cancelled: true });
+
+    const launch = (): void => {
+      const index = calls.length;
+      const candidate = opts.candidates[index];
+      if (index > 0) opts.onHedge?.(candidate, index);
+      const controller = new AbortController();
+      const record: HedgeCall<C> = { candidate, startedAtMs: performance.now() - start, aborted: false, elapsedMs: 0 };
+      calls.push(record);
+      pending.set(record, controller);
+      // Once the race is decided, `finish` has marked the calls still pending as aborted.
+      opts.call(candidate, controller.signal).then(
+        async (reply) => {
+          if (done) return;
+          record.elapsedMs = performance.now() - start - record.startedAtMs;
+          record.reply = reply;
+          // Still pending while its answer is checked, so a slower call cannot end the race meanwhile.
+          record.acceptable = reply.ok && (await opts.accept(reply));
+          pending.delete(record);
+          if (done) return;
+          if (record.acceptable) return finish({ chosen: record });
+          if (pending.size === 0) finish({ chosen: mostUseful(calls) });
+        },
+        (error: unknown) => {
+          if (done) return;
+          pending.delete(record);
+          finish({ error });
+        },
+      );
+      schedule();
+    };
+
+    const schedule = (): void => {
+      clearTimeout(timer);
+      if (calls.length >= Math.min(opts.maxCalls, opts.candidates.length)) return;
+      timer = setTimeout(() => {
+        if (!done && pending.size > 0) launch();
+      }, opts.delayMs);
+    };
+
+    if (opts.signal.aborted) return finish({ cancelled: true });
+    opts.signal.addEventListener('abort', onCancel, { once: true });
+    launch();
+  });
+}
+
+/** With no acceptable answer: an answered one (its validation errors feed the re-ask), else the primary. */
+function mostUseful<C>(calls: HedgeCall<C>[]): HedgeCall<C> {
+  return calls.find((c) => c.reply?.ok) ?? calls.find((c) => c.reply) ?? calls[0];
+}
