@@ -13,7 +13,7 @@ import {
 } from '@nats-io/jetstream';
 import { KV, Kvm } from '@nats-io/kv';
 import { NatsConnection, connect, headers as natsHeaders } from '@nats-io/transport-node';
-import { BusConnectionError } from './errors';
+import { BusConfigError, BusConnectionError } from './errors';
 
 /** How streams and buckets are stored; production raises replicas and may require fsync. */
 export interface StorageOptions {
@@ -23,13 +23,15 @@ export interface StorageOptions {
 }
 
 export interface BusOptions {
-  /** NATS URL(s), e.g. `nats://127.0.0.1:4222`. */
+  /** NATS URL(s), e.g. `nats://127.0.0.1:4222`; a string may list several, comma-separated (a cluster's nodes). */
   readonly servers: string | string[];
   /** Connection name, shown by the server (`service@host`). */
   readonly name: string;
   readonly storage?: StorageOptions;
   /** Time to wait for the first connection, ms. */
   readonly connectTimeoutMs?: number;
+  /** The durable consumers to create (default: {@link consumersFromEnv}). */
+  readonly consumers?: readonly ConsumerSpec[];
 }
 
 /** Storage settings from the environment: `ORCH_NATS_REPLICAS`, `ORCH_NATS_STORAGE`. */
@@ -38,6 +40,24 @@ export function storageFromEnv(env: NodeJS.ProcessEnv = process.env): StorageOpt
     replicas: Number(env.ORCH_NATS_REPLICAS ?? 1),
     storage: env.ORCH_NATS_STORAGE === 'memory' ? 'memory' : 'file',
   };
+}
+
+/**
+ * The consumers of libs/contracts, with `ORCH_ACK_WAIT_MS` (when set) replacing every
+ * consumer's ack wait. Production keeps the contracts' 30 s; tests and chaos runs use a
+ * few seconds so that the messages of a killed replica come back quickly. The same specs
+ * configure the server-side consumer and the transport's `working()` heartbeat, so
+ * the two always agree.
+ */
+export function consumersFromEnv(env: NodeJS.ProcessEnv = process.env): ConsumerSpec[] {
+  const raw = env.ORCH_ACK_WAIT_MS;
+  if (raw === undefined || raw.trim() === '') return Object.values(Consumers);
+  const ackWaitMs = Number(raw);
+  // The transport renews a lease every ackWait/3 but at most once a second: below 3 s it could lose leases it holds.
+  if (!Number.isInteger(ackWaitMs) || ackWaitMs < 3_000) {
+    throw new BusConfigError(`ORCH_ACK_WAIT_MS must be an integer number of milliseconds, at least 3000; got ${JSON.stringify(raw)}`);
+  }
+  return Object.values(Consumers).map((spec) => ({ ...spec, ackWaitMs }));
 }
 
 const encoder = new TextEncoder();
@@ -55,6 +75,8 @@ export class Bus {
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
     private readonly storage: StorageOptions,
+    /** The durable consumers as created on the server; the transport reads its settings here. */
+    readonly consumers: readonly ConsumerSpec[],
   ) {
     void this.watchConnection();
   }
@@ -71,7 +93,7 @@ export class Bus {
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: opts.servers,
+        servers: typeof opts.servers === 'string' ? opts.servers.split(',').map((s) => s.trim()).filter(Boolean) : opts.servers,
         name: opts.name,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
@@ -82,7 +104,7 @@ export class Bus {
         cause: error,
       });
     }
-    const bus = new Bus(nc, jetstream(nc), await jetstreamManager(nc), opts.storage ?? storageFromEnv());
+    const bus = new Bus(nc, jetstream(nc), await jetstreamManager(nc), opts.storage ?? storageFromEnv(), opts.consumers ?? consumersFromEnv());
     await bus.ensureTopology();
     return bus;
   }
@@ -90,7 +112,7 @@ export class Bus {
   /** Creates or updates every stream, durable consumer and KV bucket. Safe to run from every replica. */
   async ensureTopology(): Promise<void> {
     for (const spec of Object.values(Streams)) await this.ensureStream(spec);
-    for (const spec of Object.values(Consumers)) await this.ensureConsumer(spec);
+    for (const spec of this.consumers) await this.ensureConsumer(spec);
     for (const bucket of Object.values(Buckets)) await this.kv(bucket);
   }
 
@@ -134,17 +156,29 @@ export class Bus {
     }
   }
 
-  /** Opens (creating if needed) a KV bucket; cached per bucket. */
-  kv(bucket: string): Promise<KV> {
-    let opened = this.buckets.get(bucket);
+  /**
+   * Opens (creating if needed) a KV bucket; cached per bucket and read mode.
+   *
+   * `reads: 'any'` lets any replica answer a read (direct get): fast, but with replicated
+   * buckets a follower may answer with a revision it has not caught up past. `'leader'`
+   * sends reads to the bucket's stream leader. A compare-and-set whose `decide` may
+   * conclude "nothing to do" from what it read (the planner's job transitions) needs
+   * `'leader'`: from a stale revision it would drop a message as a duplicate.
+   */
+  kv(bucket: string, reads: 'any' | 'leader' = 'any'): Promise<KV> {
+    const key = `${bucket}|${reads}`;
+    let opened = this.buckets.get(key);
     if (!opened) {
-      opened = new Kvm(this.nc).create(bucket, {
-        history: 1,
-        replicas: this.storage.replicas,
-        storage: this.storage.storage === 'memory' ? StorageType.Memory : StorageType.File,
-      });
-      opened.catch(() => this.buckets.delete(bucket));
-      this.buckets.set(bucket, opened);
+      opened =
+        reads === 'leader'
+          ? this.kv(bucket).then(() => new Kvm(this.nc).open(bucket, { allow_direct: false }))
+          : new Kvm(this.nc).create(bucket, {
+              history: 1,
+              replicas: this.storage.replicas,
+              storage: this.storage.storage === 'memory' ? StorageType.Memory : StorageType.File,
+            });
+      opened.catch(() => this.buckets.delete(key));
+      this.buckets.set(key, opened);
     }
     return opened;
   }

@@ -29,3 +29,12 @@ export class BusConnectionError extends Error {
     super(message, options);
   }
 }
+
+/** A bus setting in the environment is malformed. */
+export class BusConfigError extends Error {
+  override readonly name = 'BusConfigError';
+  readonly retryable = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

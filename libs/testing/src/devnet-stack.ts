@@ -20,6 +20,8 @@ export interface DevnetStackOptions {
   readonly ports: 'default' | 'auto';
   /** Directory for each process's log file. */
   readonly logDir: string;
+  /** Devnet config file (devnet `--config`; default apps/devnet/devnet.config.json). */
+  readonly devnetConfig?: string;
   /** Share of each subnet's miners made faulty (devnet `--faulty`). */
   readonly faulty?: number;
   readonly seed?: number;
@@ -29,18 +31,46 @@ export interface DevnetStackOptions {
   readonly onEvent?: (message: string) => void;
   /** Longest wait for everything to become ready, ms. */
   readonly readyTimeoutMs?: number;
+  /**
+   * Processes per service (default 1), e.g. `{ planner: 2, dispatcher: 2, verifier: 2 }`:
+   * each replica is its own supervised process with its own log file and ops port.
+   */
+  readonly replicas?: Partial<Record<ServiceName, number>>;
+  /**
+   * Use this NATS instead of starting a server, e.g. the `urls` of startNatsCluster. The
+   * stack then neither restarts nor stops it; set `ORCH_NATS_REPLICAS` in `serviceEnv`
+   * to match its size.
+   */
+  readonly natsServers?: readonly string[];
 }
 
-/** A running devnet stack: NATS, the devnet (fake chain + miners) and the five services, as processes. */
+/** One running service process. */
+export interface ServiceReplica {
+  readonly service: ServiceName;
+  /** The process name: the service's name for its first replica, `<service>-<n>` for the n-th. */
+  readonly name: string;
+  readonly opsPort: number;
+  readonly process: SupervisedProcess;
+}
+
+/** A running devnet stack: NATS, the devnet (fake chain + miners) and the five services (some replicated), as processes. */
 export interface DevnetStack {
   readonly apiUrl: string;
+  /** The NATS URL the services use (comma-separated when several servers were given). */
   readonly natsUrl: string;
   readonly subtensorUrl: string;
-  readonly nats: NatsServerHandle;
+  /** The server the stack started; undefined when it was given `natsServers`. */
+  readonly nats: NatsServerHandle | undefined;
+  /** Every process by name: `devnet`, and each service replica (see ServiceReplica). */
   readonly processes: ReadonlyMap<string, SupervisedProcess>;
+  /** Every service process, replicas included. */
+  readonly replicas: readonly ServiceReplica[];
   /** The devnet's "devnet ready" log record (miners with their behaviours and addresses). */
   readonly devnet: { subtensor: string; miners: Array<{ netuid: number; uid: number; behaviour: string; address: string; hotkey: string }> };
+  /** The ops port of each service's first replica. */
   readonly opsPorts: Readonly<Record<ServiceName, number>>;
+  /** Waits until every service replica reports ready again (e.g. after crashes and restarts). */
+  waitUntilReady(timeoutMs?: number): Promise<void>;
   /** Stops every process (services first, then the devnet, then NATS) and returns their exit codes. */
   stop(): Promise<Record<string, number | null>>;
 }
@@ -68,15 +98,17 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
   const opsPorts = {} as Record<ServiceName, number>;
   for (const name of SERVICE_NAMES) opsPorts[name] = await port(DEFAULT_PORTS.ops[name]);
 
-  const nats = await startNatsServer({ port: natsPort });
+  const nats = options.natsServers ? undefined : await startNatsServer({ port: natsPort });
+  const natsUrl = options.natsServers?.join(',') ?? (nats as NatsServerHandle).url;
   const processes = new Map<string, SupervisedProcess>();
+  const replicas: ServiceReplica[] = [];
   const stop = async () => {
     const codes: Record<string, number | null> = {};
     const services = [...processes.values()].filter((p) => p.spec.name !== 'devnet');
     await Promise.all(services.map(async (p) => (codes[p.spec.name] = await p.stop())));
     const devnet = processes.get('devnet');
     if (devnet) codes.devnet = await devnet.stop();
-    await nats.dispose();
+    await nats?.dispose();
     return codes;
   };
 
@@ -87,6 +119,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
         ...tsMain('apps/devnet/src/main.ts'),
         args: [
           ...tsMain('apps/devnet/src/main.ts').args,
+          ...(options.devnetConfig !== undefined ? ['--config', options.devnetConfig] : []),
           ...(options.faulty !== undefined ? ['--faulty', String(options.faulty)] : []),
           ...(options.seed !== undefined ? ['--seed', String(options.seed)] : []),
         ],
@@ -103,7 +136,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
 
     const serviceEnv = {
       ...env,
-      ORCH_NATS_URL: nats.url,
+      ORCH_NATS_URL: natsUrl,
       ORCH_SUBTENSOR_URL: devnetRecord.subtensor,
       // Devnet miners live on loopback; production refuses such addresses.
       ORCH_ALLOW_ADDRESSES: 'loopback',
@@ -112,29 +145,39 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
       ORCHESTRA_API_HOST: '127.0.0.1',
       ...options.serviceEnv,
     };
-    for (const name of SERVICE_NAMES) {
-      const service = new SupervisedProcess(
-        {
-          name,
-          ...tsMain(`apps/${name}/src/main.ts`),
-          env: { ...serviceEnv, OPS_PORT: String(opsPorts[name]), OPS_HOST: '127.0.0.1' },
-          cwd: REPO_ROOT,
-          logFile: join(options.logDir, `${name}.log`),
-        },
-        onEvent,
-      );
-      processes.set(name, service);
-      service.start();
+    for (const service of SERVICE_NAMES) {
+      const count = options.replicas?.[service] ?? 1;
+      for (let n = 1; n <= count; n++) {
+        const name = n === 1 ? service : `${service}-${n}`;
+        const opsPort = n === 1 ? opsPorts[service] : await freePort();
+        const child = new SupervisedProcess(
+          {
+            name,
+            ...tsMain(`apps/${service}/src/main.ts`),
+            env: { ...serviceEnv, OPS_PORT: String(opsPort), OPS_HOST: '127.0.0.1' },
+            cwd: REPO_ROOT,
+            logFile: join(options.logDir, `${name}.log`),
+          },
+          onEvent,
+        );
+        processes.set(name, child);
+        replicas.push({ service, name, opsPort, process: child });
+        child.start();
+      }
     }
-    await Promise.all(SERVICE_NAMES.map((name) => waitReady(name, opsPorts[name], options.readyTimeoutMs ?? 90_000, options.logDir)));
+    const waitUntilReady = (timeoutMs = options.readyTimeoutMs ?? 90_000) =>
+      Promise.all(replicas.map((r) => waitReady(r.name, r.opsPort, timeoutMs, options.logDir))).then(() => undefined);
+    await waitUntilReady();
     return {
       apiUrl: `http://127.0.0.1:${apiPort}`,
-      natsUrl: nats.url,
+      natsUrl,
       subtensorUrl: devnetRecord.subtensor,
       nats,
       processes,
+      replicas,
       devnet: devnetRecord,
       opsPorts,
+      waitUntilReady,
       stop,
     };
   } catch (error) {

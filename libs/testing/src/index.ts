@@ -3,5 +3,6 @@
  * nats-server per suite, and the whole devnet stack as supervised processes.
  */
 export * from './nats-server';
+export * from './nats-cluster';
 export * from './supervisor';
 export * from './devnet-stack';

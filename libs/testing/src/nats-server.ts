@@ -28,16 +28,29 @@ export class NatsServerStartError extends Error {
   }
 }
 
-/** Asks the OS for a free TCP port on loopback. */
+/**
+ * Ports handed out by {@link freePort}: below Linux's ephemeral range (32768–60999), so a
+ * process that binds port 0 — a simulated miner, a client socket — can never be given a
+ * port we picked for a service that will bind it a moment later (or again after a restart).
+ */
+const PICK_FROM = 20_000;
+const PICK_TO = 32_000;
+
+/** A free TCP port on loopback, picked at random outside the ephemeral range and checked by binding it. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = PICK_FROM + Math.floor(Math.random() * (PICK_TO - PICK_FROM));
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port found between ${PICK_FROM} and ${PICK_TO}`);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
@@ -46,13 +59,31 @@ export async function freePort(): Promise<number> {
  * waits until it accepts connections (it logs "Server is ready").
  */
 export async function startNatsServer(opts: { binary?: string; port?: number } = {}): Promise<NatsServerHandle> {
-  const binary = opts.binary ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
   const port = opts.port ?? (await freePort());
   const storeDir = mkdtempSync(join(tmpdir(), 'orchestra-nats-'));
+  return launchNatsServer({ binary: opts.binary, port, storeDir, args: [] });
+}
+
+/** How to launch one nats-server process (a single server, or one node of a cluster). */
+export interface NatsLaunchSpec {
+  readonly binary?: string;
+  readonly port: number;
+  readonly storeDir: string;
+  /** Arguments beyond JetStream, address, port and store (e.g. cluster routes). */
+  readonly args: readonly string[];
+}
+
+/**
+ * Starts `nats-server -js` on loopback with the given port and store directory, and
+ * returns a handle that can stop, kill and restart it on the same port and store.
+ */
+export async function launchNatsServer(spec: NatsLaunchSpec): Promise<NatsServerHandle> {
+  const binary = spec.binary ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
+  const { port, storeDir } = spec;
   let child: ChildProcess | undefined;
 
   const launch = async () => {
-    child = await spawnReady(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir]);
+    child = await spawnReady(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...spec.args]);
   };
   const halt = async (signal: NodeJS.Signals) => {
     const running = child;

@@ -12,12 +12,18 @@ export interface ProcessSpec {
   readonly logFile: string;
 }
 
+/** A run at least this long resets the restart backoff, ms. */
+const STABLE_MS = 10_000;
+
 /** A process kept running as a Kubernetes Deployment would: restarted with backoff when it dies. */
 export class SupervisedProcess {
   private child?: ChildProcess;
   private log?: WriteStream;
   private stopping = false;
   private restarts = 0;
+  /** Crashes in a row, each within STABLE_MS of its start: what the backoff grows with. */
+  private quickCrashes = 0;
+  private startedAt = 0;
   private readonly lineListeners = new Set<(line: string) => void>();
 
   constructor(
@@ -35,6 +41,7 @@ export class SupervisedProcess {
 
   start(): void {
     this.stopping = false;
+    this.startedAt = Date.now();
     this.log ??= createWriteStream(this.spec.logFile, { flags: 'a' });
     const child = spawn(this.spec.command, [...this.spec.args], { cwd: this.spec.cwd, env: this.spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -50,7 +57,10 @@ export class SupervisedProcess {
     child.once('exit', (code, signal) => {
       if (this.child !== child || this.stopping) return;
       this.restarts++;
-      const delay = Math.min(10_000, 500 * 2 ** Math.min(this.restarts - 1, 5));
+      // Like Kubernetes' CrashLoopBackOff: the delay doubles while it keeps crashing at once,
+      // and starts over once a run has lasted.
+      this.quickCrashes = Date.now() - this.startedAt < STABLE_MS ? this.quickCrashes + 1 : 1;
+      const delay = Math.min(10_000, 500 * 2 ** Math.min(this.quickCrashes - 1, 5));
       this.onEvent(`${this.spec.name} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms (restart #${this.restarts}, log: ${this.spec.logFile})`);
       setTimeout(() => {
         if (!this.stopping && this.child === child) this.start();
