@@ -222,7 +222,7 @@ describe('api', () => {
             deps: [],
             maxAttempts: 4,
             status: 'running',
-            attempts: [{ attempt: 1, status: 'dispatched', dispatchedAt: now, uid: 3, hedgedUids: [] }],
+            attempts: [{ attempt: 1, status: 'dispatched', rankOffset: 0, dispatchedAt: now, uid: 3, hedgedUids: [] }],
           },
         ],
         spend: { totalTao: 0.01 },

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { JobLimitsSchema, JobSpecSchema, PlanStepSpecSchema } from '@orchestra/contracts';
+import { canonicalJson } from '@orchestra/schemas';
 import { z } from 'zod';
 import { ApiProblem, FieldError, bodyFieldErrors, validationProblem } from './problem';
 
@@ -85,14 +86,6 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** JSON with object keys sorted at every level, so key order does not change a body's hash. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
 
 function singleHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

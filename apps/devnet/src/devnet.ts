@@ -63,10 +63,12 @@ export async function startDevnet(config: DevnetConfig, opts: { host?: string; c
 }
 
 /** The chain as the devnet registers it. */
-export function chainState(config: DevnetConfig, validatorHotkey: string, miners: readonly SimulatedMiner[]): ChainState {
+export function chainState(config: DevnetConfig, validatorHotkey: string, miners: ReadonlyArray<SimulatedMiner & { behaviour: string }>): ChainState {
   return {
     subnets: config.subnets.map((subnet): SubnetState => {
       const own = miners.filter((m) => m.netuid === subnet.netuid).sort((a, b) => a.uid - b.uid);
+      // Colluders are a Sybil ring, as on the real network: several hotkeys of one coldkey.
+      const ring = own.find((m) => m.behaviour === 'colluding')?.hotkey;
       const validator: NeuronState = {
         ...neuronDefaults(0, validatorHotkey),
         stakeRao: 100_000n * RAO_PER_TAO,
@@ -77,6 +79,7 @@ export function chainState(config: DevnetConfig, validatorHotkey: string, miners
       const served = own.map(
         (m, i): NeuronState => ({
           ...neuronDefaults(m.uid, m.hotkey),
+          coldkey: m.behaviour === 'colluding' && ring ? ring : m.hotkey,
           stakeRao: BigInt(1_000 - 100 * Math.min(i, 9)) * RAO_PER_TAO,
           emissionRao: BigInt(Math.max(1, 50 - 5 * i)) * 10_000_000n,
           // Incentive falls with config order, so the dispatcher ranks miners in that order.

@@ -1,5 +1,4 @@
-import { DEFAULT_SUBNET_PROTOCOLS, SubnetProtocol } from '@orchestra/bittensor';
-import { AddressClass } from '@orchestra/bittensor';
+import { AddressClass, DEFAULT_SUBNET_PROTOCOLS, HotkeySource, SubnetProtocol } from '@orchestra/bittensor';
 import { reputationHalfLifeMs } from '@orchestra/contracts';
 import { ServiceConfigError } from '@orchestra/service';
 
@@ -33,8 +32,11 @@ export interface ReputationConfig {
 
 /** Dispatcher settings, from the environment. */
 export interface DispatcherConfig {
-  /** Orchestra's validator hotkey: a dev URI (`//Alice`), mnemonic, hex seed, or wallet file path. */
-  readonly hotkey: string;
+  /**
+   * Orchestra's validator hotkey: `ORCH_HOTKEY_FILE` (a Bittensor wallet hotkey file, e.g. a
+   * mounted secret), else `ORCH_HOTKEY` (a mnemonic, a `0x` hex seed, or a dev URI such as `//Alice`).
+   */
+  readonly hotkey: HotkeySource;
   /** Address classes miners may have anyway (the devnet allows `loopback`). */
   readonly allowAddresses: AddressClass[];
   /** Protocol per netuid. */
@@ -72,7 +74,7 @@ export function dispatcherConfig(env: NodeJS.ProcessEnv = process.env): Dispatch
   };
   if (reputation.weight > 1) throw new ServiceConfigError(`ORCH_REPUTATION_WEIGHT must be in [0, 1], got ${reputation.weight}`);
   return {
-    hotkey: env.ORCH_HOTKEY ?? '//Alice',
+    hotkey: env.ORCH_HOTKEY_FILE ? { file: env.ORCH_HOTKEY_FILE } : (env.ORCH_HOTKEY ?? '//Alice'),
     allowAddresses: (env.ORCH_ALLOW_ADDRESSES ?? '').split(',').filter(Boolean) as AddressClass[],
     protocols: { ...DEFAULT_SUBNET_PROTOCOLS, ...(env.ORCH_SUBNET_PROTOCOLS ? JSON.parse(env.ORCH_SUBNET_PROTOCOLS) : {}) },
     timeoutMs: num(env, 'ORCH_MINER_TIMEOUT_MS', 12_000),

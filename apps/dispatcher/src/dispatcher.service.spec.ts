@@ -57,6 +57,7 @@ const neuron = (m: SimulatedMiner, incentive: number): Neuron => ({
 });
 
 const task = (stepId: string, excludeUids: number[] = []): Task => ({
+  rankOffset: 0,
   stepId,
   attempt: 1,
   capability: 'data.financials',

@@ -28,7 +28,8 @@ import { Candidate, rankCandidates } from './ranking';
 import { ReputationBook } from './reputation-book';
 
 type Task = z.infer<typeof TaskReady.payload>;
-type Result = z.infer<typeof TaskResult.payload>;
+/** A result as published (fields with defaults may be left out). */
+type Result = z.input<typeof TaskResult.payload>;
 
 const hires = counter<'netuid' | 'outcome'>({
   name: 'dispatcher_hires_total',
@@ -140,10 +141,13 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
             reputation: { of: (uid) => reputation.get(uid), weight: this.config.reputation.weight, halfLifeMs: this.config.reputation.halfLifeMs, now: new Date() },
           })
         : undefined;
-      const best = ranking?.candidates[0];
+      // Parallel attempts of a quorum step each skip the UIDs their siblings take.
+      const candidates = ranking?.candidates.slice(task.rankOffset) ?? [];
+      const best = candidates[0];
       if (!ranking || !best) {
+        const siblings = task.rankOffset ? `, ${Math.min(task.rankOffset, ranking?.candidates.length ?? 0)} left to parallel attempts` : '';
         const why = ranking
-          ? `no eligible UID on SN${task.netuid}: ${metagraph?.neurons.length} neurons, ${ranking.excluded.alreadyTried} already tried, ${ranking.excluded.noAxon} serving no axon, ${ranking.excluded.refusedAddress} at refused addresses`
+          ? `no eligible UID on SN${task.netuid}: ${metagraph?.neurons.length} neurons, ${ranking.excluded.alreadyTried} already tried, ${ranking.excluded.noAxon} serving no axon, ${ranking.excluded.refusedAddress} at refused addresses${siblings}`
           : `no metagraph for SN${task.netuid} (metagraph-sync has not written one)`;
         return this.publishNobody(jobId, task, why);
       }
@@ -157,7 +161,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       let outcome: HedgeOutcome<Candidate>;
       try {
         outcome = await hedgedHire({
-          candidates: ranking.candidates,
+          candidates,
           maxCalls,
           delayMs: hedge.delayMs,
           signal: ticket.signal,
@@ -191,6 +195,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       await this.publishResult(jobId, task, {
         uid: neuron.uid,
         hotkey: neuron.hotkey,
+        coldkey: neuron.coldkey,
         ok: reply.ok,
         statusCode: reply.statusCode,
         statusMessage: reply.statusMessage,

@@ -24,6 +24,7 @@ const verified = (stepId: string, attempt: number, output: unknown, uid = 7): Ve
   attempt,
   uid,
   hotkey: `hk${uid}`,
+  coldkey: `ck${uid}`,
   netuid: 13,
   output,
   latencyMs: 12,
@@ -140,7 +141,7 @@ describe('job state machine', () => {
     const reason = "cannot judge the answer of uid 7 on SN13 (not the miner's fault): python3 is not installed";
     const end = applyRejected(start.state, { ...rejected('data', 1, 7, 'unverifiable'), reason }, at(1))!;
     expect(end.state.steps.find((s) => s.id === 'data')?.attempts).toHaveLength(1);
-    expect(end.state.error).toMatchObject({ code: 'step_failed', message: `step data failed after 1 attempts: #1 uid 7: ${reason}` });
+    expect(end.state.error).toMatchObject({ code: 'step_failed', message: `step data cannot be verified: ${reason}` });
   });
 
   it('ignores duplicates and stale attempts (redelivery changes nothing)', () => {
@@ -182,6 +183,79 @@ describe('job state machine', () => {
       /reads \/steps\/b\/output\/rows but does not depend on "b"/,
     );
     expect(startJob(job({ goal: 'Write me a poem' }), t0).state.error?.message).toMatch(/no built-in playbook recognises the goal/);
+  });
+
+  describe('quorum (k-of-n agreement)', () => {
+    const quorumJob = (agree: number, maxAttempts = 4) =>
+      job({
+        plan: [
+          {
+            id: 'data',
+            capability: 'data.financials',
+            input: { entities: ['AAPL'], periods: ['FY2022', 'FY2023'], metrics: ['revenue'] },
+            deps: [],
+            maxAttempts,
+            quorum: { agree, checker: 'same-rows' },
+          },
+        ],
+      });
+    const wrong = { rows: rows.rows.map((r) => ({ ...r, value: r.value * 1.12 })) };
+    const reordered = { rows: [...rows.rows].reverse().map((r) => ({ ...r, source: 'another wording of the filing' })) };
+    const vote = (attempt: number, output: unknown, uid: number, coldkey = `ck${uid}`): Verified => ({ ...verified('data', attempt, output, uid), coldkey });
+
+    it('hires k miners at once, each told to skip the UIDs its siblings take', () => {
+      const { state } = startJob(quorumJob(2), t0);
+      expect(outstandingTasks(state).map((t) => [t.id, t.payload.rankOffset])).toEqual([
+        ['task.ready:job_1:data:1', 0],
+        ['task.ready:job_1:data:2', 1],
+      ]);
+    });
+
+    it('verifies when k answers from distinct owners agree (order and wording aside) and outvotes the rest', () => {
+      const end = replay(startJob(quorumJob(2), t0), [
+        (s) => applyVerified(s, vote(1, wrong, 1), at(1)),
+        (s) => applyVerified(s, vote(2, rows, 2), at(2)),
+        (s) => applyVerified(s, vote(3, reordered, 3), at(3)),
+      ]);
+      expect(end.status).toBe('succeeded');
+      const step = end.steps[0];
+      expect(step.output).toEqual(rows);
+      expect(step.attempts.map((a) => [a.uid, a.status])).toEqual([
+        [1, 'outvoted'],
+        [2, 'verified'],
+        [3, 'verified'],
+      ]);
+      expect(step.attempts.every((a) => a.output === undefined)).toBe(true);
+      expect((end.result as { provenance: Array<{ uid: number }> }).provenance[0].uid).toBe(2);
+    });
+
+    it('counts a Sybil pair (two UIDs, one coldkey) once', () => {
+      const start = startJob(quorumJob(2), t0);
+      const colluded = replay(start, [
+        (s) => applyVerified(s, vote(1, wrong, 1, 'same-owner'), at(1)),
+        (s) => applyVerified(s, vote(2, wrong, 2, 'same-owner'), at(2)),
+      ]);
+      expect(colluded.steps[0].status).toBe('running');
+      const [next] = outstandingTasks(colluded);
+      expect(next.payload).toMatchObject({ attempt: 3, excludeUids: [1, 2], rankOffset: 0 });
+    });
+
+    it('fails naming every vote when agreement can no longer be reached', () => {
+      const end = replay(startJob(quorumJob(2, 3), t0), [
+        (s) => applyVerified(s, vote(1, wrong, 1), at(1)),
+        (s) => applyVerified(s, vote(2, rows, 2), at(2)),
+        (s) => applyRejected(s, rejected('data', 3, 3), at(3)),
+      ]);
+      expect(end.status).toBe('failed');
+      expect(end.error?.message).toMatch(/no 2 agreeing answers in 3 attempts: #1 uid 1: accepted, but not enough others agreed; #2 uid 2: accepted/);
+    });
+
+    it('refuses quorums that cannot work', () => {
+      const invalid = (quorum: { agree: number; checker: 'same-rows' | 'same-citations' | 'same-json' }, maxAttempts = 4) =>
+        startJob(job({ plan: [{ id: 'data', capability: 'data.financials', input: {}, deps: [], maxAttempts, quorum }] }), t0).state.error?.message;
+      expect(invalid({ agree: 3, checker: 'same-rows' }, 2)).toMatch(/quorum of 3 needs at least 3 attempts/);
+      expect(invalid({ agree: 2, checker: 'same-citations' })).toMatch(/checker "same-citations" does not fit data.financials/);
+    });
   });
 
   it('is deterministic: the same messages at the same times give the same state', () => {

@@ -12,7 +12,7 @@ import {
   envelope,
   minerCallsOf,
 } from '@orchestra/contracts';
-import { Report, ReportSchema } from '@orchestra/schemas';
+import { Report, ReportSchema, agreementFingerprint } from '@orchestra/schemas';
 import { z } from 'zod';
 import { InvalidPlanError, buildSteps, planFor, resolveInput } from './plan';
 
@@ -74,31 +74,39 @@ export function startJob(job: JobSpec, now: Date): Transition {
   return advance(planned, now);
 }
 
-/** Records a verified output, then dispatches what became ready, or completes the job. */
+/**
+ * Records an accepted answer. A step without a quorum is verified by it; a quorum step
+ * keeps it as a vote and is verified once `quorum.agree` answers from distinct owners
+ * agree, outvoting the rest — or hires more miners while agreement is still possible.
+ */
 export function applyVerified(state: JobState, verified: Verified, now: Date): Transition | undefined {
-  const step = currentAttemptOf(state, verified.stepId, verified.attempt);
+  const step = stepAwaiting(state, verified.stepId, verified.attempt);
   if (!step) return undefined;
-  const next = updateStep(state, step.id, (s) => ({
-    ...s,
+  const vote = step.quorum ? { output: verified.output, fingerprint: agreementFingerprint(step.quorum.checker, verified.output) } : {};
+  const attempts = updateAttempt(step.attempts, verified.attempt, {
     status: 'verified',
-    output: verified.output,
-    attempts: replaceLast(s.attempts, {
-      status: 'verified',
-      uid: verified.uid,
-      hotkey: verified.hotkey,
-      latencyMs: verified.latencyMs,
-      costTao: verified.costTao,
-      hedgedUids: verified.hedgedUids,
-    }),
-  }));
-  return advance(limitCalls(charge({ state: next, events: [] }, verified.costTao, now), now), now);
+    uid: verified.uid,
+    hotkey: verified.hotkey,
+    coldkey: verified.coldkey ?? undefined,
+    latencyMs: verified.latencyMs,
+    costTao: verified.costTao,
+    hedgedUids: verified.hedgedUids,
+    ...vote,
+  });
+  const recorded = limitCalls(charge({ state: updateStep(state, step.id, (s) => ({ ...s, attempts })), events: [] }, verified.costTao, now), now);
+  if (recorded.state.status !== 'running') return recorded;
+  if (!step.quorum) {
+    return advance({ ...recorded, state: updateStep(recorded.state, step.id, (s) => ({ ...s, status: 'verified', output: verified.output })) }, now);
+  }
+  const decided = decideQuorum(recorded, step.id, now);
+  return decided ? advance(decided, now) : hireMore(recorded, step.id, `answer of uid ${verified.uid} does not agree with enough others yet`, now);
 }
 
-/** Records a rejected attempt and retries on another UID, or fails the step (and the job). */
+/** Records a rejected attempt and hires another UID, or fails the step (and the job). */
 export function applyRejected(state: JobState, rejected: Rejected, now: Date): Transition | undefined {
-  const step = currentAttemptOf(state, rejected.stepId, rejected.attempt);
+  const step = stepAwaiting(state, rejected.stepId, rejected.attempt);
   if (!step) return undefined;
-  const attempts = replaceLast(step.attempts, {
+  const attempts = updateAttempt(step.attempts, rejected.attempt, {
     status: 'rejected',
     uid: rejected.uid ?? undefined,
     hotkey: rejected.hotkey ?? undefined,
@@ -108,42 +116,123 @@ export function applyRejected(state: JobState, rejected: Rejected, now: Date): T
     costTao: rejected.costTao,
     hedgedUids: rejected.hedgedUids,
   });
-  let transition = limitCalls(charge({ state: updateStep(state, step.id, (s) => ({ ...s, attempts })), events: [] }, rejected.costTao, now), now);
-  if (transition.state.status !== 'running') return transition;
-  const calls = minerCallsOf(transition.state.steps);
-  if (!FINAL_REJECTIONS.has(rejected.kind) && attempts.length < step.maxAttempts && calls >= state.limits.maxMinerCalls) {
-    const message = `step ${step.id} needs another attempt, but the job has made ${calls} miner calls, its limit of ${state.limits.maxMinerCalls}`;
-    return fail(transition, { code: 'budget_exceeded', message, stepId: step.id }, now);
+  const recorded = limitCalls(charge({ state: updateStep(state, step.id, (s) => ({ ...s, attempts })), events: [] }, rejected.costTao, now), now);
+  if (recorded.state.status !== 'running') return recorded;
+  if (FINAL_REJECTIONS.has(rejected.kind)) {
+    const message = rejected.kind === 'no_candidate' ? `step ${step.id}: ${rejected.reason}` : `step ${step.id} cannot be verified: ${rejected.reason}`;
+    return failStep(recorded, step.id, rejected.kind === 'no_candidate' ? 'no_candidates' : 'step_failed', message, now);
   }
+  return hireMore(recorded, step.id, `attempt ${rejected.attempt} rejected (${rejected.reason})`, now);
+}
 
-  if (!FINAL_REJECTIONS.has(rejected.kind) && attempts.length < step.maxAttempts) {
-    const attempt = attempts.length + 1;
-    transition = {
-      state: updateStep(transition.state, step.id, (s) => ({ ...s, attempts: [...attempts, dispatched(attempt, now)] })),
+/**
+ * After an attempt of a running step ended without deciding it: hires as many more
+ * miners as the step still needs (one, or for a quorum enough to reach agreement,
+ * counting those still working), each told to skip the UIDs its siblings will take;
+ * fails the step when its attempts or the job's call budget cannot cover that.
+ */
+function hireMore(transition: Transition, stepId: string, cause: string, now: Date): Transition {
+  const step = transition.state.steps.find((s) => s.id === stepId) as StepState;
+  const inFlight = step.attempts.filter((a) => a.status === 'dispatched').length;
+  const needed = (step.quorum?.agree ?? 1) - largestAgreement(step) - inFlight;
+  if (needed <= 0) return touch(transition, now);
+  if (step.attempts.length + needed > step.maxAttempts) {
+    const goal = step.quorum ? `${step.quorum.agree} agreeing answers` : 'accepted answer';
+    const history = step.attempts.map(describeAttempt).join('; ');
+    return failStep(transition, stepId, 'step_failed', `step ${step.id} failed: no ${goal} in ${step.attempts.length} attempts: ${history}`, now);
+  }
+  const calls = minerCallsOf(transition.state.steps);
+  if (calls + needed > transition.state.limits.maxMinerCalls) {
+    const message = `step ${step.id} needs another attempt, but the job has made ${calls} miner calls, its limit of ${transition.state.limits.maxMinerCalls}`;
+    return fail(transition, { code: 'budget_exceeded', message, stepId }, now);
+  }
+  const fresh = Array.from({ length: needed }, (_, i) => dispatched(step.attempts.length + 1 + i, now, inFlight + i));
+  return touch(
+    {
+      state: updateStep(transition.state, stepId, (s) => ({ ...s, attempts: [...s.attempts, ...fresh] })),
+      events: [
+        ...transition.events,
+        ...fresh.map(
+          (a): JobEventPayload => ({
+            event: 'step.retrying',
+            service: SERVICE,
+            stepId,
+            attempt: a.attempt,
+            message: `step ${stepId}: ${cause}; hiring another UID (attempt ${a.attempt}/${step.maxAttempts})`,
+          }),
+        ),
+      ],
+    },
+    now,
+  );
+}
+
+/**
+ * Verifies a quorum step when enough accepted answers agree: the agreeing ones stay
+ * `verified`, accepted answers that disagree become `outvoted`, and votes' outputs are
+ * dropped from the record (the winning output becomes the step's). Undefined while no
+ * answer has enough agreeing owners.
+ */
+function decideQuorum(transition: Transition, stepId: string, now: Date): Transition | undefined {
+  const step = transition.state.steps.find((s) => s.id === stepId) as StepState;
+  const agree = step.quorum?.agree ?? 1;
+  const winner = [...votes(step).values()].find((group) => owners(group) >= agree);
+  if (!winner) return undefined;
+  const fingerprint = winner[0].fingerprint;
+  const attempts = step.attempts.map(({ output: _vote, ...a }) =>
+    a.status === 'verified' && a.fingerprint !== fingerprint ? { ...a, status: 'outvoted' as const } : a,
+  );
+  const outvoted = attempts.filter((a) => a.status === 'outvoted').map((a) => `uid ${a.uid}`);
+  return touch(
+    {
+      state: updateStep(transition.state, stepId, (s) => ({ ...s, status: 'verified', output: winner[0].output, attempts })),
       events: [
         ...transition.events,
         {
-          event: 'step.retrying',
+          event: 'step.quorum',
           service: SERVICE,
-          stepId: step.id,
-          attempt,
-          message: `step ${step.id}: attempt ${rejected.attempt} rejected (${rejected.reason}); retrying on another UID (attempt ${attempt}/${step.maxAttempts})`,
+          stepId,
+          message: `step ${stepId}: ${winner.length} answers agree (${winner.map((a) => `uid ${a.uid}`).join(', ')}, ${step.quorum?.checker})${outvoted.length ? `; outvoted: ${outvoted.join(', ')}` : ''}`,
+          data: { agreeing: winner.map((a) => a.uid), outvoted: attempts.filter((a) => a.status === 'outvoted').map((a) => a.uid) },
         },
       ],
-    };
-    return touch(transition, now);
-  }
+    },
+    now,
+  );
+}
 
-  const history = attempts.map((a) => `#${a.attempt}${a.uid !== undefined ? ` uid ${a.uid}` : ''}: ${a.reason}`).join('; ');
-  const message =
-    rejected.kind === 'no_candidate'
-      ? `step ${step.id}: ${rejected.reason}`
-      : `step ${step.id} failed after ${attempts.length} attempts: ${history}`;
-  transition = {
-    state: updateStep(transition.state, step.id, (s) => ({ ...s, status: 'failed' })),
-    events: [...transition.events, { event: 'step.failed', service: SERVICE, stepId: step.id, attempt: rejected.attempt, message }],
-  };
-  return fail(transition, { code: rejected.kind === 'no_candidate' ? 'no_candidates' : 'step_failed', message, stepId: step.id }, now);
+/** Accepted answers grouped by agreement fingerprint. */
+function votes(step: StepState): Map<string | undefined, AttemptState[]> {
+  const groups = new Map<string | undefined, AttemptState[]>();
+  for (const a of step.attempts) if (a.status === 'verified') groups.set(a.fingerprint, [...(groups.get(a.fingerprint) ?? []), a]);
+  return groups;
+}
+
+/** Distinct owners behind a group of answers: miners under one coldkey (a Sybil pair) count once. */
+function owners(group: AttemptState[]): number {
+  return new Set(group.map((a) => a.coldkey ?? a.hotkey ?? String(a.uid))).size;
+}
+
+/** The most owners behind any one answer so far. */
+function largestAgreement(step: StepState): number {
+  return Math.max(0, ...[...votes(step).values()].map(owners));
+}
+
+function describeAttempt(a: AttemptState): string {
+  const who = `#${a.attempt}${a.uid !== undefined ? ` uid ${a.uid}` : ''}`;
+  return a.status === 'verified' ? `${who}: accepted, but not enough others agreed` : `${who}: ${a.reason}`;
+}
+
+function failStep(transition: Transition, stepId: string, code: 'step_failed' | 'no_candidates', message: string, now: Date): Transition {
+  const attempt = transition.state.steps.find((s) => s.id === stepId)?.attempts.at(-1)?.attempt;
+  return fail(
+    {
+      state: updateStep(transition.state, stepId, (s) => ({ ...s, status: 'failed' })),
+      events: [...transition.events, { event: 'step.failed', service: SERVICE, stepId, attempt, message }],
+    },
+    { code, message, stepId },
+    now,
+  );
 }
 
 /** Cancels a running job. */
@@ -164,35 +253,38 @@ export function applyDeadline(state: JobState, now: Date): Transition | undefine
 }
 
 /**
- * The task.ready messages the state calls for: one for each running step whose latest
- * attempt awaits a result. Derived from state alone, so they can be published again
- * after a crash; their deterministic ids make the stream drop the duplicates.
+ * The task.ready messages the state calls for: one for each attempt of a running step
+ * that awaits a result. Derived from state alone, so they can be published again after
+ * a crash; their deterministic ids make the stream drop the duplicates.
  */
-export function outstandingTasks(state: JobState): Array<Envelope<'task.ready', z.infer<typeof TaskReady.payload>>> {
+export function outstandingTasks(state: JobState): Array<Envelope<'task.ready', z.input<typeof TaskReady.payload>>> {
   if (state.status !== 'running') return [];
   const outputs = Object.fromEntries(state.steps.map((s) => [s.id, { output: s.output }]));
   return state.steps.flatMap((step) => {
-    const last = step.attempts.at(-1);
-    if (step.status !== 'running' || last?.status !== 'dispatched') return [];
-    const earlier = step.attempts.slice(0, -1);
-    return [
-      envelope(
-        TaskReady,
-        state.jobId,
-        {
-          stepId: step.id,
-          attempt: last.attempt,
-          capability: step.capability,
-          netuid: step.netuid,
-          schemaId: step.schemaId,
-          input: resolveInput(step.input, { inputs: state.inputs, steps: outputs }),
-          excludeUids: [...new Set(earlier.flatMap((a) => [...(a.uid === undefined ? [] : [a.uid]), ...a.hedgedUids]))],
-          feedback: earlier.flatMap((a) => (a.errors?.length ? a.errors : a.reason ? [a.reason] : [])),
-          deadlineAt: state.deadlineAt,
-        },
-        [step.id, last.attempt],
-      ),
-    ];
+    if (step.status !== 'running') return [];
+    const done = step.attempts.filter((a) => a.status !== 'dispatched');
+    const input = resolveInput(step.input, { inputs: state.inputs, steps: outputs });
+    return step.attempts
+      .filter((a) => a.status === 'dispatched')
+      .map((a) =>
+        envelope(
+          TaskReady,
+          state.jobId,
+          {
+            stepId: step.id,
+            attempt: a.attempt,
+            capability: step.capability,
+            netuid: step.netuid,
+            schemaId: step.schemaId,
+            input,
+            excludeUids: [...new Set(done.flatMap((d) => [...(d.uid === undefined ? [] : [d.uid]), ...d.hedgedUids]))],
+            rankOffset: a.rankOffset,
+            feedback: done.flatMap((d) => (d.errors?.length ? d.errors : d.reason ? [d.reason] : [])),
+            deadlineAt: state.deadlineAt,
+          },
+          [step.id, a.attempt],
+        ),
+      );
   });
 }
 
@@ -219,7 +311,12 @@ function advance(transition: Transition, now: Date): Transition {
     {
       state: {
         ...state,
-        steps: state.steps.map((s) => (readyIds.has(s.id) ? { ...s, status: 'running', attempts: [dispatched(1, now)] } : s)),
+        // A quorum step starts with as many parallel attempts as answers must agree.
+        steps: state.steps.map((s) =>
+          readyIds.has(s.id)
+            ? { ...s, status: 'running', attempts: Array.from({ length: s.quorum?.agree ?? 1 }, (_, i) => dispatched(i + 1, now, i)) }
+            : s,
+        ),
       },
       events: [
         ...transition.events,
@@ -246,7 +343,7 @@ function succeed(transition: Transition, now: Date): Transition {
     completedAt: now.toISOString(),
     outputs: Object.fromEntries(state.steps.map((s) => [s.id, s.output])),
     provenance: state.steps.map((s) => {
-      const a = s.attempts.at(-1) as AttemptState;
+      const a = s.attempts.find((attempt) => attempt.status === 'verified') as AttemptState;
       return {
         stepId: s.id,
         capability: s.capability,
@@ -287,23 +384,23 @@ function limitCalls(transition: Transition, now: Date): Transition {
   return fail(transition, { code: 'budget_exceeded', message: `made ${calls} miner calls (hedges included), over the job's limit of ${state.limits.maxMinerCalls}` }, now);
 }
 
-function currentAttemptOf(state: JobState, stepId: string, attempt: number): StepState | undefined {
+/** The running step for which this attempt still awaits its result; undefined for news that no longer matters. */
+function stepAwaiting(state: JobState, stepId: string, attempt: number): StepState | undefined {
   if (state.status !== 'running') return undefined;
   const step = state.steps.find((s) => s.id === stepId);
-  const last = step?.attempts.at(-1);
-  return step?.status === 'running' && last?.attempt === attempt && last.status === 'dispatched' ? step : undefined;
+  return step?.status === 'running' && step.attempts.some((a) => a.attempt === attempt && a.status === 'dispatched') ? step : undefined;
 }
 
 function updateStep(state: JobState, stepId: string, update: (s: StepState) => StepState): JobState {
   return { ...state, steps: state.steps.map((s) => (s.id === stepId ? update(s) : s)) };
 }
 
-function replaceLast(attempts: AttemptState[], patch: Partial<AttemptState>): AttemptState[] {
-  return [...attempts.slice(0, -1), { ...(attempts.at(-1) as AttemptState), ...patch }];
+function updateAttempt(attempts: AttemptState[], attempt: number, patch: Partial<AttemptState>): AttemptState[] {
+  return attempts.map((a) => (a.attempt === attempt ? { ...a, ...patch } : a));
 }
 
-function dispatched(attempt: number, now: Date): AttemptState {
-  return { attempt, status: 'dispatched', dispatchedAt: now.toISOString(), hedgedUids: [] };
+function dispatched(attempt: number, now: Date, rankOffset = 0): AttemptState {
+  return { attempt, status: 'dispatched', rankOffset, dispatchedAt: now.toISOString(), hedgedUids: [] };
 }
 
 function touch(transition: Transition, now: Date): Transition {

@@ -1,5 +1,5 @@
 import { JobSpec, PlanStepSpec, StepState } from '@orchestra/contracts';
-import { CAPABILITY_DEFINITIONS, isCapability } from '@orchestra/schemas';
+import { AGREEMENT_CHECKERS_BY_CAPABILITY, CAPABILITY_DEFINITIONS, isCapability } from '@orchestra/schemas';
 import { PLAYBOOKS } from './playbooks';
 
 /** The plan cannot run as given: the message says what to change. Never retryable. */
@@ -41,6 +41,16 @@ export function buildSteps(plan: PlanStepSpec[], job: JobSpec): StepState[] {
       }
     }
     const definition = CAPABILITY_DEFINITIONS[step.capability];
+    const maxAttempts = step.maxAttempts ?? job.limits.maxAttemptsPerStep;
+    if (step.quorum) {
+      const fitting = AGREEMENT_CHECKERS_BY_CAPABILITY[step.capability];
+      if (!fitting.includes(step.quorum.checker)) {
+        throw new InvalidPlanError(`step "${step.id}": checker "${step.quorum.checker}" does not fit ${step.capability}; use ${fitting.join(' or ')}`);
+      }
+      if (step.quorum.agree > maxAttempts) {
+        throw new InvalidPlanError(`step "${step.id}": a quorum of ${step.quorum.agree} needs at least ${step.quorum.agree} attempts, but maxAttempts is ${maxAttempts}`);
+      }
+    }
     return {
       id: step.id,
       capability: step.capability,
@@ -48,9 +58,10 @@ export function buildSteps(plan: PlanStepSpec[], job: JobSpec): StepState[] {
       schemaId: definition.outputSchemaId,
       input: step.input,
       deps: step.deps,
-      maxAttempts: step.maxAttempts ?? job.limits.maxAttemptsPerStep,
+      maxAttempts,
       status: 'pending',
       attempts: [],
+      ...(step.quorum ? { quorum: step.quorum } : {}),
     };
   });
   assertAcyclic(steps);

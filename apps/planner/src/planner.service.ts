@@ -2,13 +2,19 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import {
   Buckets,
   JobCancelRequested,
+  JobEventPayload,
   JobState,
   JobStateSchema,
   JobSubmitted,
+  ReputationSchema,
   StepRejected,
   StepVerified,
+  Streams,
   Subjects,
   jobEvent,
+  observeReputation,
+  reputationHalfLifeMs,
+  reputationKey,
 } from '@orchestra/contracts';
 import { Bus, InboundMessage, PoisonMessageError, compareAndSet } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
@@ -38,16 +44,28 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Running jobs this replica has seen, with their deadlines (ms since epoch). */
   private readonly deadlines = new Map<string, number>();
   private sweep?: NodeJS.Timeout;
+  private readonly reputationHalfLifeMs = reputationHalfLifeMs(process.env.ORCH_REPUTATION_HALF_LIFE_MS);
 
   constructor(private readonly bus: Bus) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.jobs = await this.bus.kv(Buckets.jobs);
-    // A restarted replica takes over the deadlines of jobs already running.
+    // Leader reads: a transition decided from a follower's stale revision could ack a message as a duplicate.
+    this.jobs = await this.bus.kv(Buckets.jobs, 'leader');
+    // A restarted replica takes over the deadlines of jobs already running, and re-announces
+    // recent deadline failures: a deadline is not a message, so if a replica died between
+    // writing one and announcing it, no redelivery would announce it (every other outcome
+    // is redelivered). Within the events stream's duplicate window a re-announcement that
+    // already went out is dropped.
+    const recent = Date.now() - Streams.events.duplicateWindowMs;
     for await (const key of await this.jobs.keys()) {
       const entry = await this.jobs.get(key);
       const state = entry?.operation === 'PUT' ? JobStateSchema.safeParse(entry.json()) : undefined;
-      if (state?.success && state.data.status === 'running') this.deadlines.set(key, Date.parse(state.data.deadlineAt));
+      if (!state?.success) continue;
+      const job = state.data;
+      if (job.status === 'running') this.deadlines.set(key, Date.parse(job.deadlineAt));
+      else if (job.error?.code === 'deadline' && Date.parse(job.updatedAt) > recent) {
+        await this.bus.publish(Subjects.jobEvents(key), jobEvent(key, terminalEvent(job) as JobEventPayload));
+      }
     }
     this.sweep = setInterval(() => void this.sweepDeadlines(), DEADLINE_SWEEP_MS);
   }
@@ -106,6 +124,27 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     if (events.some((e) => e.event.startsWith('job.') && e.event !== 'job.planned')) {
       this.logger.log({ msg: `job ${state.status}`, jobId: state.jobId, error: state.error });
+    }
+    for (const event of events) if (event.event === 'step.quorum') await this.recordOutvoted(state, event);
+  }
+
+  /**
+   * Miners whose accepted answers lost a quorum vote lose the acceptance in their
+   * reputation. Advisory, like every reputation write: a failure is logged, not retried.
+   */
+  private async recordOutvoted(state: JobState, event: JobEventPayload): Promise<void> {
+    const step = state.steps.find((s) => s.id === event.stepId);
+    const outvoted = (event.data?.outvoted ?? []) as number[];
+    if (!step || outvoted.length === 0) return;
+    try {
+      const kv = await this.bus.kv(Buckets.reputation);
+      for (const uid of outvoted) {
+        await compareAndSet(kv, reputationKey(step.netuid, uid, step.capability), ReputationSchema, (current) =>
+          observeReputation(current, { kind: 'outvoted' }, new Date(), this.reputationHalfLifeMs),
+        );
+      }
+    } catch (error) {
+      this.logger.warn({ msg: 'could not record outvoted miners', jobId: state.jobId, stepId: step.id, err: error });
     }
   }
 

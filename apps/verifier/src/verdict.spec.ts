@@ -15,6 +15,7 @@ const result = (overrides: Partial<Result>): Result => ({
   input: { question: 'How did Apple grow?', rows: [row('FY2022', 394328), row('FY2023', 383285)] },
   uid: 3,
   hotkey: '5F…',
+  coldkey: null,
   ok: true,
   statusCode: 200,
   statusMessage: 'Success',

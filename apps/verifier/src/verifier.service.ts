@@ -45,7 +45,7 @@ export class VerifierService {
       const hotkey = result.hotkey as string;
       await this.bus.publish(
         Subjects.stepVerified,
-        envelope(StepVerified, jobId, { ...base, uid, hotkey, netuid: result.netuid, output: verdict.output }, idParts),
+        envelope(StepVerified, jobId, { ...base, uid, hotkey, coldkey: result.coldkey, netuid: result.netuid, output: verdict.output }, idParts),
       );
       await this.bus.publish(
         Subjects.jobEvents(jobId),

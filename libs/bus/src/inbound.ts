@@ -45,7 +45,7 @@ export class InboundMessage {
   }
 
   /** Validates the body as an envelope of `kind`. */
-  parse<T extends string, P>(kind: MessageKind<T, P>): Envelope<T, P> {
+  parse<T extends string, P, I>(kind: MessageKind<T, P, I>): Envelope<T, P> {
     let json: unknown;
     try {
       json = JSON.parse(this.text());

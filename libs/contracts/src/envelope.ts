@@ -15,17 +15,24 @@ export interface Envelope<T extends string = string, P = unknown> {
   readonly payload: P;
 }
 
-/** A message kind: its type name, schema version, and payload schema. */
-export interface MessageKind<T extends string, P> {
+/**
+ * A message kind: its type name, schema version, and payload schema. `P` is the payload
+ * as read (defaults applied), `I` as it may be written (fields with defaults optional).
+ */
+export interface MessageKind<T extends string, P, I = P> {
   readonly type: T;
   readonly version: number;
-  readonly payload: z.ZodType<P>;
+  readonly payload: z.ZodType<P, I>;
   /** The zod schema of the whole envelope, for validating what arrives off the wire. */
   readonly envelope: z.ZodType<Envelope<T, P>>;
 }
 
 /** Declares a message kind. Bump `version` on any breaking change of the payload. */
-export function messageKind<T extends string, P>(type: T, version: number, payload: z.ZodType<P>): MessageKind<T, P> {
+export function messageKind<T extends string, S extends z.ZodType>(
+  type: T,
+  version: number,
+  payload: S,
+): MessageKind<T, z.output<S>, z.input<S>> {
   const envelope = z
     .object({
       type: z.literal(type),
@@ -35,8 +42,8 @@ export function messageKind<T extends string, P>(type: T, version: number, paylo
       ts: z.iso.datetime(),
       payload,
     })
-    .strict() as unknown as z.ZodType<Envelope<T, P>>;
-  return { type, version, payload, envelope };
+    .strict() as unknown as z.ZodType<Envelope<T, z.output<S>>>;
+  return { type, version, payload: payload as z.ZodType<z.output<S>, z.input<S>>, envelope };
 }
 
 /**
@@ -48,13 +55,13 @@ export function messageId(type: string, jobId: string, ...parts: Array<string | 
 }
 
 /** Wraps a payload into an envelope of the given kind. */
-export function envelope<T extends string, P>(
-  kind: MessageKind<T, P>,
+export function envelope<T extends string, P, I>(
+  kind: MessageKind<T, P, I>,
   jobId: string,
-  payload: P,
+  payload: I,
   idParts: Array<string | number> = [],
   now: Date = new Date(),
-): Envelope<T, P> {
+): Envelope<T, I> {
   return {
     type: kind.type,
     version: kind.version,

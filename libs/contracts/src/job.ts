@@ -13,6 +13,19 @@ export const StepIdSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'step id
  */
 export const RefSchema = z.object({ $ref: z.string().regex(/^\/(inputs|steps\/[a-z][a-z0-9_-]*\/output)(\/.*)?$/) }).strict();
 
+/**
+ * k-of-n agreement: the step is verified once `agree` accepted answers agree under the
+ * named checker (libs/schemas AGREEMENT_CHECKERS: `same-rows`, `same-citations`,
+ * `same-json`); n is the step's `maxAttempts`. Miners whose answers lose lose reputation.
+ */
+export const QuorumSchema = z
+  .object({
+    agree: z.number().int().min(2).max(5),
+    checker: z.enum(['same-rows', 'same-citations', 'same-json']),
+  })
+  .strict();
+export type Quorum = z.infer<typeof QuorumSchema>;
+
 /** One step of a client-supplied plan. */
 export const PlanStepSpecSchema = z
   .object({
@@ -24,6 +37,8 @@ export const PlanStepSpecSchema = z
     deps: z.array(StepIdSchema).default([]),
     /** Attempts before the step fails; defaults to the job's `maxAttemptsPerStep`. */
     maxAttempts: z.number().int().min(1).max(20).optional(),
+    /** Require this many agreeing answers (from miners of distinct coldkeys) before the step is verified. */
+    quorum: QuorumSchema.optional(),
   })
   .strict();
 export type PlanStepSpec = z.infer<typeof PlanStepSpecSchema>;
@@ -62,7 +77,10 @@ export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed
 /** One try at a step: which miner was hired and what became of it. */
 export const AttemptStateSchema = z.object({
   attempt: z.number().int().positive(),
-  status: z.enum(['dispatched', 'rejected', 'verified']),
+  /** `outvoted`: accepted by the verifier, but outvoted by a quorum that agreed on another answer. */
+  status: z.enum(['dispatched', 'rejected', 'verified', 'outvoted']),
+  /** For parallel attempts of a quorum step: hire the n-th best untried UID, so they do not pick the same one. */
+  rankOffset: z.number().int().nonnegative().default(0),
   dispatchedAt: z.iso.datetime(),
   uid: z.number().int().nonnegative().optional(),
   hotkey: z.string().optional(),
@@ -74,6 +92,11 @@ export const AttemptStateSchema = z.object({
   costTao: z.number().nonnegative().optional(),
   /** Other UIDs the dispatcher called for this attempt (hedges): excluded from later attempts, counted as miner calls. */
   hedgedUids: z.array(z.number().int().nonnegative()).default([]),
+  /** Owner of the hired hotkey: miners under one coldkey count once in a quorum. */
+  coldkey: z.string().optional(),
+  /** A quorum step's accepted answer and its agreement fingerprint, kept until the vote is decided. */
+  output: z.unknown().optional(),
+  fingerprint: z.string().optional(),
 });
 export type AttemptState = z.infer<typeof AttemptStateSchema>;
 
@@ -88,6 +111,7 @@ export const StepStateSchema = z.object({
   status: z.enum(['pending', 'running', 'verified', 'failed']),
   attempts: z.array(AttemptStateSchema),
   output: z.unknown().optional(),
+  quorum: QuorumSchema.optional(),
 });
 export type StepState = z.infer<typeof StepStateSchema>;
 

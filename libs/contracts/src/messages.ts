@@ -27,6 +27,8 @@ export const TaskReady = messageKind(
       input: z.unknown(),
       /** UIDs already tried for this step: never hire them again for it. */
       excludeUids: z.array(z.number().int().nonnegative()),
+      /** Skip this many of the best remaining UIDs (parallel attempts of a quorum step each take their own). */
+      rankOffset: z.number().int().nonnegative().default(0),
       /** Why earlier attempts were rejected, for the re-ask. */
       feedback: z.array(z.string()),
       deadlineAt: z.iso.datetime(),
@@ -49,6 +51,8 @@ export const TaskResult = messageKind(
       /** null when no miner could be hired. */
       uid: z.number().int().nonnegative().nullable(),
       hotkey: z.string().nullable(),
+      /** The hotkey's owner on chain. */
+      coldkey: z.string().nullable().default(null),
       ok: z.boolean(),
       /** Dendrite-style status code: 200 answered, 408 timeout, 503 unreachable, … 0 when nobody was hired. */
       statusCode: z.number().int(),
@@ -71,6 +75,7 @@ export const StepVerified = messageKind(
       ...stepAttempt,
       uid: z.number().int().nonnegative(),
       hotkey: z.string(),
+      coldkey: z.string().nullable().default(null),
       netuid: z.number().int().nonnegative(),
       output: z.unknown(),
       latencyMs: z.number().nonnegative(),
@@ -119,6 +124,7 @@ export const JOB_EVENT_TYPES = [
   'step.rejected',
   'step.retrying',
   'step.verified',
+  'step.quorum',
   'step.failed',
   'job.succeeded',
   'job.failed',

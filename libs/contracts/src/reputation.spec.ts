@@ -20,6 +20,13 @@ describe('reputation records', () => {
     expect(rep).toEqual({ calls: 2, answered: 1, judged: 2, conforming: 1, accepted: 0, latencyMs: 130, updatedAt: t0.toISOString() });
   });
 
+  it('retracts an acceptance when the answer is outvoted by a quorum (never below zero)', () => {
+    let rep = observeReputation(undefined, { kind: 'verdict', verdict: 'accepted' }, t0, HOUR);
+    rep = observeReputation(rep, { kind: 'outvoted' }, t0, HOUR);
+    expect(rep).toMatchObject({ judged: 1, conforming: 1, accepted: 0 });
+    expect(observeReputation(rep, { kind: 'outvoted' }, t0, HOUR).accepted).toBe(0);
+  });
+
   it('halves every count per half-life, so old evidence fades', () => {
     const rep = observeReputation(undefined, { kind: 'call', answered: false, latencyMs: 50 }, t0, HOUR);
     expect(decayReputation(rep, at(HOUR), HOUR)).toMatchObject({ calls: 0.5, answered: 0, latencyMs: 50, updatedAt: at(HOUR).toISOString() });

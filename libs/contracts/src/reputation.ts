@@ -33,7 +33,9 @@ export type ReputationObservation =
   /** A hedged call was aborted after `latencyMs` because another miner answered first: only the latency bound counts. */
   | { readonly kind: 'aborted'; readonly latencyMs: number }
   /** An answer was judged: accepted, schema-valid but rejected on semantics, or not of the schema at all. */
-  | { readonly kind: 'verdict'; readonly verdict: 'accepted' | 'semantics' | 'schema' };
+  | { readonly kind: 'verdict'; readonly verdict: 'accepted' | 'semantics' | 'schema' }
+  /** An accepted answer lost a quorum vote: other miners agreed on something else. Retracts its acceptance. */
+  | { readonly kind: 'outvoted' };
 
 /** Default half-life of reputation evidence: one hour. */
 export const DEFAULT_REPUTATION_HALF_LIFE_MS = 3_600_000;
@@ -111,6 +113,8 @@ export function observeReputation(current: Reputation | undefined, obs: Reputati
         conforming: rep.conforming + (obs.verdict === 'schema' ? 0 : 1),
         accepted: rep.accepted + (obs.verdict === 'accepted' ? 1 : 0),
       };
+    case 'outvoted':
+      return { ...rep, accepted: Math.max(0, rep.accepted - 1) };
   }
 }
 

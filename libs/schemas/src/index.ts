@@ -14,3 +14,4 @@ export * from './standardize';
 export * from './semantic';
 export * from './python-syntax';
 export * from './unverifiable';
+export * from './agreement';

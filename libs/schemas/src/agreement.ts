@@ -1,0 +1,48 @@
+import type { Analysis } from './analysis';
+import type { Financials } from './financials';
+import { rowKey } from './financials';
+
+/**
+ * How a quorum step decides that two miners' answers agree: each checker maps an
+ * accepted output to a fingerprint, and answers agree when their fingerprints are equal.
+ * Fingerprints ignore what honest miners may legitimately differ on (row order, the
+ * wording of a source or a finding), and keep what they must not (figures, citations).
+ */
+export const AGREEMENT_CHECKERS = {
+  /** data.financials: the same figures for the same (entity, period, metric), in any order. */
+  'same-rows': (output: unknown) =>
+    JSON.stringify(
+      (output as Financials).rows.map((r) => `${rowKey(r)}=${r.value} ${r.unit}`).sort(),
+    ),
+  /** text.analysis: findings resting on the same sets of rows, whatever their wording. */
+  'same-citations': (output: unknown) =>
+    JSON.stringify(
+      (output as Analysis).findings.map((f) => [...new Set(f.citations)].sort((a, b) => a - b).join(',')).sort(),
+    ),
+  /** Any capability: the same JSON, key order aside. */
+  'same-json': (output: unknown) => canonicalJson(output),
+} as const satisfies Record<string, (output: unknown) => string>;
+
+export type AgreementChecker = keyof typeof AGREEMENT_CHECKERS;
+export const AGREEMENT_CHECKER_NAMES = Object.keys(AGREEMENT_CHECKERS) as [AgreementChecker, ...AgreementChecker[]];
+
+/** Which checkers make sense for which capability (`same-json` fits all). */
+export const AGREEMENT_CHECKERS_BY_CAPABILITY: Readonly<Record<string, readonly AgreementChecker[]>> = {
+  'data.financials': ['same-rows', 'same-json'],
+  'text.analysis': ['same-citations', 'same-json'],
+  'code.python': ['same-json'],
+};
+
+/** The fingerprint of an accepted output under a checker. */
+export function agreementFingerprint(checker: AgreementChecker, output: unknown): string {
+  return AGREEMENT_CHECKERS[checker](output);
+}
+
+/** JSON with object keys sorted at every level, so key order never makes two values differ. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
