@@ -1,19 +1,9 @@
 import { Buckets, JobStateSchema, TERMINAL_JOB_STATUSES } from '@orchestra/contracts';
 import { DevnetStack, ServiceName } from '@orchestra/testing';
+export { seededRandom } from '@orchestra/fake-subtensor';
 import { KV, Kvm } from '@nats-io/kv';
 import { NatsConnection, connect } from '@nats-io/transport-node';
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same faults at the same offsets. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Reads a positive integer from the environment, or the default. */
 export function envInt(name: string, fallback: number): number {

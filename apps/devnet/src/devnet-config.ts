@@ -1,4 +1,5 @@
 import { BEHAVIOURS, BehaviourName } from '@orchestra/devnet-miners';
+import { seededRandom } from '@orchestra/fake-subtensor';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -64,8 +65,7 @@ function pairColluders(miners: BehaviourName[]): BehaviourName[] {
  * Colluders always come at least in pairs (pairColluders).
  */
 export function withFaultyShare(config: DevnetConfig, share: number, seed = 1): DevnetConfig {
-  let state = seed >>> 0 || 1;
-  const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const random = seededRandom(seed);
   return {
     ...config,
     subnets: config.subnets.map((subnet) => {

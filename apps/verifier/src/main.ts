@@ -2,4 +2,11 @@ import { runBusWorker } from '@orchestra/bus';
 import { VerifierController } from './verifier.controller';
 import { VerifierService } from './verifier.service';
 
-void runBusWorker({ name: 'verifier', opsPort: 9463, controllers: [VerifierController], providers: [VerifierService] });
+void runBusWorker({
+  name: 'verifier',
+  opsPort: 9463,
+  controllers: [VerifierController],
+  providers: [VerifierService],
+  // Ready either way (the other capabilities verify fine), but /readyz says when code cannot be checked.
+  readiness: (app) => ({ ready: true, checks: { python: app.get(VerifierService).pythonCheck } }),
+});

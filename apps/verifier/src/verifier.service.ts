@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { checkPythonSyntax } from '@orchestra/schemas';
 import {
   Buckets,
   ReputationObservation,
@@ -26,11 +27,24 @@ const verdicts = counter<'capability' | 'verdict'>({
 
 /** The JSON Standardization Layer at work: judges each miner answer and tells the planner. */
 @Injectable()
-export class VerifierService {
+export class VerifierService implements OnApplicationBootstrap {
   private readonly logger = new Logger(VerifierService.name);
   private readonly halfLifeMs = reputationHalfLifeMs(process.env.ORCH_REPUTATION_HALF_LIFE_MS);
+  /** Whether the Python syntax check can run here; reported on /readyz, never a reason to refuse work. */
+  pythonCheck: 'ok' | string = 'not checked';
 
   constructor(private readonly bus: Bus) {}
+
+  /** Says at start, not at the first code answer, when python3 is missing. */
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      await checkPythonSyntax('pass');
+      this.pythonCheck = 'ok';
+    } catch (error) {
+      this.pythonCheck = `unavailable: ${(error as Error).message}`;
+      this.logger.error({ msg: 'code.python answers cannot be verified on this host; they will be rejected as unverifiable', err: error });
+    }
+  }
 
   async handle(message: InboundMessage): Promise<void> {
     const { jobId, payload: result } = message.parse(TaskResult);

@@ -1,3 +1,4 @@
+import { seededRandom } from './seeded-random';
 import type { AxonState, ChainState, NeuronState, SubnetState } from './chain-state';
 import { devAddress, initDevKeys } from './dev-keys';
 
@@ -24,7 +25,7 @@ const HOTKEYS_PER_COLDKEY = 4;
  */
 export async function generateChainState(options: GenerateChainStateOptions): Promise<ChainState> {
   await initDevKeys();
-  const random = mulberry32(options.seed ?? 1);
+  const random = seededRandom(options.seed ?? 1);
   const { neuronsPerSubnet } = options;
   const hotkeyPool = Math.max(neuronsPerSubnet, Math.min(MAX_DISTINCT_HOTKEYS, options.subnets * neuronsPerSubnet));
   const currentBlock = 5_000_000;
@@ -67,14 +68,3 @@ function randomPublicAxon(random: () => number, uid: number): AxonState {
   return { ip: octets.join('.'), port: 8091 + (uid % 100), ipType: 4, protocol: 4, version: 9_001_000 };
 }
 
-/** Small, fast, seedable PRNG (public domain) — Math.random cannot be seeded. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
