@@ -131,6 +131,8 @@ describe('DispatcherService (hedging, cancellation)', () => {
     expect(result.latencyMs).toBeGreaterThanOrEqual(HEDGE_MS);
     expect(await hedgedTotal()).toBe(before + 1);
 
+    // Reputation is written in batches (ReputationLedger): flush what this hire recorded.
+    await dispatcher.onModuleDestroy();
     const reputation = await bus.kv(Buckets.reputation);
     const slow = ReputationSchema.parse((await reputation.get(reputationKey(13, 0, 'data.financials')))?.json());
     const good = ReputationSchema.parse((await reputation.get(reputationKey(13, 1, 'data.financials')))?.json());

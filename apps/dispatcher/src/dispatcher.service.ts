@@ -5,6 +5,7 @@ import {
   JobEvent,
   JobStateSchema,
   MetagraphSchema,
+  ReputationObservation,
   Subjects,
   TaskReady,
   TaskResult,
@@ -14,7 +15,7 @@ import {
   minerCallsOf,
 } from '@orchestra/contracts';
 import { AddressPolicy, KeyringPair, MinerReply, SubnetAdapter, createSubnetAdapter, loadHotkey } from '@orchestra/bittensor';
-import { Bus, InboundMessage, RetryableError, readJson } from '@orchestra/bus';
+import { Bus, InboundMessage, ReputationLedger, RetryableError, readJson } from '@orchestra/bus';
 import { counter, histogram } from '@orchestra/service';
 import { Capability, verifyOutput } from '@orchestra/schemas';
 import { KV } from '@nats-io/kv';
@@ -78,6 +79,9 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private metagraphs!: KV;
   private jobs!: KV;
   private reputation!: ReputationBook;
+  private ledger!: ReputationLedger;
+  /** Calls running now per `<netuid>.<uid>`, for load-aware ranking. */
+  private readonly inFlight = new Map<string, number>();
   private cancelSubscription?: Subscription;
 
   constructor(
@@ -93,7 +97,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     this.hotkey = await loadHotkey(this.config.hotkey);
     this.metagraphs = await this.bus.kv(Buckets.metagraph);
     this.jobs = await this.bus.kv(Buckets.jobs);
-    this.reputation = new ReputationBook(await this.bus.kv(Buckets.reputation), this.config.reputation.halfLifeMs, this.config.reputation.cacheMs);
+    this.reputation = new ReputationBook(await this.bus.kv(Buckets.reputation), this.config.reputation.cacheMs);
+    this.ledger = await ReputationLedger.open(this.bus, (key, err) => this.logger.warn({ msg: 'could not record reputation', key, err }));
     // A plain subscription beside the durable consumer: every replica must hear every
     // cancellation (only the one running a job's hire has something to abort), and a
     // cancellation that arrives while a replica is down concerns no hire of it.
@@ -108,8 +113,9 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     });
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.cancelSubscription?.unsubscribe();
+    await this.ledger?.close();
   }
 
   async handle(message: InboundMessage): Promise<void> {
@@ -132,13 +138,14 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       if (!metagraph && deliveryCount < METAGRAPH_PATIENCE) {
         throw new RetryableError(`no metagraph for SN${task.netuid} in KV yet (is metagraph-sync running?)`);
       }
-      const reputation = await this.reputation.forCapability(task.netuid, task.capability);
+      const reputation = await this.reputation.forCandidates(task.netuid, task.capability, metagraph?.neurons.map((n) => n.uid) ?? []);
       const ranking = metagraph
         ? rankCandidates(metagraph, {
             excludeUids: task.excludeUids,
             selfHotkey: this.hotkey.address,
             addressAllowed: (ip) => this.allowed(ip),
             reputation: { of: (uid) => reputation.get(uid), weight: this.config.reputation.weight, halfLifeMs: this.config.reputation.halfLifeMs, now: new Date() },
+            load: (uid) => this.inFlight.get(`${task.netuid}.${uid}`) ?? 0,
           })
         : undefined;
       // Parallel attempts of a quorum step each skip the UIDs their siblings take.
@@ -205,7 +212,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         costTao: answeredCalls * this.config.hirePriceAlpha * (metagraph as NonNullable<typeof metagraph>).pool.price,
         hedgedUids: outcome.calls.filter((c) => c !== chosen).map((c) => c.candidate.neuron.uid),
       });
-      await this.record(task, outcome, chosen);
+      this.record(task, outcome, chosen);
     } finally {
       ticket.release();
     }
@@ -228,10 +235,17 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   private async hire(task: Task, candidate: Candidate, signal: AbortSignal): Promise<MinerReply> {
     const { neuron } = candidate;
-    const reply = await this.adapterFor(task.netuid).hire(
-      { netuid: task.netuid, uid: neuron.uid, hotkey: neuron.hotkey, ip: neuron.axon.ip, port: neuron.axon.port },
-      { capability: task.capability as Capability, input: task.input, feedback: task.feedback, timeoutMs: this.config.timeoutMs, signal },
-    );
+    const key = `${task.netuid}.${neuron.uid}`;
+    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    let reply: MinerReply;
+    try {
+      reply = await this.adapterFor(task.netuid).hire(
+        { netuid: task.netuid, uid: neuron.uid, hotkey: neuron.hotkey, ip: neuron.axon.ip, port: neuron.axon.port },
+        { capability: task.capability as Capability, input: task.input, feedback: task.feedback, timeoutMs: this.config.timeoutMs, signal },
+      );
+    } finally {
+      this.inFlight.set(key, (this.inFlight.get(key) ?? 1) - 1);
+    }
     hires.inc({ netuid: String(task.netuid), outcome: reply.ok ? 'ok' : String(reply.statusCode) });
     hireSeconds.observe({ netuid: String(task.netuid) }, reply.latencyMs / 1_000);
     return reply;
@@ -240,25 +254,20 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   /**
    * Reputation and hedge-delay evidence from every call of the attempt. The chosen call's
    * verdict is the verifier's to record; the others' answers were judged here, so here.
-   * Advisory: a KV failure is logged, never fails the hire.
    */
-  private async record(task: Task, outcome: HedgeOutcome<Candidate>, chosen: HedgeCall<Candidate>): Promise<void> {
-    const observe = (call: HedgeCall<Candidate>) => {
-      const uid = call.candidate.neuron.uid;
-      const put = (obs: Parameters<ReputationBook['observe']>[3]) => this.reputation.observe(task.netuid, uid, task.capability, obs);
+  private record(task: Task, outcome: HedgeOutcome<Candidate>, chosen: HedgeCall<Candidate>): void {
+    for (const call of outcome.calls) {
+      const put = (obs: ReputationObservation) => this.ledger.record(task.netuid, call.candidate.neuron.uid, task.capability, obs);
       if (call.aborted) {
         hires.inc({ netuid: String(task.netuid), outcome: 'aborted' });
-        return put({ kind: 'aborted', latencyMs: call.elapsedMs });
+        put({ kind: 'aborted', latencyMs: call.elapsedMs });
+        continue;
       }
       const reply = call.reply as MinerReply;
       if (call.acceptable) this.hedging.observe(task.netuid, task.capability, reply.latencyMs);
-      return (async () => {
-        await put({ kind: 'call', answered: reply.ok, latencyMs: reply.latencyMs });
-        if (reply.ok && call !== chosen) await put({ kind: 'verdict', verdict: call.acceptable ? 'accepted' : 'schema' });
-      })();
-    };
-    const results = await Promise.allSettled(outcome.calls.map(observe));
-    for (const r of results) if (r.status === 'rejected') this.logger.warn({ msg: 'could not record reputation', err: r.reason });
+      put({ kind: 'call', answered: reply.ok, latencyMs: reply.latencyMs });
+      if (reply.ok && call !== chosen) put({ kind: 'verdict', verdict: call.acceptable ? 'accepted' : 'schema' });
+    }
   }
 
   /** A progress event about a hire; hedges get their own message id, or the stream would drop them as duplicates of the first hire. */

@@ -110,4 +110,11 @@ describe('rankCandidates with reputation', () => {
   it('keeps the chain order with weight 0', () => {
     expect(rank({ 1: seen(failed, failed) }, t0, 0).candidates.map((c) => c.neuron.uid)).toEqual([1, 2, 3]);
   });
+  it('spreads a burst: calls already running at a miner lower its score', () => {
+    const neurons = [neuron(1, { incentive: 0.9 }), neuron(2, { incentive: 0.8 })];
+    const idle = rankCandidates(metagraph(neurons), { excludeUids: [], addressAllowed: allowPublic });
+    expect(idle.candidates[0].neuron.uid).toBe(1);
+    const busy = rankCandidates(metagraph(neurons), { excludeUids: [], addressAllowed: allowPublic, load: (uid) => (uid === 1 ? 2 : 0) });
+    expect(busy.candidates.map((c) => c.neuron.uid)).toEqual([2, 1]);
+  });
 });

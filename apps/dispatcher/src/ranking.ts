@@ -20,6 +20,14 @@ export interface ReputationInput {
   readonly now: Date;
 }
 
+/**
+ * How much each call already running at a miner lowers its score (score / (1 + k·load)).
+ * Miners serve a few requests at a time (an axon's priority pool); sending every hire to
+ * the single best UID queues them there until they time out. Least-outstanding-requests
+ * spreads a burst over the best few instead.
+ */
+const LOAD_PENALTY = 0.5;
+
 /** Latency at which the speed factor is one half, ms. */
 const REFERENCE_LATENCY_MS = 1_000;
 
@@ -43,7 +51,14 @@ const STALE_BLOCKS = 1_200;
  */
 export function rankCandidates(
   metagraph: Metagraph,
-  opts: { excludeUids: readonly number[]; selfHotkey?: string; addressAllowed: (ip: string) => boolean; reputation?: ReputationInput },
+  opts: {
+    excludeUids: readonly number[];
+    selfHotkey?: string;
+    addressAllowed: (ip: string) => boolean;
+    reputation?: ReputationInput;
+    /** Calls this dispatcher has running at a UID now. */
+    load?: (uid: number) => number;
+  },
 ): RankingReport {
   const excluded = { alreadyTried: 0, noAxon: 0, refusedAddress: 0, self: 0 };
   const maxStake = metagraph.neurons.reduce((m, n) => (BigInt(n.stakeRao) > m ? BigInt(n.stakeRao) : m), 1n);
@@ -54,21 +69,21 @@ export function rankCandidates(
     else if (skip.has(neuron.uid)) excluded.alreadyTried++;
     else if (!neuron.axon) excluded.noAxon++;
     else if (!opts.addressAllowed(neuron.axon.ip)) excluded.refusedAddress++;
-    else candidates.push(blend(neuron as Candidate['neuron'], score(neuron, maxStake, metagraph.block), opts.reputation));
+    else candidates.push(blend(neuron as Candidate['neuron'], score(neuron, maxStake, metagraph.block), opts.reputation, opts.load?.(neuron.uid) ?? 0));
   }
   candidates.sort((a, b) => b.score - a.score || a.neuron.uid - b.neuron.uid);
   return { candidates, excluded };
 }
 
 /**
- * score = (1 − w)·chain + w·quality, w = the reputation weight (ORCH_REPUTATION_WEIGHT).
- * Without reputation (or w = 0) the order is the chain's alone.
+ * score = ((1 − w)·chain + w·quality) / (1 + LOAD_PENALTY·load), w = the reputation weight
+ * (ORCH_REPUTATION_WEIGHT). Without reputation (or w = 0) and load the order is the chain's alone.
  */
-function blend(neuron: Candidate['neuron'], chainScore: number, reputation: ReputationInput | undefined): Candidate {
+function blend(neuron: Candidate['neuron'], chainScore: number, reputation: ReputationInput | undefined, load: number): Candidate {
   const entry = reputation?.of(neuron.uid);
   const quality = entry && reputation ? reputationQuality(decayReputation(entry, reputation.now, reputation.halfLifeMs)) : 1;
   const w = reputation?.weight ?? 0;
-  return { neuron, chainScore, quality, score: (1 - w) * chainScore + w * quality };
+  return { neuron, chainScore, quality, score: ((1 - w) * chainScore + w * quality) / (1 + LOAD_PENALTY * load) };
 }
 
 /**

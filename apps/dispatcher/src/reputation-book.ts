@@ -1,48 +1,41 @@
-import { Reputation, ReputationObservation, ReputationSchema, observeReputation, reputationFilter, reputationKey, uidOfReputationKey } from '@orchestra/contracts';
-import { compareAndSet } from '@orchestra/bus';
+import { Reputation, ReputationSchema, reputationKey } from '@orchestra/contracts';
 import { KV } from '@nats-io/kv';
 
 /**
- * The dispatcher's view of KV `orch_reputation`: reads one subnet's entries for a
- * capability (cached for `cacheMs`, since ranking happens on every hire and a few
- * seconds of staleness change little) and records observations by compare-and-set.
+ * The dispatcher's reads of KV `orch_reputation`: the entries of a subnet's candidates for
+ * a capability, cached for `cacheMs`, since ranking happens on every hire and a few
+ * seconds of staleness change little. (Writes go through a ReputationLedger.)
  */
 export class ReputationBook {
   private readonly cache = new Map<string, { readAt: number; entries: Promise<Map<number, Reputation>> }>();
 
   constructor(
     private readonly kv: KV,
-    private readonly halfLifeMs: number,
     private readonly cacheMs: number,
   ) {}
 
-  /** Every UID's entry for this subnet and capability, by UID. */
-  forCapability(netuid: number, capability: string): Promise<Map<number, Reputation>> {
-    const filter = reputationFilter(netuid, capability);
-    const cached = this.cache.get(filter);
+  /**
+   * The entries of these UIDs (the subnet's candidates) for a capability, by UID. Read key
+   * by key rather than by listing the bucket: a listing is a consumer over the whole
+   * bucket, slower than a few gets, and one that stalls would stall every hire sharing
+   * the cached read.
+   */
+  forCandidates(netuid: number, capability: string, uids: readonly number[]): Promise<Map<number, Reputation>> {
+    const cacheKey = `${netuid}/${capability}/${uids.join(',')}`;
+    const cached = this.cache.get(cacheKey);
     if (cached && Date.now() - cached.readAt < this.cacheMs) return cached.entries;
-    const entries = this.read(filter);
-    this.cache.set(filter, { readAt: Date.now(), entries });
-    entries.catch(() => this.cache.delete(filter));
+    const entries = this.read(netuid, capability, uids);
+    this.cache.set(cacheKey, { readAt: Date.now(), entries });
+    entries.catch(() => this.cache.delete(cacheKey));
     return entries;
   }
 
-  /** Adds one observation to a UID's entry. */
-  async observe(netuid: number, uid: number, capability: string, obs: ReputationObservation): Promise<void> {
-    await compareAndSet(this.kv, reputationKey(netuid, uid, capability), ReputationSchema, (current) =>
-      observeReputation(current, obs, new Date(), this.halfLifeMs),
-    );
-  }
-
-  private async read(filter: string): Promise<Map<number, Reputation>> {
-    const keys: string[] = [];
-    for await (const key of await this.kv.keys(filter)) keys.push(key);
+  private async read(netuid: number, capability: string, uids: readonly number[]): Promise<Map<number, Reputation>> {
     const entries = await Promise.all(
-      keys.map(async (key) => {
-        const entry = await this.kv.get(key);
+      uids.map(async (uid) => {
+        const entry = await this.kv.get(reputationKey(netuid, uid, capability));
         const parsed = entry?.operation === 'PUT' ? ReputationSchema.safeParse(entry.json()) : undefined;
-        const uid = uidOfReputationKey(key);
-        return parsed?.success && uid !== undefined ? ([[uid, parsed.data]] as const) : [];
+        return parsed?.success ? ([[uid, parsed.data]] as const) : [];
       }),
     );
     return new Map(entries.flat());

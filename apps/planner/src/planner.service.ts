@@ -6,17 +6,13 @@ import {
   JobState,
   JobStateSchema,
   JobSubmitted,
-  ReputationSchema,
   StepRejected,
   StepVerified,
   Streams,
   Subjects,
   jobEvent,
-  observeReputation,
-  reputationHalfLifeMs,
-  reputationKey,
 } from '@orchestra/contracts';
-import { Bus, InboundMessage, PoisonMessageError, compareAndSet } from '@orchestra/bus';
+import { Bus, InboundMessage, PoisonMessageError, ReputationLedger, compareAndSet } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
 import { KV } from '@nats-io/kv';
 import { Transition, applyCancel, applyDeadline, applyRejected, applyVerified, outstandingTasks, startJob, terminalEvent } from './job-machine';
@@ -44,11 +40,12 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Running jobs this replica has seen, with their deadlines (ms since epoch). */
   private readonly deadlines = new Map<string, number>();
   private sweep?: NodeJS.Timeout;
-  private readonly reputationHalfLifeMs = reputationHalfLifeMs(process.env.ORCH_REPUTATION_HALF_LIFE_MS);
+  private ledger!: ReputationLedger;
 
   constructor(private readonly bus: Bus) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.ledger = await ReputationLedger.open(this.bus, (key, err) => this.logger.warn({ msg: 'could not record outvoted miners', key, err }));
     // Leader reads: a transition decided from a follower's stale revision could ack a message as a duplicate.
     this.jobs = await this.bus.kv(Buckets.jobs, 'leader');
     // A restarted replica takes over the deadlines of jobs already running, and re-announces
@@ -70,8 +67,9 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     this.sweep = setInterval(() => void this.sweepDeadlines(), DEADLINE_SWEEP_MS);
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.sweep);
+    await this.ledger?.close();
   }
 
   /** Routes one planner-inbox message by its envelope type. */
@@ -125,26 +123,14 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     if (events.some((e) => e.event.startsWith('job.') && e.event !== 'job.planned')) {
       this.logger.log({ msg: `job ${state.status}`, jobId: state.jobId, error: state.error });
     }
-    for (const event of events) if (event.event === 'step.quorum') await this.recordOutvoted(state, event);
+    for (const event of events) if (event.event === 'step.quorum') this.recordOutvoted(state, event);
   }
 
-  /**
-   * Miners whose accepted answers lost a quorum vote lose the acceptance in their
-   * reputation. Advisory, like every reputation write: a failure is logged, not retried.
-   */
-  private async recordOutvoted(state: JobState, event: JobEventPayload): Promise<void> {
+  /** Miners whose accepted answers lost a quorum vote lose that acceptance in their reputation. */
+  private recordOutvoted(state: JobState, event: JobEventPayload): void {
     const step = state.steps.find((s) => s.id === event.stepId);
-    const outvoted = (event.data?.outvoted ?? []) as number[];
-    if (!step || outvoted.length === 0) return;
-    try {
-      const kv = await this.bus.kv(Buckets.reputation);
-      for (const uid of outvoted) {
-        await compareAndSet(kv, reputationKey(step.netuid, uid, step.capability), ReputationSchema, (current) =>
-          observeReputation(current, { kind: 'outvoted' }, new Date(), this.reputationHalfLifeMs),
-        );
-      }
-    } catch (error) {
-      this.logger.warn({ msg: 'could not record outvoted miners', jobId: state.jobId, stepId: step.id, err: error });
+    for (const uid of (event.data?.outvoted ?? []) as number[]) {
+      if (step) this.ledger.record(step.netuid, uid, step.capability, { kind: 'outvoted' });
     }
   }
 

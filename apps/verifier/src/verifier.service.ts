@@ -1,20 +1,7 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { checkPythonSyntax } from '@orchestra/schemas';
-import {
-  Buckets,
-  ReputationObservation,
-  ReputationSchema,
-  StepRejected,
-  StepVerified,
-  Subjects,
-  TaskResult,
-  envelope,
-  jobEvent,
-  observeReputation,
-  reputationHalfLifeMs,
-  reputationKey,
-} from '@orchestra/contracts';
-import { Bus, InboundMessage, compareAndSet } from '@orchestra/bus';
+import { StepRejected, StepVerified, Subjects, TaskResult, envelope, jobEvent } from '@orchestra/contracts';
+import { Bus, InboundMessage, ReputationLedger } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
 import { z } from 'zod';
 import { Verdict, judge } from './verdict';
@@ -27,9 +14,9 @@ const verdicts = counter<'capability' | 'verdict'>({
 
 /** The JSON Standardization Layer at work: judges each miner answer and tells the planner. */
 @Injectable()
-export class VerifierService implements OnApplicationBootstrap {
+export class VerifierService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(VerifierService.name);
-  private readonly halfLifeMs = reputationHalfLifeMs(process.env.ORCH_REPUTATION_HALF_LIFE_MS);
+  private ledger!: ReputationLedger;
   /** Whether the Python syntax check can run here; reported on /readyz, never a reason to refuse work. */
   pythonCheck: 'ok' | string = 'not checked';
 
@@ -37,6 +24,7 @@ export class VerifierService implements OnApplicationBootstrap {
 
   /** Says at start, not at the first code answer, when python3 is missing. */
   async onApplicationBootstrap(): Promise<void> {
+    this.ledger = await ReputationLedger.open(this.bus, (key, err) => this.logger.warn({ msg: 'could not record reputation', key, err }));
     try {
       await checkPythonSyntax('pass');
       this.pythonCheck = 'ok';
@@ -46,13 +34,17 @@ export class VerifierService implements OnApplicationBootstrap {
     }
   }
 
+  async onModuleDestroy(): Promise<void> {
+    await this.ledger?.close();
+  }
+
   async handle(message: InboundMessage): Promise<void> {
     const { jobId, payload: result } = message.parse(TaskResult);
     const verdict = await judge(result);
     const idParts = [result.stepId, result.attempt];
     const base = { stepId: result.stepId, attempt: result.attempt, latencyMs: result.latencyMs, costTao: result.costTao, hedgedUids: result.hedgedUids };
     verdicts.inc({ capability: result.capability, verdict: verdict.accepted ? 'accepted' : verdict.kind });
-    await this.recordReputation(result, verdict);
+    this.recordReputation(result, verdict);
 
     if (verdict.accepted) {
       const uid = result.uid as number;
@@ -95,20 +87,12 @@ export class VerifierService implements OnApplicationBootstrap {
   /**
    * The verdict as reputation evidence for the answering UID (the dispatcher records the
    * transport side). Failures the miner is not judged on here — transport errors, no
-   * candidate, our own inability to verify — add nothing. Advisory: a KV failure is logged.
+   * candidate, our own inability to verify — add nothing.
    */
-  private async recordReputation(result: z.infer<typeof TaskResult.payload>, verdict: Verdict): Promise<void> {
+  private recordReputation(result: z.infer<typeof TaskResult.payload>, verdict: Verdict): void {
     const judged: Record<string, 'accepted' | 'semantics' | 'schema'> = { accepted: 'accepted', semantic: 'semantics', schema: 'schema', not_json: 'schema', too_large: 'schema' };
     const verdictKind = judged[verdict.accepted ? 'accepted' : verdict.kind];
     if (result.uid === null || verdictKind === undefined) return;
-    try {
-      const kv = await this.bus.kv(Buckets.reputation);
-      const obs: ReputationObservation = { kind: 'verdict', verdict: verdictKind };
-      await compareAndSet(kv, reputationKey(result.netuid, result.uid, result.capability), ReputationSchema, (current) =>
-        observeReputation(current, obs, new Date(), this.halfLifeMs),
-      );
-    } catch (error) {
-      this.logger.warn({ msg: 'could not record reputation', uid: result.uid, netuid: result.netuid, err: error });
-    }
+    this.ledger.record(result.netuid, result.uid, result.capability, { kind: 'verdict', verdict: verdictKind });
   }
 }

@@ -11,3 +11,4 @@ export * from './kv';
 export * from './transport';
 export * from './worker';
 export * from './dead-letters';
+export * from './reputation-ledger';

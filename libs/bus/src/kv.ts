@@ -37,6 +37,8 @@ export async function compareAndSet<T>(
       return { value: next, changed: true };
     } catch (error) {
       if (!isRevisionConflict(error)) throw error;
+      // Back off a little, with jitter, so writers of a hot key stop colliding in lockstep.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** race)));
     }
   }
   throw new RetryableError(`gave up on KV key "${key}" after ${maxRaces} lost compare-and-set races`);

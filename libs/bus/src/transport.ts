@@ -2,11 +2,18 @@ import { ArgumentsHost, Catch, RpcExceptionFilter } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { ConsumerSpec, DeadLetter, Subjects, envelope } from '@orchestra/contracts';
 import { extractTraceContext, withSpan } from '@orchestra/service';
-import { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { Observable, isObservable, lastValueFrom, throwError } from 'rxjs';
 import { Bus } from './bus';
 import { BusConnectionError, PoisonMessageError } from './errors';
 import { InboundMessage } from './inbound';
+
+/** How long one pull waits for messages before the next is issued, ms. */
+const PULL_EXPIRES_MS = 5_000;
+/** Longest a handler keeps renewing its message's lease, ms. */
+const MAX_LEASE_MS = 10 * 60_000;
+/** Pause after a failed pull (NATS restarting, leader election), ms. */
+const PULL_RETRY_MS = 1_000;
 
 /** Longest body text kept in a dead-letter record: room for any message we publish, under NATS's 1 MiB default. */
 const DEAD_LETTER_BODY_CHARS = 900_000;
@@ -31,11 +38,16 @@ export interface JetStreamTransportOptions {
  * calls `working()` so long handlers keep their lease. `close()` stops pulling, lets
  * in-flight handlers finish (naking what arrives meanwhile), then returns.
  *
+ * It pulls only as many messages as it has free handler slots. A client-side buffer
+ * would hold delivered messages nobody is working on: their ack deadline runs out, the
+ * server redelivers them, and under load the copies pile up behind each other.
+ *
  * Controllers must let errors through Nest unchanged: decorate them
  * `@UseFilters(BusErrorFilter)`.
  */
 export class JetStreamTransport extends Server implements CustomTransportStrategy {
-  private readonly running: ConsumerMessages[] = [];
+  /** The pull in progress per consumer, to stop on close. */
+  private readonly pulls = new Set<ConsumerMessages>();
   private readonly inFlight = new Set<Promise<void>>();
   private closing = false;
 
@@ -52,9 +64,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
         const spec = (this.options.consumers ?? this.bus.consumers).find((c) => c.durable === durable);
         if (!spec) throw new Error(`@EventPattern('${durable}') names no consumer in Consumers (libs/contracts)`);
         const consumer = await this.bus.js.consumers.get(spec.stream, spec.durable);
-        const messages = await consumer.consume({ max_messages: this.options.concurrency ?? 16 });
-        this.running.push(messages);
-        void this.pump(spec, messages);
+        void this.pump(spec, consumer);
       }
       callback();
     } catch (error) {
@@ -62,31 +72,54 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     }
   }
 
-  private async pump(spec: ConsumerSpec, messages: ConsumerMessages): Promise<void> {
+  private async pump(spec: ConsumerSpec, consumer: Consumer): Promise<void> {
     const limit = this.options.concurrency ?? 16;
     const mine = new Set<Promise<void>>();
-    for await (const msg of messages) {
-      if (this.closing) {
-        msg.nak();
+    while (!this.closing) {
+      if (mine.size >= limit) {
+        await Promise.race(mine);
         continue;
       }
-      const task = this.handle(spec, msg).finally(() => {
-        mine.delete(task);
-        this.inFlight.delete(task);
-      });
-      mine.add(task);
-      this.inFlight.add(task);
-      if (mine.size >= limit) await Promise.race(mine);
+      let batch: ConsumerMessages;
+      try {
+        // A pull for the free slots, held open a while so new messages arrive at once.
+        batch = await consumer.fetch({ max_messages: limit - mine.size, expires: PULL_EXPIRES_MS });
+      } catch (error) {
+        // A replica that stops consuming but stays "ready" would strand its share of the
+        // work: when the connection is gone for good, crash and let the supervisor restart
+        // a clean process. Anything else (a NATS restart, a leader election) passes.
+        if (this.bus.nc.isClosed() && !this.closing) throw new BusConnectionError(`${spec.durable}: consuming from ${spec.stream} stopped: the connection closed`, { cause: error });
+        this.logger.warn(`${spec.durable}: pull failed, retrying: ${describe(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, PULL_RETRY_MS));
+        continue;
+      }
+      this.pulls.add(batch);
+      for await (const msg of batch) {
+        if (this.closing) {
+          msg.nak();
+          continue;
+        }
+        const task = this.handle(spec, msg).finally(() => {
+          mine.delete(task);
+          this.inFlight.delete(task);
+        });
+        mine.add(task);
+        this.inFlight.add(task);
+      }
+      this.pulls.delete(batch);
     }
-    // The client ends a consume only on a fatal condition (closed connection, consumer
-    // gone). A replica that stops consuming but stays "ready" would strand its share of
-    // the work, so crash instead: the supervisor restarts a clean process.
-    if (!this.closing) throw new BusConnectionError(`${spec.durable}: consuming from ${spec.stream} stopped unexpectedly`);
   }
 
   private async handle(spec: ConsumerSpec, msg: JsMsg): Promise<void> {
     const message = new InboundMessage(msg);
-    const heartbeat = setInterval(() => msg.working(), Math.max(1_000, spec.ackWaitMs / 3));
+    const started = Date.now();
+    // The lease is renewed while the handler runs, but not forever: a handler stuck on a
+    // call that never returns lets its message go back to the consumer for another replica.
+    const heartbeat = setInterval(() => {
+      if (Date.now() - started < MAX_LEASE_MS) return msg.working();
+      clearInterval(heartbeat);
+      this.logger.error(`${spec.durable}: handler of ${msg.subject} #${msg.info.streamSequence} still running after ${MAX_LEASE_MS} ms; releasing its lease`);
+    }, Math.max(1_000, spec.ackWaitMs / 3));
     const parent = extractTraceContext({ get: (k) => msg.headers?.get(k) || undefined });
     try {
       await withSpan(`consume ${spec.durable}`, { 'messaging.destination': msg.subject }, () => this.invoke(spec.durable, message), parent);
@@ -152,7 +185,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
 
   async close(): Promise<void> {
     this.closing = true;
-    for (const messages of this.running) messages.stop();
+    for (const pull of this.pulls) pull.stop();
     const drained = Promise.allSettled([...this.inFlight]);
     const timeout = new Promise((resolve) => setTimeout(resolve, this.options.drainTimeoutMs ?? 15_000).unref());
     await Promise.race([drained, timeout]);

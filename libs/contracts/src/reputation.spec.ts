@@ -1,4 +1,4 @@
-import { Reputation, decayReputation, observeReputation, reputationFilter, reputationKey, uidOfReputationKey } from './reputation';
+import { Reputation, decayReputation, observeReputation, reputationKey } from './reputation';
 
 const HOUR = 3_600_000;
 const t0 = new Date('2026-01-01T00:00:00.000Z');
@@ -7,8 +7,6 @@ const at = (ms: number) => new Date(t0.getTime() + ms);
 describe('reputation records', () => {
   it('keys one entry per subnet, UID and capability, in KV key characters', () => {
     expect(reputationKey(13, 7, 'data.financials')).toBe('sn13.uid7.data-financials');
-    expect(reputationFilter(13, 'data.financials')).toBe('sn13.*.data-financials');
-    expect(uidOfReputationKey('sn13.uid7.data-financials')).toBe(7);
   });
 
   it('counts calls, answers and verdicts, and keeps an EWMA of latency', () => {

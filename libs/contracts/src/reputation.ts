@@ -56,21 +56,10 @@ const LATENCY_EWMA_ALPHA = 0.3;
 /**
  * The KV key of a reputation entry, e.g. `sn13.uid7.data-financials`. KV keys allow
  * `[-/_=.a-zA-Z0-9]`; a capability's dots become dashes so the key has exactly three
- * dot-separated tokens and `sn13.*.data-financials` selects one subnet's capability.
+ * dot-separated tokens (`sn13.*.data-financials` would select one subnet's capability).
  */
 export function reputationKey(netuid: number, uid: number, capability: string): string {
   return `sn${netuid}.uid${uid}.${reputationCapabilityToken(capability)}`;
-}
-
-/** The wildcard key that selects every UID's entry for one subnet and capability. */
-export function reputationFilter(netuid: number, capability: string): string {
-  return `sn${netuid}.*.${reputationCapabilityToken(capability)}`;
-}
-
-/** The UID a reputation key is about, or undefined when it is not such a key. */
-export function uidOfReputationKey(key: string): number | undefined {
-  const match = /^sn\d+\.uid(\d+)\./.exec(key);
-  return match ? Number(match[1]) : undefined;
 }
 
 function reputationCapabilityToken(capability: string): string {
