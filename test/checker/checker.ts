@@ -103,7 +103,10 @@ export function checkHistory(history: History): CheckReport {
 
     // Lost: the client was promised an outcome and never got one.
     if (!record) add('lost', jobId, 'submitted (202) but the jobs bucket has no record of it');
-    else if (!TERMINAL_STATUSES.includes(record.status)) add('lost', jobId, `still ${record.status} at the end of the run`);
+    else if (!TERMINAL_STATUSES.includes(record.status)) {
+      const steps = record.steps.map((s) => `${s.id}=${s.status}[${s.attempts.map((a) => `#${a.attempt}:${a.status}${a.uid === undefined ? '' : `@${a.uid}`}`).join(',')}]`);
+      add('lost', jobId, `still ${record.status} at the end of the run (${steps.join(' ')})`);
+    }
     else if (terminalEvents.length === 0) add('lost', jobId, `${record.status} in the bucket, but no terminal event on its progress stream`);
 
     // Finished twice: more than one terminal event, or an outcome that changed.

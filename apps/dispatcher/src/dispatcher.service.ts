@@ -96,7 +96,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   async onApplicationBootstrap(): Promise<void> {
     this.hotkey = await loadHotkey(this.config.hotkey);
     this.metagraphs = await this.bus.kv(Buckets.metagraph);
-    this.jobs = await this.bus.kv(Buckets.jobs);
+    // Leader reads: a lagging replica may not have the record of a job the planner just started.
+    this.jobs = await this.bus.kv(Buckets.jobs, 'leader');
     this.reputation = new ReputationBook(await this.bus.kv(Buckets.reputation), this.config.reputation.cacheMs);
     this.ledger = await ReputationLedger.open(this.bus, (key, err) => this.logger.warn({ msg: 'could not record reputation', key, err }));
     // A plain subscription beside the durable consumer: every replica must hear every
@@ -129,9 +130,11 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     const ticket = this.cancellations.track(jobId);
     try {
       const job = await readJson(this.jobs, jobId, JobViewSchema);
-      if (job?.status !== 'running') {
+      // A task exists only for a job the planner recorded: no record means we read too early, not "over".
+      if (!job) throw new RetryableError(`job ${jobId} has no record yet; retrying`);
+      if (job.status !== 'running') {
         dropped.inc({ reason: 'job_not_running' });
-        this.logger.log({ msg: 'not hiring: job is not running', jobId, stepId: task.stepId, status: job?.status ?? 'unknown' });
+        this.logger.log({ msg: 'not hiring: job is not running', jobId, stepId: task.stepId, status: job.status });
         return;
       }
       const metagraph = await readJson(this.metagraphs, metagraphKey(task.netuid), MetagraphSchema);

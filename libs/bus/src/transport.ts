@@ -94,19 +94,26 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
         continue;
       }
       this.pulls.add(batch);
-      for await (const msg of batch) {
-        if (this.closing) {
-          msg.nak();
-          continue;
+      try {
+        for await (const msg of batch) {
+          if (this.closing) {
+            msg.nak();
+            continue;
+          }
+          const task = this.handle(spec, msg).finally(() => {
+            mine.delete(task);
+            this.inFlight.delete(task);
+          });
+          mine.add(task);
+          this.inFlight.add(task);
         }
-        const task = this.handle(spec, msg).finally(() => {
-          mine.delete(task);
-          this.inFlight.delete(task);
-        });
-        mine.add(task);
-        this.inFlight.add(task);
+      } catch (error) {
+        // A pull cut short (missed heartbeats while a node restarts): the next one takes over;
+        // anything it had delivered is being handled, anything it had not is still on the server.
+        this.logger.warn(`${spec.durable}: pull ended early: ${describe(error)}`);
+      } finally {
+        this.pulls.delete(batch);
       }
-      this.pulls.delete(batch);
     }
   }
 
