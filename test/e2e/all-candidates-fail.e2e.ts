@@ -1,3 +1,5 @@
+import { Bus, listDeadLetters, replayDeadLetter } from '@orchestra/bus';
+import { FAILED_STEP_LETTERS } from '@orchestra/contracts';
 import { DevnetStack, startDevnetStack } from '@orchestra/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,5 +40,15 @@ describe('a job whose every candidate fails (separate processes)', () => {
     expect(step.attempts.every((a) => a.status === 'rejected' && a.reason)).toBe(true);
     expect(job.error).toMatchObject({ code: 'step_failed', stepId: 'data' });
     for (const a of step.attempts) expect(job.error?.message).toContain(`#${a.attempt} uid ${a.uid}: `);
+
+    // The failed step is on the dead-letter stream for operators, with every attempt's reason.
+    const bus = await Bus.connect({ servers: stack.natsUrl, name: 'e2e-dlq' });
+    try {
+      const [letter] = (await listDeadLetters(bus, { consumer: FAILED_STEP_LETTERS })).filter((e) => e.jobId === jobId);
+      expect(letter.letter).toMatchObject({ deliveries: 6, reason: job.error?.message });
+      await expect(replayDeadLetter(bus, letter.seq)).rejects.toThrow(/has ended: there is nothing to redeliver/);
+    } finally {
+      await bus.close();
+    }
   }, 90_000);
 });

@@ -1,5 +1,5 @@
 import { JobSpec, JobState, StepRejected, StepVerified } from '@orchestra/contracts';
-import { applyCancel, applyDeadline, applyRejected, applyVerified, outstandingTasks, startJob, Transition } from './job-machine';
+import { applyCancel, applyDeadline, applyRejected, applyVerified, failedStepLetters, outstandingTasks, startJob, Transition } from './job-machine';
 import { FinancialRow } from '@orchestra/schemas';
 import { z } from 'zod';
 
@@ -128,6 +128,9 @@ describe('job state machine', () => {
     expect(end.error).toMatchObject({ code: 'step_failed', stepId: 'data' });
     expect(end.error?.message).toMatch(/#1 uid 1: .*#2 uid 2: uid 2 failed: 503 unavailable; #3 uid 3: uid 3 returned no JSON/);
     expect(outstandingTasks(end)).toEqual([]);
+    const [letter] = failedStepLetters(end);
+    expect(letter).toMatchObject({ id: 'dead.letter:job_1:steps:data', payload: { consumer: 'steps', deliveries: 3, reason: end.error?.message } });
+    expect(JSON.parse(letter.payload.body).attempts).toHaveLength(3);
   });
 
   it('fails at once when no UID can be hired', () => {
@@ -248,6 +251,7 @@ describe('job state machine', () => {
       ]);
       expect(end.status).toBe('failed');
       expect(end.error?.message).toMatch(/no 2 agreeing answers in 3 attempts: #1 uid 1: accepted, but not enough others agreed; #2 uid 2: accepted/);
+      expect(end.steps[0].attempts.every((a) => a.output === undefined)).toBe(true);
     });
 
     it('refuses quorums that cannot work', () => {

@@ -1,6 +1,8 @@
 import {
   AttemptState,
+  DeadLetter,
   Envelope,
+  FAILED_STEP_LETTERS,
   JobError,
   JobEventPayload,
   JobSpec,
@@ -8,6 +10,7 @@ import {
   StepRejected,
   StepState,
   StepVerified,
+  Subjects,
   TaskReady,
   envelope,
   minerCallsOf,
@@ -227,7 +230,8 @@ function failStep(transition: Transition, stepId: string, code: 'step_failed' | 
   const attempt = transition.state.steps.find((s) => s.id === stepId)?.attempts.at(-1)?.attempt;
   return fail(
     {
-      state: updateStep(transition.state, stepId, (s) => ({ ...s, status: 'failed' })),
+      // Votes' outputs are dropped with the step, as when a quorum is decided.
+      state: updateStep(transition.state, stepId, (s) => ({ ...s, status: 'failed', attempts: s.attempts.map(({ output: _vote, ...a }) => a) })),
       events: [...transition.events, { event: 'step.failed', service: SERVICE, stepId, attempt, message }],
     },
     { code, message, stepId },
@@ -286,6 +290,31 @@ export function outstandingTasks(state: JobState): Array<Envelope<'task.ready', 
         ),
       );
   });
+}
+
+/**
+ * A dead-letter record for each failed step of a finished job, with every attempt's
+ * reason: what an operator lists with `npm run dlq -- list` next to undeliverable messages.
+ */
+export function failedStepLetters(state: JobState): Array<Envelope<'dead.letter', z.input<typeof DeadLetter.payload>>> {
+  return state.steps
+    .filter((s) => s.status === 'failed')
+    .map((s) =>
+      envelope(
+        DeadLetter,
+        state.jobId,
+        {
+          consumer: FAILED_STEP_LETTERS,
+          subject: Subjects.taskReady(s.netuid),
+          streamSequence: 0,
+          deliveries: s.attempts.length,
+          reason: state.error?.stepId === s.id ? state.error.message : `step ${s.id} failed`,
+          body: JSON.stringify({ stepId: s.id, capability: s.capability, netuid: s.netuid, attempts: s.attempts }),
+          truncated: false,
+        },
+        [FAILED_STEP_LETTERS, s.id],
+      ),
+    );
 }
 
 /** The event that announces a finished job, for re-publishing after a crash. */

@@ -10,12 +10,23 @@ import {
   StepVerified,
   Streams,
   Subjects,
+  TERMINAL_JOB_EVENTS,
   jobEvent,
 } from '@orchestra/contracts';
 import { Bus, InboundMessage, PoisonMessageError, ReputationLedger, compareAndSet } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
 import { KV } from '@nats-io/kv';
-import { Transition, applyCancel, applyDeadline, applyRejected, applyVerified, outstandingTasks, startJob, terminalEvent } from './job-machine';
+import {
+  Transition,
+  applyCancel,
+  applyDeadline,
+  applyRejected,
+  applyVerified,
+  failedStepLetters,
+  outstandingTasks,
+  startJob,
+  terminalEvent,
+} from './job-machine';
 
 const transitions = counter<'message' | 'outcome'>({
   name: 'planner_messages_total',
@@ -119,6 +130,10 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     for (const event of events) {
       await this.bus.publish(Subjects.jobEvents(state.jobId), jobEvent(state.jobId, event));
+    }
+    // Derived from the record, and published with the terminal event (also on a redelivery).
+    if (state.status !== 'running' && events.some((e) => TERMINAL_JOB_EVENTS.includes(e.event))) {
+      for (const letter of failedStepLetters(state)) await this.bus.publish(Subjects.failedSteps, letter);
     }
     if (events.some((e) => e.event.startsWith('job.') && e.event !== 'job.planned')) {
       this.logger.log({ msg: `job ${state.status}`, jobId: state.jobId, error: state.error });

@@ -1,4 +1,4 @@
-import { DeadLetter, Streams } from '@orchestra/contracts';
+import { DeadLetter, FAILED_STEP_LETTERS, Streams } from '@orchestra/contracts';
 import { z } from 'zod';
 import { Bus } from './bus';
 
@@ -38,6 +38,11 @@ export async function replayDeadLetter(bus: Bus, seq: number, opts: { remove?: b
   const entry = await readDeadLetter(bus, seq);
   if (!entry) throw new DeadLetterReplayError(`no dead letter #${seq} in ${Streams.deadLetters.name}`);
   if (entry.letter.truncated) throw new DeadLetterReplayError(`dead letter #${seq} holds a truncated body and cannot be replayed`);
+  if (entry.letter.consumer === FAILED_STEP_LETTERS) {
+    throw new DeadLetterReplayError(
+      `dead letter #${seq} records step failures of job ${entry.jobId}, which has ended: there is nothing to redeliver; fix the cause (its reason lists every attempt) and submit the job again`,
+    );
+  }
   await bus.js.publish(entry.letter.subject, entry.letter.body, { msgID: `replay:${Streams.deadLetters.name}:${seq}` });
   if (opts.remove) await bus.jsm.streams.deleteMessage(Streams.deadLetters.name, seq);
   return entry;

@@ -151,6 +151,12 @@ export const JobEvent = messageKind(
 );
 export type JobEventPayload = z.infer<typeof JobEvent.payload>;
 
+/**
+ * The `consumer` of dead letters that record a failed step (every attempt exhausted)
+ * rather than an undeliverable message. They are for reading: the step's job has ended.
+ */
+export const FAILED_STEP_LETTERS = 'steps';
+
 /** A message that could not be handled, kept with the reason (the dead-letter record). */
 export const DeadLetter = messageKind(
   'dead.letter',

@@ -22,6 +22,8 @@ export const Subjects = {
   jobEvents: (jobId: string) => `orch.event.${jobId}`,
   allJobEvents: 'orch.event.>',
   deadLetter: (consumer: string) => `orch.dlq.${consumer}`,
+  /** Records of steps that failed after every attempt (see FAILED_STEP_LETTERS). */
+  failedSteps: 'orch.dlq.steps',
   allDeadLetters: 'orch.dlq.>',
 } as const;
 
