@@ -1,5 +1,5 @@
-import { JobSpec, JobState, StepRejected, StepVerified } from '@orchestra/contracts';
-import { applyCancel, applyDeadline, applyRejected, applyVerified, failedStepLetters, outstandingTasks, startJob, Transition } from './job-machine';
+import { JobSpec, JobState, StepRejected, StepVerified, jobEvent } from '@orchestra/contracts';
+import { applyCancel, applyDeadline, applyRejected, applyVerified, failedStepLetters, outstandingTasks, progressEvents, startJob, Transition } from './job-machine';
 import { FinancialRow } from '@orchestra/schemas';
 import { z } from 'zod';
 
@@ -260,6 +260,41 @@ describe('job state machine', () => {
       expect(invalid({ agree: 3, checker: 'same-rows' }, 2)).toMatch(/quorum of 3 needs at least 3 attempts/);
       expect(invalid({ agree: 2, checker: 'same-citations' })).toMatch(/checker "same-citations" does not fit data.financials/);
     });
+  });
+
+  it('derives from the record every event its transitions emitted (same message ids), for republishing after a crash', () => {
+    const ids = (state: JobState, events: Transition['events']) => events.map((e) => jobEvent(state.jobId, e).id).sort();
+    const runs: Array<[JobSpec, Array<(s: JobState) => Transition | undefined>]> = [
+      [
+        job(),
+        [
+          (s) => applyRejected(s, rejected('data', 1, 1), at(1)),
+          (s) => applyVerified(s, verified('data', 2, rows, 2), at(2)),
+          (s) => applyVerified(s, verified('code', 1, code, 4), at(3)),
+          (s) => applyRejected(s, rejected('analysis', 1, 9), at(4)),
+          (s) => applyVerified(s, verified('analysis', 2, analysis, 3), at(5)),
+        ],
+      ],
+      [
+        job({ plan: [{ id: 'data', capability: 'data.financials', input: {}, deps: [], maxAttempts: 4, quorum: { agree: 2, checker: 'same-rows' } }] }),
+        [
+          (s) => applyRejected(s, rejected('data', 1, 1), at(1)),
+          (s) => applyVerified(s, { ...verified('data', 2, rows, 2), coldkey: 'a' }, at(2)),
+          (s) => applyVerified(s, { ...verified('data', 3, rows, 3), coldkey: 'b' }, at(3)),
+        ],
+      ],
+      [job({ limits: { maxTao: 1, maxAttemptsPerStep: 2, deadlineMs: 60_000, maxMinerCalls: 32 } }), [(s) => applyRejected(s, rejected('data', 1, 1), at(1)), (s) => applyRejected(s, rejected('data', 2, 2), at(2))]],
+    ];
+    for (const [spec, messages] of runs) {
+      let t = startJob(spec, t0);
+      const emitted = [...t.events];
+      for (const message of messages) {
+        t = message(t.state) ?? t;
+        emitted.push(...t.events);
+      }
+      expect(t.state.status).not.toBe('running');
+      expect(ids(t.state, progressEvents(t.state))).toEqual(ids(t.state, emitted).filter((id, i, all) => all.indexOf(id) === i));
+    }
   });
 
   it('is deterministic: the same messages at the same times give the same state', () => {

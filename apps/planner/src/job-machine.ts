@@ -317,7 +317,33 @@ export function failedStepLetters(state: JobState): Array<Envelope<'dead.letter'
     );
 }
 
-/** The event that announces a finished job, for re-publishing after a crash. */
+/**
+ * Every progress event the job's transitions have emitted so far, derived from the record
+ * alone (same types, steps and attempts, so the same message ids; the wording may differ).
+ * A planner that died between writing a transition and publishing its events republishes
+ * these on the redelivery, and the events stream drops the ones that already went out.
+ */
+export function progressEvents(state: JobState): JobEventPayload[] {
+  const events: JobEventPayload[] = [];
+  if (state.steps.length > 0) events.push({ event: 'job.planned', service: SERVICE, message: `planned ${state.steps.length} steps` });
+  for (const step of state.steps) {
+    if (step.attempts.length === 0) continue;
+    events.push({ event: 'step.dispatched', service: SERVICE, stepId: step.id, attempt: 1, message: `step ${step.id}: looking for a ${step.capability} miner on SN${step.netuid}` });
+    for (const a of step.attempts.slice(step.quorum?.agree ?? 1)) {
+      events.push({ event: 'step.retrying', service: SERVICE, stepId: step.id, attempt: a.attempt, message: `step ${step.id}: hiring another UID (attempt ${a.attempt}/${step.maxAttempts})` });
+    }
+    if (step.quorum && step.status === 'verified') {
+      events.push({ event: 'step.quorum', service: SERVICE, stepId: step.id, message: `step ${step.id}: answers agree (${step.quorum.checker})` });
+    }
+    if (step.status === 'failed') {
+      events.push({ event: 'step.failed', service: SERVICE, stepId: step.id, attempt: step.attempts.at(-1)?.attempt, message: state.error?.message ?? `step ${step.id} failed` });
+    }
+  }
+  const terminal = terminalEvent(state);
+  return terminal ? [...events, terminal] : events;
+}
+
+/** The event that announces a finished job. */
 export function terminalEvent(state: JobState): JobEventPayload | undefined {
   if (state.status === 'succeeded') {
     return { event: 'job.succeeded', service: SERVICE, message: `job succeeded; spent ${state.spend.totalTao.toFixed(6)} TAO` };

@@ -24,6 +24,7 @@ import {
   applyVerified,
   failedStepLetters,
   outstandingTasks,
+  progressEvents,
   startJob,
   terminalEvent,
 } from './job-machine';
@@ -118,8 +119,17 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     transitions.inc({ message: messageType, outcome: result.changed ? 'applied' : 'unchanged' });
     const state = result.value;
     if (!state) return; // news about a job this deployment never started: nothing to do
-    const events = result.changed && transition ? transition.events : [terminalEvent(state)].filter((e) => e !== undefined);
-    await this.publishEffects(state, events);
+    await this.publishEffects(state, result.changed && transition ? transition.events : this.republishable(state));
+  }
+
+  /**
+   * What to publish again for a message that changed nothing (a redelivery after a crash
+   * between the write and the publishes): every event the record implies. Only while the
+   * events stream's duplicate window still covers the job's last change, so that what
+   * already went out is dropped rather than repeated.
+   */
+  private republishable(state: JobState): JobEventPayload[] {
+    return Date.now() - Date.parse(state.updatedAt) < Streams.events.duplicateWindowMs ? progressEvents(state) : [];
   }
 
   private async publishEffects(state: JobState, events: Transition['events']): Promise<void> {
