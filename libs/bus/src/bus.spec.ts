@@ -55,10 +55,15 @@ describe('Bus', () => {
     expect(again.seq).toBe(first.seq);
   });
 
-  it('creates topology idempotently', async () => {
+  it('creates topology idempotently, bringing bucket TTLs up to date', async () => {
+    await bus.jsm.streams.update(`KV_${Buckets.idempotency}`, { ...(await bus.jsm.streams.info(`KV_${Buckets.idempotency}`)).config, max_age: 0 });
     await bus.ensureTopology();
     const info = await bus.jsm.streams.info(Streams.tasks.name);
     expect(info.config.subjects).toEqual(['orch.task.>']);
+    const day = 24 * 3_600_000 * 1_000_000;
+    expect((await bus.jsm.streams.info(`KV_${Buckets.jobs}`)).config.max_age).toBe(7 * day);
+    expect((await bus.jsm.streams.info(`KV_${Buckets.idempotency}`)).config.max_age).toBe(day);
+    expect((await bus.jsm.streams.info(`KV_${Buckets.metagraph}`)).config.max_age).toBe(0);
   });
 
   it('compare-and-set serialises concurrent writers without losing an update', async () => {

@@ -1,4 +1,4 @@
-import { Envelope, Streams, Buckets, Consumers, ConsumerSpec, StreamSpec } from '@orchestra/contracts';
+import { Envelope, Streams, Buckets, BucketTtlMs, Consumers, ConsumerSpec, StreamSpec } from '@orchestra/contracts';
 import { injectTraceContext } from '@orchestra/service';
 import {
   AckPolicy,
@@ -113,7 +113,16 @@ export class Bus {
   async ensureTopology(): Promise<void> {
     for (const spec of Object.values(Streams)) await this.ensureStream(spec);
     for (const spec of this.consumers) await this.ensureConsumer(spec);
-    for (const bucket of Object.values(Buckets)) await this.kv(bucket);
+    for (const bucket of Object.values(Buckets)) await this.ensureBucket(bucket);
+  }
+
+  /** Opens the bucket (creating it with its TTL) and brings an existing bucket's TTL up to date. */
+  private async ensureBucket(bucket: (typeof Buckets)[keyof typeof Buckets]): Promise<void> {
+    await this.kv(bucket);
+    const ttlNanos = (BucketTtlMs[bucket] ?? 0) * 1_000_000;
+    const stream = `KV_${bucket}`;
+    const { config } = await this.jsm.streams.info(stream);
+    if (config.max_age !== ttlNanos) await this.jsm.streams.update(stream, { ...config, max_age: ttlNanos });
   }
 
   private async ensureStream(spec: StreamSpec): Promise<void> {
@@ -174,6 +183,7 @@ export class Bus {
           ? this.kv(bucket).then(() => new Kvm(this.nc).open(bucket, { allow_direct: false }))
           : new Kvm(this.nc).create(bucket, {
               history: 1,
+              ttl: BucketTtlMs[bucket as keyof typeof BucketTtlMs],
               replicas: this.storage.replicas,
               storage: this.storage.storage === 'memory' ? StorageType.Memory : StorageType.File,
             });

@@ -131,6 +131,18 @@ export const Buckets = {
   reputation: 'orch_reputation',
 } as const;
 
+/**
+ * How long a KV entry lives after its last write, ms (none: kept until replaced). Job
+ * records and submissions live as long as the streams' messages that could still refer
+ * to them; an Idempotency-Key is honoured for a day, as payment APIs do. The planner
+ * scans `orch_jobs` at start, so a bound here also bounds that.
+ */
+export const BucketTtlMs: Readonly<Partial<Record<(typeof Buckets)[keyof typeof Buckets], number>>> = {
+  [Buckets.jobs]: 7 * DAY,
+  [Buckets.submissions]: 7 * DAY,
+  [Buckets.idempotency]: DAY,
+};
+
 /** The KV key of a subnet's metagraph. */
 export function metagraphKey(netuid: number): string {
   return `sn${netuid}`;
