@@ -14,17 +14,25 @@ export const JobCancelRequested = messageKind(
 
 const stepAttempt = { stepId: z.string(), attempt: z.number().int().positive() };
 
+/** What a task is: the attempt, the capability and subnet it hires for, its schema and (resolved) input. */
+const stepTask = {
+  ...stepAttempt,
+  capability: z.string(),
+  netuid: z.number().int().nonnegative(),
+  schemaId: z.string(),
+  input: z.unknown(),
+};
+
+/** Other UIDs called for this attempt (hedges), which the step must not hire again. */
+const hedged = { hedgedUids: z.array(z.number().int().nonnegative()).default([]) };
+
 /** planner → dispatcher: hire a miner for this attempt of a step. `input` is fully resolved. */
 export const TaskReady = messageKind(
   'task.ready',
   1,
   z
     .object({
-      ...stepAttempt,
-      capability: z.string(),
-      netuid: z.number().int().nonnegative(),
-      schemaId: z.string(),
-      input: z.unknown(),
+      ...stepTask,
       /** UIDs already tried for this step: never hire them again for it. */
       excludeUids: z.array(z.number().int().nonnegative()),
       /** Skip this many of the best remaining UIDs (parallel attempts of a quorum step each take their own). */
@@ -42,12 +50,8 @@ export const TaskResult = messageKind(
   1,
   z
     .object({
-      ...stepAttempt,
-      capability: z.string(),
-      netuid: z.number().int().nonnegative(),
-      schemaId: z.string(),
-      /** The task's resolved input, for checks that compare the answer with the question. */
-      input: z.unknown(),
+      // The task's input too, for checks that compare the answer with the question.
+      ...stepTask,
       /** null when no miner could be hired. */
       uid: z.number().int().nonnegative().nullable(),
       hotkey: z.string().nullable(),
@@ -60,8 +64,7 @@ export const TaskResult = messageKind(
       raw: z.string().optional(),
       latencyMs: z.number().nonnegative(),
       costTao: z.number().nonnegative(),
-      /** Other UIDs called for this attempt (hedges), which the step must not hire again. */
-      hedgedUids: z.array(z.number().int().nonnegative()).default([]),
+      ...hedged,
     })
     .strict(),
 );
@@ -80,8 +83,7 @@ export const StepVerified = messageKind(
       output: z.unknown(),
       latencyMs: z.number().nonnegative(),
       costTao: z.number().nonnegative(),
-      /** Other UIDs called for this attempt (hedges), which the step must not hire again. */
-      hedgedUids: z.array(z.number().int().nonnegative()).default([]),
+      ...hedged,
     })
     .strict(),
 );
@@ -108,8 +110,7 @@ export const StepRejected = messageKind(
       errors: z.array(z.string()),
       latencyMs: z.number().nonnegative(),
       costTao: z.number().nonnegative(),
-      /** Other UIDs called for this attempt (hedges), which the step must not hire again. */
-      hedgedUids: z.array(z.number().int().nonnegative()).default([]),
+      ...hedged,
     })
     .strict(),
 );
