@@ -20,6 +20,10 @@ export interface StorageOptions {
   /** Replicas per stream and bucket (1 on a single server, 3 on a production cluster). */
   readonly replicas: number;
   readonly storage: 'file' | 'memory';
+  /** Replaces the contracts' max age of the job, task and event streams, ms. */
+  readonly maxAgeMs?: number;
+  /** Replaces their duplicate window, ms; never below the consumers' redelivery horizon. */
+  readonly duplicateWindowMs?: number;
 }
 
 export interface BusOptions {
@@ -34,12 +38,45 @@ export interface BusOptions {
   readonly consumers?: readonly ConsumerSpec[];
 }
 
-/** Storage settings from the environment: `ORCH_NATS_REPLICAS`, `ORCH_NATS_STORAGE`. */
+/**
+ * Storage settings from the environment: `ORCH_NATS_REPLICAS`, `ORCH_NATS_STORAGE`,
+ * `ORCH_STREAM_MAX_AGE_MS`, `ORCH_STREAM_DUPLICATE_WINDOW_MS` (docs/STREAMS.md).
+ */
 export function storageFromEnv(env: NodeJS.ProcessEnv = process.env): StorageOptions {
+  const ms = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value <= 0) throw new BusConfigError(`${name} must be a positive number of milliseconds; got ${JSON.stringify(raw)}`);
+    return value;
+  };
   return {
     replicas: Number(env.ORCH_NATS_REPLICAS ?? 1),
     storage: env.ORCH_NATS_STORAGE === 'memory' ? 'memory' : 'file',
+    maxAgeMs: ms('ORCH_STREAM_MAX_AGE_MS'),
+    duplicateWindowMs: ms('ORCH_STREAM_DUPLICATE_WINDOW_MS'),
   };
+}
+
+/**
+ * The longest time over which a consumer may see the same message again: every delivery
+ * after an ack wait plus the longest backoff. A stream's duplicate window must cover it, or
+ * a fact republished after a crash is stored — and acted on — twice (docs/STREAMS.md).
+ */
+export function redeliveryHorizonMs(consumers: readonly ConsumerSpec[]): number {
+  return Math.max(...consumers.map((c) => c.maxDeliver * (c.ackWaitMs + Math.max(0, ...c.backoffMs))));
+}
+
+function checkStreamSettings(storage: StorageOptions, consumers: readonly ConsumerSpec[]): void {
+  const window = storage.duplicateWindowMs;
+  const horizon = redeliveryHorizonMs(consumers);
+  if (window !== undefined && window < horizon) {
+    throw new BusConfigError(`ORCH_STREAM_DUPLICATE_WINDOW_MS=${window} is shorter than the consumers' redelivery horizon of ${horizon} ms; republished messages could be stored twice`);
+  }
+  const maxAge = storage.maxAgeMs;
+  if (maxAge !== undefined && maxAge < (window ?? Streams.jobs.duplicateWindowMs)) {
+    throw new BusConfigError(`ORCH_STREAM_MAX_AGE_MS=${maxAge} is shorter than the duplicate window; NATS requires max age ≥ duplicate window`);
+  }
 }
 
 /**
@@ -90,6 +127,9 @@ export class Bus {
 
   /** Connects (reconnecting forever afterwards) and makes sure every stream, consumer and bucket exists. */
   static async connect(opts: BusOptions): Promise<Bus> {
+    const storage = opts.storage ?? storageFromEnv();
+    const consumers = opts.consumers ?? consumersFromEnv();
+    checkStreamSettings(storage, consumers);
     let nc: NatsConnection;
     try {
       nc = await connect({
@@ -104,7 +144,7 @@ export class Bus {
         cause: error,
       });
     }
-    const bus = new Bus(nc, jetstream(nc), await jetstreamManager(nc), opts.storage ?? storageFromEnv(), opts.consumers ?? consumersFromEnv());
+    const bus = new Bus(nc, jetstream(nc), await jetstreamManager(nc), storage, consumers);
     await bus.ensureTopology();
     return bus;
   }
@@ -130,8 +170,9 @@ export class Bus {
       name: spec.name,
       subjects: [...spec.subjects],
       description: spec.description,
-      max_age: spec.maxAgeMs * 1_000_000,
-      duplicate_window: spec.duplicateWindowMs * 1_000_000,
+      // The dead-letter stream keeps its own settings: its retention is for people, its ids are unique.
+      max_age: (spec === Streams.deadLetters ? spec.maxAgeMs : (this.storage.maxAgeMs ?? spec.maxAgeMs)) * 1_000_000,
+      duplicate_window: (spec === Streams.deadLetters ? spec.duplicateWindowMs : (this.storage.duplicateWindowMs ?? spec.duplicateWindowMs)) * 1_000_000,
       num_replicas: this.storage.replicas,
       storage: this.storage.storage === 'memory' ? StorageType.Memory : StorageType.File,
     };
