@@ -149,6 +149,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
             addressAllowed: (ip) => this.allowed(ip),
             reputation: { of: (uid) => reputation.get(uid), weight: this.config.reputation.weight, halfLifeMs: this.config.reputation.halfLifeMs, now: new Date() },
             load: (uid) => this.inFlight.get(`${task.netuid}.${uid}`) ?? 0,
+            preferUid: task.preferUid,
           })
         : undefined;
       // Parallel attempts of a quorum step each skip the UIDs their siblings take.

@@ -117,4 +117,11 @@ describe('rankCandidates with reputation', () => {
     const busy = rankCandidates(metagraph(neurons), { excludeUids: [], addressAllowed: allowPublic, load: (uid) => (uid === 1 ? 2 : 0) });
     expect(busy.candidates.map((c) => c.neuron.uid)).toEqual([2, 1]);
   });
+  it('puts a preferred UID (a re-ask of the same miner) first when it is eligible', () => {
+    const neurons = [neuron(1, { incentive: 0.9 }), neuron(2, { incentive: 0.5 }), neuron(3, { incentive: 0.1 })];
+    const rank = (preferUid: number, excludeUids: number[] = []) =>
+      rankCandidates(metagraph(neurons), { excludeUids, addressAllowed: allowPublic, preferUid }).candidates.map((c) => c.neuron.uid);
+    expect(rank(3)).toEqual([3, 1, 2]);
+    expect(rank(3, [3])).toEqual([1, 2]);
+  });
 });

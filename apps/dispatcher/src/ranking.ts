@@ -58,6 +58,8 @@ export function rankCandidates(
     reputation?: ReputationInput;
     /** Calls this dispatcher has running at a UID now. */
     load?: (uid: number) => number;
+    /** A UID to put first when it is eligible (a re-ask of the same miner). */
+    preferUid?: number;
   },
 ): RankingReport {
   const excluded = { alreadyTried: 0, noAxon: 0, refusedAddress: 0, self: 0 };
@@ -72,6 +74,8 @@ export function rankCandidates(
     else candidates.push(blend(neuron as Candidate['neuron'], score(neuron, maxStake, metagraph.block), opts.reputation, opts.load?.(neuron.uid) ?? 0));
   }
   candidates.sort((a, b) => b.score - a.score || a.neuron.uid - b.neuron.uid);
+  const preferred = candidates.findIndex((c) => c.neuron.uid === opts.preferUid);
+  if (preferred > 0) candidates.unshift(...candidates.splice(preferred, 1));
   return { candidates, excluded };
 }
 

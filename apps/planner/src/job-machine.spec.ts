@@ -117,6 +117,19 @@ describe('job state machine', () => {
     expect(over.state.error).toMatchObject({ code: 'budget_exceeded', message: "made 4 miner calls (hedges included), over the job's limit of 3" });
   });
 
+  it('with reask: same, asks the miner whose answer was rejected once more, with the errors, then moves on', () => {
+    const spec = job({ plan: [{ id: 'data', capability: 'data.financials', input: {}, deps: [], reask: 'same' }] });
+    const once = applyRejected(startJob(spec, t0).state, rejected('data', 1, 5, 'schema'), at(1))!;
+    expect(outstandingTasks(once.state)[0].payload).toMatchObject({ attempt: 2, preferUid: 5, excludeUids: [], feedback: ['rows.0.value: expected number'] });
+    const twice = applyRejected(once.state, rejected('data', 2, 5, 'schema'), at(2))!;
+    const third = outstandingTasks(twice.state)[0].payload;
+    expect(third).toMatchObject({ attempt: 3, excludeUids: [5] });
+    expect(third.preferUid).toBeUndefined();
+    // A miner that failed to answer at all is not asked again.
+    const down = applyRejected(startJob(spec, t0).state, rejected('data', 1, 5, 'miner_error'), at(1))!;
+    expect(outstandingTasks(down.state)[0].payload.preferUid).toBeUndefined();
+  });
+
   it('fails the job with every attempt’s reason when attempts run out', () => {
     const start = startJob(job(), t0);
     const end = replay(start, [

@@ -114,6 +114,7 @@ export function applyRejected(state: JobState, rejected: Rejected, now: Date): T
     uid: rejected.uid ?? undefined,
     hotkey: rejected.hotkey ?? undefined,
     reason: rejected.reason,
+    rejectedAs: rejected.kind,
     errors: rejected.errors,
     latencyMs: rejected.latencyMs,
     costTao: rejected.costTao,
@@ -161,7 +162,7 @@ function hireMore(transition: Transition, stepId: string, cause: string, now: Da
             service: SERVICE,
             stepId,
             attempt: a.attempt,
-            message: `step ${stepId}: ${cause}; hiring another UID (attempt ${a.attempt}/${step.maxAttempts})`,
+            message: `step ${stepId}: ${cause}; ${step.reask === 'same' ? 're-asking' : 'hiring another UID'} (attempt ${a.attempt}/${step.maxAttempts})`,
           }),
         ),
       ],
@@ -270,8 +271,9 @@ export function outstandingTasks(state: JobState): Array<Envelope<'task.ready', 
     const input = resolveInput(step.input, { inputs: state.inputs, steps: outputs });
     return step.attempts
       .filter((a) => a.status === 'dispatched')
-      .map((a) =>
-        envelope(
+      .map((a) => {
+        const preferUid = reaskedUid(step, a.attempt);
+        return envelope(
           TaskReady,
           state.jobId,
           {
@@ -281,15 +283,31 @@ export function outstandingTasks(state: JobState): Array<Envelope<'task.ready', 
             netuid: step.netuid,
             schemaId: step.schemaId,
             input,
-            excludeUids: [...new Set(done.flatMap((d) => [...(d.uid === undefined ? [] : [d.uid]), ...d.hedgedUids]))],
+            excludeUids: [...new Set(done.flatMap((d) => [...(d.uid === undefined ? [] : [d.uid]), ...d.hedgedUids]))].filter((uid) => uid !== preferUid),
             rankOffset: a.rankOffset,
+            ...(preferUid === undefined ? {} : { preferUid }),
             feedback: done.flatMap((d) => (d.errors?.length ? d.errors : d.reason ? [d.reason] : [])),
             deadlineAt: state.deadlineAt,
           },
           [step.id, a.attempt],
-        ),
-      );
+        );
+      });
   });
+}
+
+/** Rejections about what an answer said, which the same miner may fix when shown the errors. */
+const CONTENT_REJECTIONS: ReadonlySet<string> = new Set(['not_json', 'schema', 'semantic']);
+
+/**
+ * With `reask: same`, the UID whose answer the previous attempt rejected for its content,
+ * to be asked again with the errors — once: if the re-ask was rejected too, the step moves on.
+ */
+function reaskedUid(step: StepState, attempt: number): number | undefined {
+  if (step.reask !== 'same') return undefined;
+  const previous = step.attempts.find((a) => a.attempt === attempt - 1);
+  const before = step.attempts.find((a) => a.attempt === attempt - 2);
+  if (previous?.status !== 'rejected' || previous.uid === undefined || !CONTENT_REJECTIONS.has(previous.rejectedAs ?? '')) return undefined;
+  return before?.uid === previous.uid ? undefined : previous.uid;
 }
 
 /**

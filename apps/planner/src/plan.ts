@@ -62,6 +62,7 @@ export function buildSteps(plan: PlanStepSpec[], job: JobSpec): StepState[] {
       status: 'pending',
       attempts: [],
       ...(step.quorum ? { quorum: step.quorum } : {}),
+      ...(step.reask ? { reask: step.reask } : {}),
     };
   });
   assertAcyclic(steps);

@@ -26,6 +26,8 @@ export const QuorumSchema = z
   .strict();
 export type Quorum = z.infer<typeof QuorumSchema>;
 
+export const ReaskSchema = z.enum(['next', 'same']);
+
 /** One step of a client-supplied plan. */
 export const PlanStepSpecSchema = z
   .object({
@@ -39,6 +41,12 @@ export const PlanStepSpecSchema = z
     maxAttempts: z.number().int().min(1).max(20).optional(),
     /** Require this many agreeing answers (from miners of distinct coldkeys) before the step is verified. */
     quorum: QuorumSchema.optional(),
+    /**
+     * Who is re-asked after an answer is rejected for its content (not JSON, wrong shape,
+     * failed semantic check): `next` (default) the next-best UID; `same` the same miner once
+     * more, with the errors, before moving on.
+     */
+    reask: ReaskSchema.optional(),
   })
   .strict();
 export type PlanStepSpec = z.infer<typeof PlanStepSpecSchema>;
@@ -86,6 +94,8 @@ export const AttemptStateSchema = z.object({
   hotkey: z.string().optional(),
   /** One line: why it was rejected (miner fault or validation failure). */
   reason: z.string().optional(),
+  /** The verifier's rejection kind (not_json, schema, semantic, miner_error, …). */
+  rejectedAs: z.string().optional(),
   /** Validation errors, `path: message`, fed back to the next miner. */
   errors: z.array(z.string()).optional(),
   latencyMs: z.number().nonnegative().optional(),
@@ -112,6 +122,7 @@ export const StepStateSchema = z.object({
   attempts: z.array(AttemptStateSchema),
   output: z.unknown().optional(),
   quorum: QuorumSchema.optional(),
+  reask: ReaskSchema.optional(),
 });
 export type StepState = z.infer<typeof StepStateSchema>;
 

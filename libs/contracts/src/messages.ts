@@ -37,6 +37,8 @@ export const TaskReady = messageKind(
       excludeUids: z.array(z.number().int().nonnegative()),
       /** Skip this many of the best remaining UIDs (parallel attempts of a quorum step each take their own). */
       rankOffset: z.number().int().nonnegative().default(0),
+      /** Hire this UID first if it is eligible: the re-ask of a step with `reask: same`. */
+      preferUid: z.number().int().nonnegative().optional(),
       /** Why earlier attempts were rejected, for the re-ask. */
       feedback: z.array(z.string()),
       deadlineAt: z.iso.datetime(),
