@@ -105,7 +105,13 @@ export function checkHistory(history: History): CheckReport {
     if (!record) add('lost', jobId, 'submitted (202) but the jobs bucket has no record of it');
     else if (!TERMINAL_STATUSES.includes(record.status)) {
       const steps = record.steps.map((s) => `${s.id}=${s.status}[${s.attempts.map((a) => `#${a.attempt}:${a.status}${a.uid === undefined ? '' : `@${a.uid}`}`).join(',')}]`);
-      add('lost', jobId, `still ${record.status} at the end of the run (${steps.join(' ')})`);
+      // Where each outstanding attempt's trail stops: which of its messages the streams hold.
+      const trails = record.steps.flatMap((s) =>
+        s.attempts
+          .filter((a) => a.status === 'dispatched')
+          .map((a) => `${s.id}#${a.attempt}: ${trailOf(history.messages, jobId, s.id, a.attempt).join(', ') || 'no messages'}`),
+      );
+      add('lost', jobId, `still ${record.status} at the end of the run (${steps.join(' ')}; ${trails.join('; ')})`);
     }
     else if (terminalEvents.length === 0) add('lost', jobId, `${record.status} in the bucket, but no terminal event on its progress stream`);
 
@@ -274,4 +280,13 @@ export function formatReport(report: CheckReport, title = 'history check'): stri
   const shown = report.anomalies.slice(0, 20).map((a) => `  ! ${a.kind} ${a.jobId}${a.stepId ? `/${a.stepId}` : ''}: ${a.detail}`);
   if (report.anomalies.length > shown.length) shown.push(`  … and ${report.anomalies.length - shown.length} more`);
   return [...lines, ...shown].join('\n');
+}
+
+/** The types (and stream sequences) of the messages about one attempt of a job's step. */
+function trailOf(messages: readonly StoredMessage[], jobId: string, stepId: string, attempt: number): string[] {
+  return messages.flatMap((m) => {
+    const body = m.body as { type?: string; jobId?: string; payload?: { stepId?: string; attempt?: number; event?: string } } | undefined;
+    if (body?.jobId !== jobId || body.payload?.stepId !== stepId || body.payload.attempt !== attempt) return [];
+    return [`${body.payload.event ?? body.type}@${m.stream}#${m.seq}`];
+  });
 }

@@ -13,7 +13,7 @@ import {
   TERMINAL_JOB_EVENTS,
   jobEvent,
 } from '@orchestra/contracts';
-import { Bus, InboundMessage, PoisonMessageError, ReputationLedger, compareAndSet } from '@orchestra/bus';
+import { Bus, InboundMessage, PoisonMessageError, ReputationLedger, RetryableError, compareAndSet } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
 import { KV } from '@nats-io/kv';
 import {
@@ -95,22 +95,34 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       }
       case StepVerified.type: {
         const { jobId, payload } = message.parse(StepVerified);
-        return this.transition(type, jobId, (s) => s && applyVerified(s, payload, now));
+        return this.transition(type, jobId, (s) => s && applyVerified(s, payload, now), (s) => hasAttempt(s, payload.stepId, payload.attempt));
       }
       case StepRejected.type: {
         const { jobId, payload } = message.parse(StepRejected);
-        return this.transition(type, jobId, (s) => s && applyRejected(s, payload, now));
+        return this.transition(type, jobId, (s) => s && applyRejected(s, payload, now), (s) => hasAttempt(s, payload.stepId, payload.attempt));
       }
       case JobCancelRequested.type: {
         const { jobId, payload } = message.parse(JobCancelRequested);
-        return this.transition(type, jobId, (s) => s && applyCancel(s, payload.reason, now));
+        // A cancellation may overtake the submission: wait for the job's record rather than drop it.
+        return this.transition(type, jobId, (s) => s && applyCancel(s, payload.reason, now), (s) => s !== undefined);
       }
       default:
         throw new PoisonMessageError(`the planner does not handle messages of type ${JSON.stringify(type)} on ${message.subject}`);
     }
   }
 
-  private async transition(messageType: string, jobId: string, decide: (s: JobState | undefined) => Transition | undefined): Promise<void> {
+  /**
+   * Applies one message to the job record by compare-and-set and publishes what follows.
+   * `caughtUp` says whether a record is recent enough to judge the message by: a message
+   * about attempt n exists only after a record with attempt n was written, so a record
+   * without it was read stale (a lagging replica, a new leader) — retry, never drop.
+   */
+  private async transition(
+    messageType: string,
+    jobId: string,
+    decide: (s: JobState | undefined) => Transition | undefined,
+    caughtUp: (s: JobState | undefined) => boolean = () => true,
+  ): Promise<void> {
     let transition: Transition | undefined;
     const result = await compareAndSet(this.jobs, jobId, JobStateSchema, (current) => {
       transition = decide(current);
@@ -118,7 +130,10 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     });
     transitions.inc({ message: messageType, outcome: result.changed ? 'applied' : 'unchanged' });
     const state = result.value;
-    if (!state) return; // news about a job this deployment never started: nothing to do
+    if (!result.changed && !caughtUp(state)) {
+      throw new RetryableError(`${messageType} for job ${jobId} is ahead of the job record read (${state ? `revision at ${state.updatedAt}` : 'no record'}); re-reading later`);
+    }
+    if (!state) return; // nothing recorded, so nothing to publish
     await this.publishEffects(state, result.changed && transition ? transition.events : this.republishable(state));
   }
 
@@ -170,4 +185,9 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       }
     }
   }
+}
+
+/** Whether a job record already shows this attempt of this step (so it can judge news about it). */
+function hasAttempt(state: JobState | undefined, stepId: string, attempt: number): boolean {
+  return state?.steps.some((s) => s.id === stepId && s.attempts.some((a) => a.attempt === attempt)) ?? false;
 }

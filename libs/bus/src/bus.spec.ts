@@ -95,6 +95,7 @@ describe('JetStreamTransport', () => {
       if (env.jobId === 'flaky' && message.deliveryCount < 2) throw new RetryableError('not yet');
       if (env.jobId === 'always-fails' && dependencyDown) throw new Error('boom');
       if (env.jobId === 'poison') throw new PoisonMessageError('cannot ever handle this');
+      if (env.jobId === 'outage' && message.deliveryCount < 9) throw Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
     }
   }
   @Module({ controllers: [VerifierLike] })
@@ -128,6 +129,7 @@ describe('JetStreamTransport', () => {
       await bus.publish(Subjects.taskResult, result('flaky'));
       await bus.publish(Subjects.taskResult, result('poison'));
       await bus.publish(Subjects.taskResult, result('always-fails'));
+      await bus.publish(Subjects.taskResult, result('outage'));
       await bus.js.publish(Subjects.taskResult, 'this is not json', { msgID: 'garbage-1' });
 
       await waitFor(async () => (await deadLetters()).length === 3, 20_000);
@@ -139,6 +141,8 @@ describe('JetStreamTransport', () => {
       expect(reasons['always-fails'].reason).toMatch(/gave up after 6 deliveries: Error: boom/);
       expect(seen.filter((s) => s.jobId === 'ok')).toHaveLength(1);
       expect(seen.filter((s) => s.jobId === 'flaky').map((s) => s.delivery)).toEqual([1, 2]);
+      // The bus failing does not use up deliveries: handled on the 9th, never dead-lettered.
+      await waitFor(async () => seen.some((s) => s.jobId === 'outage' && s.delivery === 9), 10_000);
       await waitFor(async () => {
         const consumer = await bus.jsm.consumers.info(Streams.tasks.name, 'verifier');
         return consumer.num_ack_pending === 0 && consumer.num_pending === 0;

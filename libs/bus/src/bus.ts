@@ -193,7 +193,10 @@ export class Bus {
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: spec.ackWaitMs * 1_000_000,
-      max_deliver: spec.maxDeliver,
+      // Unlimited at the server: the transport enforces spec.maxDeliver itself. The server
+      // would drop a message silently once its deliveries ran out (say the last ones were
+      // cut short by crashes); the transport dead-letters it with the reason instead.
+      max_deliver: -1,
       max_ack_pending: spec.maxAckPending,
     };
     try {

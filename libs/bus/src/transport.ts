@@ -10,6 +10,8 @@ import { InboundMessage } from './inbound';
 
 /** How long one pull waits for messages before the next is issued, ms. */
 const PULL_EXPIRES_MS = 5_000;
+/** Deliveries, in multiples of the consumer's maxDeliver, after which a message nobody ever settled is dead-lettered. */
+const UNSETTLED_LIMIT = 3;
 /** Longest a handler keeps renewing its message's lease, ms. */
 const MAX_LEASE_MS = 10 * 60_000;
 /** Pause after a failed pull (NATS restarting, leader election), ms. */
@@ -118,6 +120,11 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   }
 
   private async handle(spec: ConsumerSpec, msg: JsMsg): Promise<void> {
+    if (msg.info.deliveryCount > spec.maxDeliver * UNSETTLED_LIMIT) {
+      // Every earlier delivery ended without an ack or a nak: the handler crashed its process,
+      // or the bus failed, each time. Stop the loop, keeping the message and the reason.
+      return this.settleFailure(spec, msg, new PoisonMessageError(`delivered ${msg.info.deliveryCount} times without being settled (handlers crashed, or the bus failed, every time)`));
+    }
     const message = new InboundMessage(msg);
     const started = Date.now();
     // The lease is renewed while the handler runs, but not forever: a handler stuck on a
@@ -148,10 +155,14 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   private async settleFailure(spec: ConsumerSpec, msg: JsMsg, error: unknown): Promise<void> {
     const reason = describe(error);
     const poison = error instanceof PoisonMessageError;
-    const lastDelivery = msg.info.deliveryCount >= spec.maxDeliver;
+    // The bus failing (NATS restarting, a leader election) is nobody's fault and passes: it
+    // does not use up the message's deliveries, or an outage would dead-letter healthy work.
+    const busFailure = isBusFailure(error);
+    const lastDelivery = msg.info.deliveryCount >= spec.maxDeliver && !busFailure;
     if (!poison && !lastDelivery) {
       const delay = spec.backoffMs[Math.min(msg.info.deliveryCount - 1, spec.backoffMs.length - 1)];
-      this.logger.warn(`${spec.durable}: ${msg.subject} #${msg.info.streamSequence} failed (delivery ${msg.info.deliveryCount}/${spec.maxDeliver}), retrying in ${delay} ms: ${reason}`);
+      const budget = busFailure ? 'the bus failed; not counted' : `delivery ${msg.info.deliveryCount}/${spec.maxDeliver}`;
+      this.logger.warn(`${spec.durable}: ${msg.subject} #${msg.info.streamSequence} failed (${budget}), retrying in ${delay} ms: ${reason}`);
       msg.nak(delay);
       return;
     }
@@ -217,6 +228,13 @@ export class BusErrorFilter implements RpcExceptionFilter {
   catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
     return throwError(() => exception);
   }
+}
+
+/** Errors of the NATS client or server, as opposed to the handler's own. */
+const BUS_FAILURES = /^(ConnectionError|TimeoutError|RequestError|NoRespondersError|DrainingConnectionError|ClosedConnectionError|JetStreamNotEnabled|JetStreamStatusError|BusConnectionError)$/;
+
+function isBusFailure(error: unknown): boolean {
+  return error instanceof Error && BUS_FAILURES.test(error.name);
 }
 
 function describe(error: unknown): string {
