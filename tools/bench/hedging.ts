@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Bus } from '@orchestra/bus';
 import { Buckets, Metagraph, Subjects, TaskReady, TaskResult, envelope, metagraphKey } from '@orchestra/contracts';
-import { SimulatedMiner, startSimulatedMiner } from '@orchestra/devnet-miners';
+import { SimulatedMiner, neuronOf, startSimulatedMiner } from '@orchestra/devnet-miners';
 import { REPO_ROOT, SupervisedProcess, freePort, startNatsServer } from '@orchestra/testing';
 import { z } from 'zod';
 
@@ -89,22 +89,7 @@ async function runMode(size: 'small' | 'full', hedge: 'on' | 'off'): Promise<Sta
       block: 100,
       syncedAt: new Date().toISOString(),
       pool: { netuid, taoReserveRao: '1', alphaReserveRao: '1', price: 1 },
-      neurons: miners.map((m, i) => ({
-        uid: m.uid,
-        hotkey: m.hotkey,
-        coldkey: m.hotkey,
-        stakeRao: '1000000000',
-        emissionRao: '0',
-        incentive: 1 - i / minerCount,
-        trust: 0,
-        consensus: 0.5,
-        dividends: 0,
-        validatorTrust: 0,
-        validatorPermit: false,
-        active: true,
-        lastUpdate: 100,
-        axon: { ip: m.host, port: m.port, ipType: 4, protocol: 4, version: 1 },
-      })),
+      neurons: miners.map((m, i) => neuronOf(m, 1 - i / minerCount)),
     };
     await (await bus.kv(Buckets.metagraph)).put(metagraphKey(netuid), JSON.stringify(metagraph));
     dispatcher.start();

@@ -5,7 +5,6 @@ import {
   Buckets,
   JobCancelRequested,
   Metagraph,
-  Neuron,
   Subjects,
   TaskReady,
   TaskResult,
@@ -15,7 +14,7 @@ import {
   ReputationSchema,
 } from '@orchestra/contracts';
 import { metricsRegistry } from '@orchestra/service';
-import { BehaviourName, SimulatedMiner, startSimulatedMiner } from '@orchestra/devnet-miners';
+import { BehaviourName, SimulatedMiner, neuronOf, startSimulatedMiner } from '@orchestra/devnet-miners';
 import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { z } from 'zod';
 import { DispatcherConfig } from './dispatcher.config';
@@ -39,22 +38,6 @@ const config = (hedge: 'on' | 'off'): DispatcherConfig => ({
   reputation: { halfLifeMs: 3_600_000, weight: 0.5, cacheMs: 0 },
 });
 
-const neuron = (m: SimulatedMiner, incentive: number): Neuron => ({
-  uid: m.uid,
-  hotkey: m.hotkey,
-  coldkey: m.hotkey,
-  stakeRao: '1000000000',
-  emissionRao: '0',
-  incentive,
-  trust: 0,
-  consensus: incentive,
-  dividends: 0,
-  validatorTrust: 0,
-  validatorPermit: false,
-  active: true,
-  lastUpdate: 100,
-  axon: { ip: m.host, port: m.port, ipType: 4, protocol: 4, version: 1 },
-});
 
 const task = (stepId: string, excludeUids: number[] = []): Task => ({
   rankOffset: 0,
@@ -93,7 +76,7 @@ describe('DispatcherService (hedging, cancellation)', () => {
       block: 100,
       syncedAt: new Date().toISOString(),
       pool: { netuid: 13, taoReserveRao: '1', alphaReserveRao: '1', price: 1 },
-      neurons: [neuron(miners[0], 0.9), neuron(miners[1], 0.5)],
+      neurons: [neuronOf(miners[0], 0.9), neuronOf(miners[1], 0.5)],
     };
     await (await bus.kv(Buckets.metagraph)).put(metagraphKey(13), JSON.stringify(metagraph));
     bus.nc.subscribe(Subjects.taskResult, { callback: (_e, msg) => void results.push(msg.json()) });

@@ -1,3 +1,4 @@
+import type { Neuron } from '@orchestra/contracts';
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -210,4 +211,27 @@ async function closedPort(host: string, port: number): Promise<number> {
   const free = await listen(server, host, 0);
   await closeServer(server);
   return free;
+}
+
+/**
+ * The metagraph view of a simulated miner with the given incentive (and equal consensus),
+ * for specs and benchmarks that write a metagraph directly instead of running the chain.
+ */
+export function neuronOf(miner: SimulatedMiner, incentive: number): Neuron {
+  return {
+    uid: miner.uid,
+    hotkey: miner.hotkey,
+    coldkey: miner.hotkey,
+    stakeRao: '1000000000',
+    emissionRao: '0',
+    incentive,
+    trust: 0,
+    consensus: incentive,
+    dividends: 0,
+    validatorTrust: 0,
+    validatorPermit: false,
+    active: true,
+    lastUpdate: 100,
+    axon: { ip: miner.host, port: miner.port, ipType: 4, protocol: 4, version: 1 },
+  };
 }
