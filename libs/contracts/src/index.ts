@@ -10,3 +10,5 @@ export * from './messages';
 export * from './topology';
 export * from './metagraph';
 export * from './reputation';
+export * from './limits';
+export * from './untrusted';
