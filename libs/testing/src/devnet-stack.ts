@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, NatsServerHandle, startNatsServer } from './nats-server';
@@ -78,9 +79,18 @@ export interface DevnetStack {
 /** The repository root (this file is libs/testing/src/devnet-stack.ts). */
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
-function tsMain(path: string): { command: string; args: string[] } {
-  return { command: process.execPath, args: ['-r', '@swc-node/register', join(REPO_ROOT, path)] };
+/**
+ * How to run an app: its built JavaScript (tools/build.js), so what runs here is what ships.
+ * The first stack of a process builds the tree (well under a second); later ones reuse it.
+ */
+export function serviceMain(app: string): { command: string; args: string[] } {
+  if (!built) {
+    execFileSync(process.execPath, [join(REPO_ROOT, 'tools', 'build.js')], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    built = true;
+  }
+  return { command: process.execPath, args: ['--enable-source-maps', join(REPO_ROOT, 'dist', 'apps', app, 'src', 'main.js')] };
 }
+let built = false;
 
 /**
  * Starts the whole embedded default as separate processes, supervised (a process that
@@ -116,9 +126,9 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
     const devnet = new SupervisedProcess(
       {
         name: 'devnet',
-        ...tsMain('apps/devnet/src/main.ts'),
+        ...serviceMain('devnet'),
         args: [
-          ...tsMain('apps/devnet/src/main.ts').args,
+          ...serviceMain('devnet').args,
           ...(options.devnetConfig !== undefined ? ['--config', options.devnetConfig] : []),
           ...(options.faulty !== undefined ? ['--faulty', String(options.faulty)] : []),
           ...(options.seed !== undefined ? ['--seed', String(options.seed)] : []),
@@ -153,7 +163,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
         const child = new SupervisedProcess(
           {
             name,
-            ...tsMain(`apps/${service}/src/main.ts`),
+            ...serviceMain(service),
             env: { ...serviceEnv, OPS_PORT: String(opsPort), OPS_HOST: '127.0.0.1' },
             cwd: REPO_ROOT,
             logFile: join(options.logDir, `${name}.log`),
