@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import { MetricConflictError } from './errors';
 
-/** Prefix of every metric this runtime registers, so all Orchestra series sort together. */
+/** Prefix of every metric Orchestra's own code registers, so its series sort together. */
 export const METRIC_PREFIX = 'orchestra_';
 
 /**
@@ -17,14 +17,16 @@ export function metricsRegistry(): Registry {
 }
 
 /**
- * Labels every series with `service` and starts collecting Node's default metrics
- * (CPU, memory, event-loop lag, GC), prefixed `orchestra_`. Safe to call more than once:
- * the default collectors are registered only the first time.
+ * Starts collecting Node's default metrics (CPU, memory, event-loop lag, GC) under their
+ * standard names (`process_cpu_user_seconds_total`, `nodejs_heap_size_used_bytes`…), so
+ * the usual Node.js dashboards find them. No `service` label is added: the scrape target
+ * already says which service and pod a series came from, and a `service` label of our own
+ * would collide with the Prometheus Operator's (which renames ours `exported_service`).
+ * Safe to call more than once: the collectors are registered only the first time.
  */
-export function initMetrics(serviceName: string): Registry {
-  registry.setDefaultLabels({ service: serviceName });
+export function initMetrics(): Registry {
   if (!defaultMetricsCollected) {
-    collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+    collectDefaultMetrics({ register: registry });
     defaultMetricsCollected = true;
   }
   return registry;

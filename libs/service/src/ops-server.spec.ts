@@ -9,7 +9,7 @@ describe('ops server', () => {
   let report: ReadinessReport | Error = { ready: true, checks: { nats: 'up' } };
 
   beforeAll(async () => {
-    initMetrics('ops-test');
+    initMetrics();
     ops = await startOpsServer({
       port: 0,
       host: '127.0.0.1',
@@ -29,7 +29,7 @@ describe('ops server', () => {
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
-  it('serves registered metrics in Prometheus text format with the service label', async () => {
+  it('serves registered metrics in Prometheus text format, Node defaults under their standard names', async () => {
     const hired = counter({ name: 'steps_hired_total', help: 'Steps hired', labelNames: ['subnet'] });
     hired.inc({ subnet: '7' }, 3);
     histogram({ name: 'step_seconds', help: 'Step latency', buckets: [0.1, 1] }).observe(0.5);
@@ -39,9 +39,12 @@ describe('ops server', () => {
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
     expect(text).toContain('# TYPE orchestra_steps_hired_total counter');
-    expect(text).toContain('orchestra_steps_hired_total{subnet="7",service="ops-test"} 3');
-    expect(text).toContain('orchestra_step_seconds_bucket{le="1",service="ops-test"} 1');
-    expect(text).toMatch(/^orchestra_process_cpu_user_seconds_total\{service="ops-test"\} /m);
+    expect(text).toContain('orchestra_steps_hired_total{subnet="7"} 3');
+    expect(text).toContain('orchestra_step_seconds_bucket{le="1"} 1');
+    // Node's default metrics under their standard names, for the usual dashboards.
+    expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes /m);
+    expect(text).not.toContain('service=');
   });
 
   it('returns the same metric for the same name and rejects conflicting definitions', () => {

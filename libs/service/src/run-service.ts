@@ -100,7 +100,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   }
 
   const shutdownTracing = initTracing(options.name);
-  initMetrics(options.name);
+  initMetrics();
 
   let app: INestApplicationContext | undefined;
   let ops: OpsServer;
