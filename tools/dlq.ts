@@ -1,10 +1,12 @@
 import { Bus, listDeadLetters, readDeadLetter, replayDeadLetter } from '@orchestra/bus';
 import { parseArgs } from 'node:util';
+import { operatorNats } from './connection';
 
 const USAGE = `usage: npm run dlq -- list [--consumer <name>] [--limit <n>]
        npm run dlq -- show <seq>
        npm run dlq -- replay <seq> [--remove]
-Reads the dead-letter stream (ORCH_DLQ) of the NATS at ORCH_NATS_URL (default nats://127.0.0.1:4222).`;
+Reads the dead-letter stream (ORCH_DLQ) of the NATS at ORCH_NATS_URL (with the ORCH_NATS_* operator
+credentials), or of the running devnet (tmp/devnet/connection.json), or of nats://127.0.0.1:4222.`;
 
 /** The operator's view of dead letters: list them, read one whole, replay one after fixing its cause. */
 async function main(): Promise<number> {
@@ -18,7 +20,7 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const bus = await Bus.connect({ servers: process.env.ORCH_NATS_URL ?? 'nats://127.0.0.1:4222', name: 'dlq-cli' });
+  const bus = await Bus.connect({ ...operatorNats(), name: 'dlq-cli' });
   try {
     if (command === 'list') {
       const entries = await listDeadLetters(bus, { consumer: values.consumer, limit: values.limit ? Number(values.limit) : undefined });

@@ -63,7 +63,7 @@ async function chaosRun({ label, stack, jobs, natsFaults }: RunOptions): Promise
   const started = Date.now();
   const random = seededRandom(SEED);
   const kills = planKills(stack, ['planner', 'dispatcher', 'verifier'], envInt('CHAOS_KILLS', Math.max(4, Math.round(jobs / 3))), WINDOW_MS, random);
-  const observer: NatsConnection = await connectObserver(stack.natsUrl);
+  const observer: NatsConnection = await connectObserver(stack.natsUrl, stack.natsAccess);
   const recorder = new RevisionRecorder();
   await recorder.start(observer);
   try {

@@ -1,4 +1,5 @@
 import { Buckets, JobStateSchema, TERMINAL_JOB_STATUSES } from '@orchestra/contracts';
+import { NatsAccess, connectionOptions } from '@orchestra/bus';
 import { DevnetStack, ServiceName } from '@orchestra/testing';
 export { seededRandom } from '@orchestra/fake-subtensor';
 import { KV, Kvm } from '@nats-io/kv';
@@ -44,8 +45,8 @@ export async function submitUntilAccepted(apiUrl: string, body: unknown, idempot
 }
 
 /** A connection for the driver and the checker that, like the services, reconnects forever. */
-export function connectObserver(servers: string): Promise<NatsConnection> {
-  return connect({ servers: servers.split(','), name: 'chaos-observer', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+export function connectObserver(servers: string, access: NatsAccess = {}): Promise<NatsConnection> {
+  return connect({ servers: servers.split(','), name: 'chaos-observer', maxReconnectAttempts: -1, reconnectTimeWait: 250, ...connectionOptions(access) });
 }
 
 /**

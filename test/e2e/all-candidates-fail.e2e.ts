@@ -42,7 +42,7 @@ describe('a job whose every candidate fails (separate processes)', () => {
     for (const a of step.attempts) expect(job.error?.message).toContain(`#${a.attempt} uid ${a.uid}: `);
 
     // The failed step is on the dead-letter stream for operators, with every attempt's reason.
-    const bus = await Bus.connect({ servers: stack.natsUrl, name: 'e2e-dlq' });
+    const bus = await Bus.connect({ servers: stack.natsUrl, name: 'e2e-dlq', access: stack.natsAccess });
     try {
       const [letter] = (await listDeadLetters(bus, { consumer: FAILED_STEP_LETTERS })).filter((e) => e.jobId === jobId);
       expect(letter.letter).toMatchObject({ deliveries: 6, reason: job.error?.message });

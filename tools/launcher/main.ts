@@ -2,6 +2,7 @@ import { startDevnetStack, DevnetStack, REPO_ROOT } from '@orchestra/testing';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXAMPLE_GOAL, runGoal } from './example';
+import { DEVNET_CONNECTION_FILE, removeDevnetConnection, writeDevnetConnection } from '../connection';
 
 /**
  * `npm start` (--example): start the devnet stack on free ports, run the example goal
@@ -39,7 +40,7 @@ async function main(): Promise<number> {
   }
   say(`orchestra: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   say(`  API              ${stack.apiUrl}  (POST /v1/jobs, GET /v1/jobs/:id, GET /v1/jobs/:id/events)`);
-  say(`  NATS             ${stack.natsUrl}`);
+  say(`  NATS             ${stack.natsUrl}  (authentication on: one user per service)`);
   say(`  subtensor (fake) ${stack.subtensorUrl}`);
   for (const [name, port] of Object.entries(stack.opsPorts)) say(`  ${name.padEnd(16)} http://127.0.0.1:${port}/metrics /healthz /readyz`);
   const bySubnet = new Map<number, string[]>();
@@ -58,12 +59,14 @@ async function main(): Promise<number> {
     return code;
   }
 
-  say('orchestra: serving; press Ctrl-C to stop.');
+  writeDevnetConnection({ api: { url: stack.apiUrl }, nats: { servers: stack.natsUrl, user: stack.natsAccess.user, pass: stack.natsAccess.pass } });
+  say(`orchestra: serving; press Ctrl-C to stop. How to connect (npm run dlq uses it): ${DEVNET_CONNECTION_FILE}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   say('orchestra: stopping…');
+  removeDevnetConnection();
   const codes = await stack.stop();
   say(`orchestra: stopped (${Object.entries(codes).map(([n, c]) => `${n} ${c}`).join(', ')})`);
   return 0;

@@ -13,6 +13,7 @@ import {
 } from '@nats-io/jetstream';
 import { KV, Kvm } from '@nats-io/kv';
 import { NatsConnection, connect, headers as natsHeaders } from '@nats-io/transport-node';
+import { NatsAccess, connectionOptions, isAuthorizationFailure, natsAccessFromEnv } from './access';
 import { BusConfigError, BusConnectionError } from './errors';
 
 /** How streams and buckets are stored; production raises replicas and may require fsync. */
@@ -36,6 +37,8 @@ export interface BusOptions {
   readonly connectTimeoutMs?: number;
   /** The durable consumers to create (default: {@link consumersFromEnv}). */
   readonly consumers?: readonly ConsumerSpec[];
+  /** Credentials, TLS and topology mode (default: {@link natsAccessFromEnv}). */
+  readonly access?: NatsAccess;
 }
 
 /**
@@ -106,6 +109,8 @@ const encoder = new TextEncoder();
 export class Bus {
   private readonly buckets = new Map<string, Promise<KV>>();
   private connected = true;
+  /** False with `ORCH_NATS_TOPOLOGY=verify`: buckets are opened, never created. */
+  private managesTopology = true;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -130,6 +135,7 @@ export class Bus {
     const storage = opts.storage ?? storageFromEnv();
     const consumers = opts.consumers ?? consumersFromEnv();
     checkStreamSettings(storage, consumers);
+    const access = opts.access ?? natsAccessFromEnv();
     let nc: NatsConnection;
     try {
       nc = await connect({
@@ -138,15 +144,56 @@ export class Bus {
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
         timeout: opts.connectTimeoutMs ?? 10_000,
+        ...connectionOptions(access),
       });
     } catch (error) {
+      if (isAuthorizationFailure(error)) {
+        // Wrong credentials do not get better by retrying: say so, and which user was refused.
+        const who = access.user ? `user "${access.user}"` : access.credsFile ? `the credentials in ${access.credsFile}` : 'a connection without credentials';
+        throw new BusConfigError(
+          `NATS at ${String(opts.servers)} refused ${who} (${(error as Error).message}); check ORCH_NATS_USER/ORCH_NATS_PASSWORD or ORCH_NATS_CREDS`,
+          { cause: error },
+        );
+      }
       throw new BusConnectionError(`cannot connect to NATS at ${String(opts.servers)}: ${(error as Error).message}; is nats-server running (with -js)?`, {
         cause: error,
       });
     }
     const bus = new Bus(nc, jetstream(nc), await jetstreamManager(nc), storage, consumers);
-    await bus.ensureTopology();
+    try {
+      if (access.topology === 'verify') {
+        bus.managesTopology = false;
+        await bus.verifyTopology();
+      } else {
+        await bus.ensureTopology();
+      }
+    } catch (error) {
+      await nc.close();
+      throw error;
+    }
     return bus;
+  }
+
+  /**
+   * Checks that every stream, durable consumer and KV bucket exists, without creating or
+   * changing any (`ORCH_NATS_TOPOLOGY=verify`: NACK or an operator owns them). Throws
+   * BusConfigError listing everything missing.
+   */
+  async verifyTopology(): Promise<void> {
+    const missing: string[] = [];
+    const exists = (what: string, check: () => Promise<unknown>) =>
+      check().catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+        missing.push(what);
+      });
+    for (const spec of Object.values(Streams)) await exists(`stream ${spec.name}`, () => this.jsm.streams.info(spec.name));
+    for (const spec of this.consumers) await exists(`consumer ${spec.stream}/${spec.durable}`, () => this.jsm.consumers.info(spec.stream, spec.durable));
+    for (const bucket of Object.values(Buckets)) await exists(`KV bucket ${bucket}`, () => this.jsm.streams.info(`KV_${bucket}`));
+    if (missing.length > 0) {
+      throw new BusConfigError(
+        `ORCH_NATS_TOPOLOGY=verify, but the topology is incomplete: ${missing.join(', ')} missing; create it as an operator (npm run topology) or with NACK, or run a service with ORCH_NATS_TOPOLOGY=ensure`,
+      );
+    }
   }
 
   /** Creates or updates every stream, durable consumer and KV bucket. Safe to run from every replica. */
@@ -225,7 +272,9 @@ export class Bus {
       opened =
         reads === 'leader'
           ? this.kv(bucket).then(() => new Kvm(this.nc).open(bucket, { allow_direct: false }))
-          : new Kvm(this.nc).create(bucket, {
+          : !this.managesTopology
+            ? new Kvm(this.nc).open(bucket)
+            : new Kvm(this.nc).create(bucket, {
               history: 1,
               ttl: BucketTtlMs[bucket as keyof typeof BucketTtlMs],
               replicas: this.storage.replicas,

@@ -3,6 +3,7 @@
  * message ids, KV buckets, topology), the Nest transport over durable pull consumers,
  * compare-and-set on KV entries, and the errors handlers use to steer redelivery.
  */
+export * from './access';
 export * from './errors';
 export * from './bus';
 export * from './bus.module';

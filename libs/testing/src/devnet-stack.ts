@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, NatsServerHandle, startNatsServer } from './nats-server';
@@ -45,6 +46,13 @@ export interface DevnetStackOptions {
   readonly natsServers?: readonly string[];
 }
 
+/**
+ * NATS runs with authentication on, as in production: each service connects as its own
+ * user with the least subject permissions (libs/contracts `natsPermissions`) and only
+ * verifies the topology (`ORCH_NATS_TOPOLOGY=verify`), which the stack creates first as
+ * the operator. Servers passed in `natsServers` are the caller's, without authentication.
+ */
+
 /** One running service process. */
 export interface ServiceReplica {
   readonly service: ServiceName;
@@ -59,6 +67,8 @@ export interface DevnetStack {
   readonly apiUrl: string;
   /** The NATS URL the services use (comma-separated when several servers were given). */
   readonly natsUrl: string;
+  /** The operator's credentials, for tests and tools that read or write the bus (`Bus.connect({ access })`); empty without authentication. */
+  readonly natsAccess: { readonly user?: string; readonly pass?: string };
   readonly subtensorUrl: string;
   /** The server the stack started; undefined when it was given `natsServers`. */
   readonly nats: NatsServerHandle | undefined;
@@ -108,8 +118,10 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
   const opsPorts = {} as Record<ServiceName, number>;
   for (const name of SERVICE_NAMES) opsPorts[name] = await port(DEFAULT_PORTS.ops[name]);
 
-  const nats = options.natsServers ? undefined : await startNatsServer({ port: natsPort });
+  const nats = options.natsServers ? undefined : await startNatsServer({ port: natsPort, auth: { manageTopology: false }, logFile: join(options.logDir, 'nats.log') });
   const natsUrl = options.natsServers?.join(',') ?? (nats as NatsServerHandle).url;
+  const users = nats?.users;
+  const natsAccess = users ? { user: users.operator.user, pass: users.operator.pass } : {};
   const processes = new Map<string, SupervisedProcess>();
   const replicas: ServiceReplica[] = [];
   const stop = async () => {
@@ -144,7 +156,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
     devnet.start();
     const devnetRecord = JSON.parse(await ready) as DevnetStack['devnet'];
 
-    const serviceEnv = {
+    const serviceEnv: Record<string, string | undefined> = {
       ...env,
       ORCH_NATS_URL: natsUrl,
       ORCH_SUBTENSOR_URL: devnetRecord.subtensor,
@@ -155,8 +167,17 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
       ORCHESTRA_API_HOST: '127.0.0.1',
       ...options.serviceEnv,
     };
+    if (users) {
+      // The operator makes the topology, with the settings the services will run under,
+      // using the tool an operator of a locked-down deployment uses (`npm run topology`).
+      await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', join(REPO_ROOT, 'tools', 'topology.ts')], {
+        cwd: REPO_ROOT,
+        env: { ...serviceEnv, ORCH_NATS_USER: users.operator.user, ORCH_NATS_PASSWORD: users.operator.pass },
+      });
+    }
     for (const service of SERVICE_NAMES) {
       const count = options.replicas?.[service] ?? 1;
+      const credentials = users ? { ORCH_NATS_USER: users[service].user, ORCH_NATS_PASSWORD: users[service].pass, ORCH_NATS_TOPOLOGY: 'verify' } : {};
       for (let n = 1; n <= count; n++) {
         const name = n === 1 ? service : `${service}-${n}`;
         const opsPort = n === 1 ? opsPorts[service] : await freePort();
@@ -164,7 +185,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
           {
             name,
             ...serviceMain(service),
-            env: { ...serviceEnv, OPS_PORT: String(opsPort), OPS_HOST: '127.0.0.1' },
+            env: { ...serviceEnv, ...credentials, OPS_PORT: String(opsPort), OPS_HOST: '127.0.0.1' },
             cwd: REPO_ROOT,
             logFile: join(options.logDir, `${name}.log`),
           },
@@ -181,6 +202,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
     return {
       apiUrl: `http://127.0.0.1:${apiPort}`,
       natsUrl,
+      natsAccess,
       subtensorUrl: devnetRecord.subtensor,
       nats,
       processes,

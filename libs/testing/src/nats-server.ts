@@ -1,8 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NATS_ROLES, type NatsRole, natsPermissions } from '@orchestra/contracts';
 
 /** A real nats-server with JetStream, started for a test suite. */
 export interface NatsServerHandle {
@@ -18,6 +20,28 @@ export interface NatsServerHandle {
   restart(): Promise<void>;
   /** Stops it and deletes the store. */
   dispose(): Promise<void>;
+  /** With `auth`: the user and password of each role (libs/contracts NATS_ROLES). */
+  readonly users?: Readonly<Record<NatsRole, NatsUser>>;
+}
+
+/** A NATS user of an authenticated test server. */
+export interface NatsUser {
+  readonly user: string;
+  readonly pass: string;
+}
+
+/** Options of {@link startNatsServer}. */
+export interface NatsServerOptions {
+  readonly binary?: string;
+  readonly port?: number;
+  /**
+   * Authentication on: one user per role with the least subject permissions of
+   * libs/contracts `natsPermissions` and a random password; anonymous connections are refused.
+   * `manageTopology` grants the services topology management too (`ORCH_NATS_TOPOLOGY=ensure`).
+   */
+  readonly auth?: { readonly manageTopology: boolean };
+  /** Append the server's log here. */
+  readonly logFile?: string;
 }
 
 /** Thrown when nats-server is missing or does not come up. */
@@ -58,10 +82,31 @@ function canBind(port: number): Promise<boolean> {
  * Starts `nats-server -js` on a free loopback port with a temporary store directory and
  * waits until it accepts connections (it logs "Server is ready").
  */
-export async function startNatsServer(opts: { binary?: string; port?: number } = {}): Promise<NatsServerHandle> {
+export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const port = opts.port ?? (await freePort());
   const storeDir = mkdtempSync(join(tmpdir(), 'orchestra-nats-'));
-  return launchNatsServer({ binary: opts.binary, port, storeDir, args: [] });
+  if (!opts.auth) return launchNatsServer({ binary: opts.binary, port, storeDir, args: [], logFile: opts.logFile });
+  const users = Object.fromEntries(NATS_ROLES.map((role) => [role, { user: role, pass: randomBytes(18).toString('base64url') }])) as Record<NatsRole, NatsUser>;
+  const config = join(storeDir, 'auth.conf');
+  writeFileSync(config, natsAuthConfig(users, opts.auth.manageTopology), { mode: 0o600 });
+  const server = await launchNatsServer({ binary: opts.binary, port, storeDir, args: ['-c', config], logFile: opts.logFile });
+  return { ...server, users };
+}
+
+/**
+ * The `authorization` block of a nats-server configuration (JSON, which nats-server reads)
+ * with one user per role and its permissions.
+ */
+export function natsAuthConfig(users: Readonly<Record<NatsRole, NatsUser>>, manageTopology: boolean): string {
+  const entries = NATS_ROLES.map((role) => {
+    const permissions = natsPermissions(role, { manageTopology });
+    return {
+      user: users[role].user,
+      password: users[role].pass,
+      permissions: { publish: { allow: permissions.publish }, subscribe: { allow: permissions.subscribe } },
+    };
+  });
+  return JSON.stringify({ authorization: { users: entries } }, null, 2);
 }
 
 /** How to launch one nats-server process (a single server, or one node of a cluster). */
@@ -71,6 +116,8 @@ export interface NatsLaunchSpec {
   readonly storeDir: string;
   /** Arguments beyond JetStream, address, port and store (e.g. cluster routes). */
   readonly args: readonly string[];
+  /** Append the server's log here (its errors include every permissions violation). */
+  readonly logFile?: string;
 }
 
 /**
@@ -83,7 +130,7 @@ export async function launchNatsServer(spec: NatsLaunchSpec): Promise<NatsServer
   let child: ChildProcess | undefined;
 
   const launch = async () => {
-    child = await spawnReady(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...spec.args]);
+    child = await spawnReady(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...spec.args], spec.logFile);
   };
   const halt = async (signal: NodeJS.Signals) => {
     const running = child;
@@ -114,7 +161,7 @@ export async function launchNatsServer(spec: NatsLaunchSpec): Promise<NatsServer
   };
 }
 
-function spawnReady(binary: string, args: string[]): Promise<ChildProcess> {
+function spawnReady(binary: string, args: string[], logFile?: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
@@ -142,7 +189,8 @@ function spawnReady(binary: string, args: string[]): Promise<ChildProcess> {
         clearTimeout(timer);
         child.removeAllListeners('exit');
         child.stderr?.removeAllListeners('data');
-        child.stderr?.resume();
+        if (logFile) child.stderr?.pipe(createWriteStream(logFile, { flags: 'a' }));
+        else child.stderr?.resume();
         resolve(child);
       }
     });
