@@ -57,7 +57,10 @@ export function apiAdapter(settings: ApiSettings): FastifyAdapter {
  */
 export function configureApi(app: INestApplication, settings: ApiSettings): void {
   const adapter = app.getHttpAdapter() as FastifyAdapter;
-  // Registering through the adapter also keeps Nest from adding its own JSON and form parsers.
+  const fastify = adapter.getInstance() as FastifyInstance;
+  // Fastify's own JSON and text parsers would answer first; registering through the
+  // adapter also keeps Nest from adding its JSON and form parsers.
+  fastify.removeAllContentTypeParsers();
   adapter.useBodyParser(JSON_MEDIA_TYPE, false, { bodyLimit: settings.http.maxReadBytes }, (_req, body, done) => {
     try {
       done(null, parseJsonBody(body, settings.limits));
@@ -66,7 +69,6 @@ export function configureApi(app: INestApplication, settings: ApiSettings): void
     }
   });
   app.useGlobalFilters(new ProblemFilter(settings.limits));
-  const fastify = adapter.getInstance() as FastifyInstance;
   fastify.addHook('onResponse', async (request, reply) => {
     recordRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
