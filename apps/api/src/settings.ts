@@ -40,13 +40,22 @@ export class ApiConfigError extends Error {
   readonly retryable = false;
 }
 
-const HTTP_SETTINGS: ReadonlyArray<readonly [keyof HttpSettings, string, number | undefined]> = [
-  ['headersTimeoutMs', 'ORCH_HTTP_HEADERS_TIMEOUT_MS', 10_000],
-  ['requestTimeoutMs', 'ORCH_HTTP_REQUEST_TIMEOUT_MS', 30_000],
-  ['keepAliveTimeoutMs', 'ORCH_HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000],
-  ['idleTimeoutMs', 'ORCH_HTTP_IDLE_TIMEOUT_MS', 60_000],
-  ['maxHeaderBytes', 'ORCH_HTTP_MAX_HEADER_BYTES', 16 * 1024],
-  ['maxReadBytes', 'ORCH_HTTP_MAX_READ_BYTES', undefined],
+/** The HTTP limits when nothing is set (`maxReadBytes` follows the body limit). */
+export const DEFAULT_HTTP_SETTINGS: Omit<HttpSettings, 'maxReadBytes'> = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 60_000,
+  maxHeaderBytes: 16 * 1024,
+};
+
+const HTTP_SETTINGS: ReadonlyArray<readonly [keyof HttpSettings, string]> = [
+  ['headersTimeoutMs', 'ORCH_HTTP_HEADERS_TIMEOUT_MS'],
+  ['requestTimeoutMs', 'ORCH_HTTP_REQUEST_TIMEOUT_MS'],
+  ['keepAliveTimeoutMs', 'ORCH_HTTP_KEEP_ALIVE_TIMEOUT_MS'],
+  ['idleTimeoutMs', 'ORCH_HTTP_IDLE_TIMEOUT_MS'],
+  ['maxHeaderBytes', 'ORCH_HTTP_MAX_HEADER_BYTES'],
+  ['maxReadBytes', 'ORCH_HTTP_MAX_READ_BYTES'],
 ];
 
 /**
@@ -57,20 +66,11 @@ const HTTP_SETTINGS: ReadonlyArray<readonly [keyof HttpSettings, string, number 
 export function apiSettings(env: Record<string, string | undefined> = {}, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): ApiSettings {
   const limits = sizeLimits(env, maxPayloadBytes);
   const errors: string[] = [];
-  const http: Record<keyof HttpSettings, number> = {
-    headersTimeoutMs: 0,
-    requestTimeoutMs: 0,
-    keepAliveTimeoutMs: 0,
-    idleTimeoutMs: 0,
-    maxHeaderBytes: 0,
-    maxReadBytes: 4 * limits.maxBodyBytes,
-  };
-  for (const [key, name, fallback] of HTTP_SETTINGS) {
+  // A bad value leaves the default in place, so the relations below are checked against something sensible.
+  const http: Record<keyof HttpSettings, number> = { ...DEFAULT_HTTP_SETTINGS, maxReadBytes: 4 * limits.maxBodyBytes };
+  for (const [key, name] of HTTP_SETTINGS) {
     const raw = env[name];
-    if (raw === undefined || raw.trim() === '') {
-      if (fallback !== undefined) http[key] = fallback;
-      continue;
-    }
+    if (raw === undefined || raw.trim() === '') continue;
     const value = Number(raw);
     if (!Number.isSafeInteger(value) || value <= 0) errors.push(`${name} must be a positive integer; got ${JSON.stringify(raw)}`);
     else http[key] = value;
