@@ -1,8 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Bus } from '@orchestra/bus';
 import { Buckets, JobState, Streams, Subjects, jobEvent, type JobStatus } from '@orchestra/contracts';
-import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
-import { connect } from 'node:net';
+import { NatsServerHandle, RawHttpResponse, Trickle, rawHttpExchange, startNatsServer } from '@orchestra/testing';
 import { createApiApp } from './app';
 import { apiSettings } from './settings';
 
@@ -19,20 +18,6 @@ interface Problem {
   detail: string;
   instance?: string;
   errors?: Array<{ pointer?: string; header?: string; detail: string }>;
-}
-
-/** A response read off a raw socket: what Node or Fastify wrote before any handler ran. */
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-function parseRawResponse(text: string): RawResponse {
-  const [head, ...rest] = text.split('\r\n\r\n');
-  const [statusLine, ...headerLines] = head.split('\r\n');
-  const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
-  return { status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') };
 }
 
 const KIB = 1024;
@@ -96,33 +81,9 @@ describe('api under hostile input', () => {
     expect((await published()).jobs).toBe(before.jobs + 1);
   }
 
-  /** Writes `head` to a fresh connection, then `trickle()` every `everyMs` until the server closes it; returns what the server wrote. */
-  function rawExchange(head: string, trickle?: { everyMs: number; next: (i: number) => string }): Promise<{ response: RawResponse; trickled: number }> {
-    return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1');
-      const chunks: Buffer[] = [];
-      let trickled = 0;
-      let timer: NodeJS.Timeout | undefined;
-      socket.on('data', (chunk) => chunks.push(chunk));
-      socket.on('error', (error: NodeJS.ErrnoException) => {
-        // The server may close while we are still writing; what it said before is the answer.
-        if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
-      });
-      socket.on('close', () => {
-        clearInterval(timer);
-        resolve({ response: parseRawResponse(Buffer.concat(chunks).toString('utf8')), trickled });
-      });
-      socket.write(head);
-      if (trickle) {
-        timer = setInterval(() => {
-          if (!socket.writable) return;
-          socket.write(trickle.next(trickled++));
-        }, trickle.everyMs);
-      }
-    });
-  }
+  const rawExchange = (head: string, trickle?: Trickle) => rawHttpExchange(port, head, trickle);
 
-  function expectRawProblem(response: RawResponse, status: number, kind: string): Problem {
+  function expectRawProblem(response: RawHttpResponse, status: number, kind: string): Problem {
     expect(response.status).toBe(status);
     expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
     const problem = JSON.parse(response.body) as Problem;
