@@ -78,7 +78,8 @@ export interface DevnetStack {
 /** The repository root (this file is libs/testing/src/devnet-stack.ts). */
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
-function tsMain(path: string): { command: string; args: string[] } {
+/** How to run a TypeScript entry point (relative to the repository root) as its own Node process. */
+export function tsMain(path: string): { command: string; args: string[] } {
   return { command: process.execPath, args: ['-r', '@swc-node/register', join(REPO_ROOT, path)] };
 }
 
