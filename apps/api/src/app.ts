@@ -10,6 +10,7 @@ import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
 import { recordRequest } from './metrics';
 import { ProblemFilter, clientErrorHandler, frameworkErrorHandler } from './problem.filter';
+import { RouteTable } from './routes';
 import { SchemasController } from './schemas.controller';
 import { API_SETTINGS, ApiSettings, apiSettings, timeoutCheckIntervalMs } from './settings';
 
@@ -68,7 +69,10 @@ export function configureApi(app: INestApplication, settings: ApiSettings): void
       done(error as Error, undefined);
     }
   });
-  app.useGlobalFilters(new ProblemFilter(settings.limits));
+  // Nest registers the controllers' routes when the app initialises, after this.
+  const routes = new RouteTable();
+  fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  app.useGlobalFilters(new ProblemFilter(settings.limits, routes));
   fastify.addHook('onResponse', async (request, reply) => {
     recordRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });

@@ -191,9 +191,15 @@ describe('api under hostile input', () => {
       expectRawProblem(response, 400, 'malformed-request');
     });
 
-    it('404 for unknown routes and methods, 415 for other media types, 400 for an empty JSON body', async () => {
+    it('404 for unknown routes, 405 with Allow for a wrong method, 415 for other media types, 400 for an empty JSON body', async () => {
       expect((await expectProblem(await fetch(`${base}/nothing/here`), 404, 'not-found')).instance).toBe('/nothing/here');
-      await expectProblem(await fetch(`${base}/v1/jobs`, { method: 'DELETE' }), 404, 'not-found');
+      const wrongMethod = await fetch(`${base}/v1/jobs`, { method: 'DELETE' });
+      expect(wrongMethod.headers.get('allow')).toBe('POST');
+      expect((await expectProblem(wrongMethod, 405, 'method-not-allowed')).detail).toBe('/v1/jobs does not support DELETE; use POST.');
+      const getCancel = await fetch(`${base}/v1/jobs/job_x/cancel`);
+      expect(getCancel.headers.get('allow')).toBe('POST');
+      await expectProblem(getCancel, 405, 'method-not-allowed');
+      expect((await expectProblem(await fetch(`${base}/v1/jobs/job_x`, { method: 'PUT', body: '{}' }), 405, 'method-not-allowed')).detail).toMatch(/use GET/);
       await expectProblem(await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'a,b' }), 415, 'unsupported-media-type');
       await expectProblem(await fetch(`${base}/v1/jobs`, { method: 'POST' }), 415, 'unsupported-media-type');
       await expectProblem(await post('/v1/jobs', ''), 400, 'malformed-body');

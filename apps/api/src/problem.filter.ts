@@ -1,9 +1,10 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import type { SizeLimits } from '@orchestra/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import { malformedBody, payloadTooLarge } from './body';
 import { ApiProblem, PROBLEM_CONTENT_TYPE, unsupportedMediaType } from './problem';
+import type { RouteTable } from './routes';
 
 /**
  * What the client is told for HTTP errors raised outside our handlers: by Fastify while
@@ -16,8 +17,6 @@ function frameworkProblem(status: number, message: string, limits: Pick<SizeLimi
       return malformedBody(message);
     case 404:
       return new ApiProblem(404, 'not-found', 'Not found', 'There is no endpoint at this method and path; the API lives under /v1 (see GET /v1/schemas).');
-    case 405:
-      return new ApiProblem(405, 'method-not-allowed', 'Method not allowed', 'This endpoint does not support this method.');
     case 413:
       return payloadTooLarge(limits.maxBodyBytes);
     case 415:
@@ -42,19 +41,30 @@ const internalProblem = new ApiProblem(
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemFilter');
 
-  constructor(private readonly limits: Pick<SizeLimits, 'maxBodyBytes'>) {}
+  constructor(
+    private readonly limits: Pick<SizeLimits, 'maxBodyBytes'>,
+    /** The registered routes, to tell a wrong method (405) from an unknown path (404). */
+    private readonly routes?: RouteTable,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const problem = this.toProblem(exception, request);
+    const path = request.url.split('?')[0];
+    let problem = this.toProblem(exception, request);
     // A streaming response (SSE) has already sent its head; all we can do is end it.
     if (reply.sent || reply.raw.headersSent) {
       reply.raw.end();
       return;
     }
-    sendProblem(reply, problem, request.url.split('?')[0]);
+    // The router's "no route" (not a handler's 404, which is an ApiProblem): maybe the path exists with other methods.
+    const allowed = exception instanceof NotFoundException ? (this.routes?.allowed(path) ?? []) : [];
+    if (allowed.length > 0) {
+      problem = new ApiProblem(405, 'method-not-allowed', 'Method not allowed', `${path} does not support ${request.method}; use ${allowed.join(' or ')}.`);
+      void reply.header('allow', allowed.join(', '));
+    }
+    sendProblem(reply, problem, path);
   }
 
   private toProblem(exception: unknown, request: FastifyRequest): ApiProblem {
