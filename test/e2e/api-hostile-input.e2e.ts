@@ -17,11 +17,13 @@ describe('api process under hostile input', () => {
   let api: SupervisedProcess;
   let apiPort: number;
   let apiUrl: string;
+  let opsPort: number;
 
   beforeAll(async () => {
     nats = await startNatsServer();
     apiPort = await freePort();
     apiUrl = `http://127.0.0.1:${apiPort}`;
+    opsPort = await freePort();
     api = new SupervisedProcess(
       {
         name: 'api',
@@ -30,7 +32,7 @@ describe('api process under hostile input', () => {
           ...process.env,
           ORCH_NATS_URL: nats.url,
           ORCHESTRA_API_PORT: String(apiPort),
-          OPS_PORT: String(await freePort()),
+          OPS_PORT: String(opsPort),
           OPS_HOST: '127.0.0.1',
           // Short enough for a test to watch a trickling client being cut off.
           ORCH_HTTP_HEADERS_TIMEOUT_MS: '500',
@@ -96,5 +98,9 @@ describe('api process under hostile input', () => {
     expect(trickled).toBeGreaterThan(0);
     expect([response.status, response.headers['content-type']]).toEqual([408, 'application/problem+json; charset=utf-8']);
     await goodSubmission();
+    // Refusals no route sees are still counted, for operators to see an attack.
+    const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+    expect(metrics).toMatch(/orchestra_api_connection_errors_total\{status="408"[^}]*\} 1\b/);
+    expect(metrics).toMatch(/orchestra_api_connection_errors_total\{status="431"[^}]*\} 1\b/);
   });
 });

@@ -3,6 +3,7 @@ import type { SizeLimits } from '@orchestra/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 import { malformedBody, payloadTooLarge } from './body';
+import { recordConnectionError } from './metrics';
 import { ApiProblem, PROBLEM_CONTENT_TYPE, unsupportedMediaType } from './problem';
 import type { RouteTable } from './routes';
 
@@ -117,7 +118,9 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   // A response already under way cannot be replaced by another; just close.
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (socket.writable && !inFlight?.headersSent) socket.write(clientErrorProblem(error.code).toRawResponse());
+  const problem = clientErrorProblem(error.code);
+  recordConnectionError(problem.status);
+  if (socket.writable && !inFlight?.headersSent) socket.write(problem.toRawResponse());
   socket.destroy();
 }
 
