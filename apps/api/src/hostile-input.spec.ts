@@ -34,6 +34,7 @@ describe('api under hostile input', () => {
     ORCH_RECORD_BUDGET_BYTES: String(600 * KIB),
     ORCH_HTTP_HEADERS_TIMEOUT_MS: '500',
     ORCH_HTTP_REQUEST_TIMEOUT_MS: '1000',
+    ORCH_HTTP_MAX_HEADER_BYTES: '8192',
   });
 
   beforeAll(async () => {
@@ -170,7 +171,9 @@ describe('api under hostile input', () => {
   });
 
   describe('finding 5: every HTTP error is application/problem+json', () => {
-    it('431 for headers over the limit', async () => {
+    it('431 for headers over the limit (ORCH_HTTP_MAX_HEADER_BYTES), and not below it', async () => {
+      const fits = await fetch(`${base}/v1/schemas`, { headers: { 'x-big': 'a'.repeat(6_000) } });
+      expect(fits.status).toBe(200);
       const before = await published();
       const { response } = await rawExchange(`GET /v1/schemas HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(settings.http.maxHeaderBytes)}\r\n\r\n`);
       const problem = expectRawProblem(response, 431, 'headers-too-large');
