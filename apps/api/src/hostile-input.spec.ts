@@ -189,6 +189,10 @@ describe('api under hostile input', () => {
       await expectProblem(await fetch(`${base}/v1/jobs/%E0%A4%A/events`), 400, 'bad-url');
     });
 
+    it('414 for a path segment longer than the router takes', async () => {
+      await expectProblem(await fetch(`${base}/v1/jobs/${'j'.repeat(500)}`), 414, 'uri-too-long');
+    });
+
     it('400 for bytes that are not HTTP', async () => {
       const { response } = await rawExchange('HELLO THERE\r\n\r\n');
       expectRawProblem(response, 400, 'malformed-request');

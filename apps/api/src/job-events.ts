@@ -101,8 +101,8 @@ export class JobEventsStreamer implements BeforeApplicationShutdown {
   /**
    * Writes the subscribed events to `res` (whose head it sends) until a terminal event or
    * the subscription's end has been written, the client goes away or the service shuts
-   * down; then closes the
-   * subscription and ends the response. Resolves when the stream is over.
+   * down; then closes the subscription and ends the response. Resolves when the stream is
+   * over.
    */
   async stream(jobId: string, subscription: EventSubscription, res: ServerResponse): Promise<void> {
     this.open.add(subscription);

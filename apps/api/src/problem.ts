@@ -114,4 +114,3 @@ export function bodyFieldErrors(error: ZodError): FieldError[] {
     return [{ pointer: jsonPointer(at), detail: issue.message }];
   });
 }
-
