@@ -3,42 +3,76 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Bus, BusModule } from '@orchestra/bus';
 import type { FastifyInstance } from 'fastify';
+import { JSON_MEDIA_TYPE, parseJsonBody } from './body';
 import { HealthController } from './health.controller';
 import { JobEventsStreamer } from './job-events';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
 import { recordRequest } from './metrics';
-import { ProblemFilter } from './problem.filter';
+import { ProblemFilter, clientErrorHandler, frameworkErrorHandler } from './problem.filter';
+import { RouteTable } from './routes';
 import { SchemasController } from './schemas.controller';
-
-/** Largest request body accepted (413 beyond). */
-export const MAX_BODY_BYTES = 1024 * 1024;
+import { API_SETTINGS, ApiSettings, apiSettings, timeoutCheckIntervalMs } from './settings';
 
 /** The API's root module, over an already connected bus (which it drains on shutdown). */
 @Module({})
 export class ApiModule {
-  static forRoot(bus: Bus): DynamicModule {
+  static forRoot(bus: Bus, settings: ApiSettings): DynamicModule {
     return {
       module: ApiModule,
       imports: [BusModule.forRoot(bus)],
       controllers: [JobsController, SchemasController, HealthController],
-      providers: [JobsService, JobEventsStreamer],
+      providers: [JobsService, JobEventsStreamer, { provide: API_SETTINGS, useValue: settings }],
     };
   }
 }
 
-/** The Fastify adapter the API runs on. */
-export function apiAdapter(): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES });
+/**
+ * The Fastify adapter the API runs on, with the HTTP server's limits: a transport body
+ * limit above the body limit (so an oversized body can still be parsed and its largest
+ * field named), header size, timeouts for slow clients, and problem+json for the errors
+ * Fastify and Node answer themselves.
+ */
+export function apiAdapter(settings: ApiSettings): FastifyAdapter {
+  const { http } = settings;
+  return new FastifyAdapter({
+    bodyLimit: http.maxReadBytes,
+    connectionTimeout: http.idleTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    requestTimeout: http.requestTimeoutMs,
+    http: {
+      headersTimeout: http.headersTimeoutMs,
+      requestTimeout: http.requestTimeoutMs,
+      maxHeaderSize: http.maxHeaderBytes,
+      connectionsCheckingInterval: timeoutCheckIntervalMs(http),
+    },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+  });
 }
 
 /**
- * Configures a created (not yet listening) API application: problem+json for every
- * error, and request metrics by route template.
+ * Configures a created (not yet listening) API application: the JSON body parser (the
+ * only one: other media types are refused with 415), problem+json for every error, and
+ * request metrics by route template.
  */
-export function configureApi(app: INestApplication): void {
-  app.useGlobalFilters(new ProblemFilter());
-  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+export function configureApi(app: INestApplication, settings: ApiSettings): void {
+  const adapter = app.getHttpAdapter() as FastifyAdapter;
+  const fastify = adapter.getInstance() as FastifyInstance;
+  // Fastify's own JSON and text parsers would answer first; registering through the
+  // adapter also keeps Nest from adding its JSON and form parsers.
+  fastify.removeAllContentTypeParsers();
+  adapter.useBodyParser(JSON_MEDIA_TYPE, false, { bodyLimit: settings.http.maxReadBytes }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body, settings.limits));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  // Nest registers the controllers' routes when the app initialises, after this.
+  const routes = new RouteTable();
+  fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  app.useGlobalFilters(new ProblemFilter(settings.limits, routes));
   fastify.addHook('onResponse', async (request, reply) => {
     recordRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
@@ -47,6 +81,8 @@ export function configureApi(app: INestApplication): void {
 /** Options of {@link createApiApp}. */
 export interface CreateApiAppOptions {
   readonly bus: Bus;
+  /** Limits and timeouts; defaults to `apiSettings()` (every default, fitted to the server's max_payload). */
+  readonly settings?: ApiSettings;
   /** Nest logger; defaults to Nest's console logger. Pass `false` to silence it. */
   readonly logger?: LoggerService | false;
 }
@@ -56,10 +92,11 @@ export interface CreateApiAppOptions {
  * handlers, for tests and embedding: call `listen(0, '127.0.0.1')` or `init()` + `inject`.
  */
 export async function createApiApp(options: CreateApiAppOptions): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(options.bus), apiAdapter(), {
+  const settings = options.settings ?? apiSettings({}, options.bus.nc.info?.max_payload);
+  const app = await NestFactory.create<NestFastifyApplication>(ApiModule.forRoot(options.bus, settings), apiAdapter(settings), {
     abortOnError: false,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
-  configureApi(app);
+  configureApi(app, settings);
   return app;
 }

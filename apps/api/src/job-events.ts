@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { DeliverPolicy, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
 import { Bus } from '@orchestra/bus';
-import { JobEvent, Streams, Subjects, TERMINAL_JOB_EVENTS, type JobEventType } from '@orchestra/contracts';
+import { JobEvent, Streams, Subjects, TERMINAL_JOB_EVENTS, TERMINAL_JOB_STATUSES, type JobEventType, type JobStatus } from '@orchestra/contracts';
 import type { ServerResponse } from 'node:http';
 
 /** A comment line every this often keeps proxies and load balancers from closing an idle stream. */
@@ -15,6 +15,16 @@ const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 };
 
+/**
+ * Where a client resuming after event `after` stands:
+ * - `finished`: it has seen the end of a finished job; nothing more will come;
+ * - `stream`: events follow, until the terminal event or, for a finished job, `endSeq`
+ *   (its last event: the stream ends there even if no terminal event was ever written);
+ * - `unknown`: `after` is past the end of the events stream, so no event of a running job
+ *   can follow it (they are numbered below it): the id was never sent by this stream.
+ */
+export type ResumePoint = { kind: 'finished' } | { kind: 'stream'; endSeq?: number } | { kind: 'unknown'; lastSeq: number };
+
 /** An open read of one job's events: an ordered consumer and the messages it delivers. */
 export class EventSubscription {
   private closing: Promise<void> | undefined;
@@ -22,6 +32,8 @@ export class EventSubscription {
   constructor(
     private readonly consumer: Consumer,
     readonly messages: ConsumerMessages,
+    /** Stream sequence after which nothing is delivered (a finished job's last event). */
+    readonly endSeq?: number,
   ) {}
 
   /**
@@ -49,32 +61,48 @@ export class JobEventsStreamer implements BeforeApplicationShutdown {
   constructor(private readonly bus: Bus) {}
 
   /**
-   * Whether the client has already seen the end of the job's stream: the event it last
-   * received (sequence `after`) is this job's terminal event. Such a client gets 204,
-   * which tells an EventSource to stop reconnecting.
+   * Where a client that last received event `after` (0: none) of a job in `status`
+   * resumes (see ResumePoint). A client that has seen the end gets 204, which tells an
+   * EventSource to stop reconnecting; without this check a Last-Event-ID at or past a
+   * finished job's last event would open a stream that never receives anything.
    */
-  async isFinished(jobId: string, after: number): Promise<boolean> {
-    if (after === 0) return false;
-    const last = await this.bus.jsm.streams.getMessage(Streams.events.name, { seq: after });
-    return last !== null && last.subject === Subjects.jobEvents(jobId) && isTerminal(eventName(last.string()));
+  async resumePoint(jobId: string, after: number, status: JobStatus): Promise<ResumePoint> {
+    const subject = Subjects.jobEvents(jobId);
+    const events = Streams.events.name;
+    if (after > 0) {
+      const seen = await this.bus.jsm.streams.getMessage(events, { seq: after });
+      if (seen !== null && seen.subject === subject && isTerminal(eventName(seen.string()))) return { kind: 'finished' };
+    }
+    if (TERMINAL_JOB_STATUSES.includes(status)) {
+      const last = await this.bus.jsm.streams.getMessage(events, { last_by_subj: subject });
+      const endSeq = last?.seq ?? 0;
+      return after >= endSeq ? { kind: 'finished' } : { kind: 'stream', endSeq };
+    }
+    if (after > 0) {
+      const lastSeq = (await this.bus.jsm.streams.info(events)).state.last_seq;
+      if (after > lastSeq) return { kind: 'unknown', lastSeq };
+    }
+    return { kind: 'stream' };
   }
 
   /**
-   * Starts reading the job's events after sequence `after`. Done before the response
-   * head is sent, so a failure here can still be answered with a problem response.
+   * Starts reading the job's events after sequence `after`, up to `endSeq` if given. Done
+   * before the response head is sent, so a failure here can still be answered with a
+   * problem response.
    */
-  async subscribe(jobId: string, after: number): Promise<EventSubscription> {
+  async subscribe(jobId: string, after: number, endSeq?: number): Promise<EventSubscription> {
     const consumer = await this.bus.js.consumers.get(Streams.events.name, {
       filter_subjects: Subjects.jobEvents(jobId),
       ...(after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 } : { deliver_policy: DeliverPolicy.All }),
     });
-    return new EventSubscription(consumer, await consumer.consume());
+    return new EventSubscription(consumer, await consumer.consume(), endSeq);
   }
 
   /**
-   * Writes the subscribed events to `res` (whose head it sends) until a terminal event has
-   * been written, the client goes away or the service shuts down; then closes the
-   * subscription and ends the response. Resolves when the stream is over.
+   * Writes the subscribed events to `res` (whose head it sends) until a terminal event or
+   * the subscription's end has been written, the client goes away or the service shuts
+   * down; then closes the subscription and ends the response. Resolves when the stream is
+   * over.
    */
   async stream(jobId: string, subscription: EventSubscription, res: ServerResponse): Promise<void> {
     this.open.add(subscription);
@@ -89,12 +117,9 @@ export class JobEventsStreamer implements BeforeApplicationShutdown {
       for await (const msg of subscription.messages) {
         const data = msg.string();
         const event = eventName(data);
-        if (event === undefined) {
-          this.logger.warn({ msg: 'skipping a malformed progress event', jobId, seq: msg.seq });
-          continue;
-        }
-        res.write(`id: ${msg.seq}\nevent: ${event}\n${data.split('\n').map((line) => `data: ${line}\n`).join('')}\n`);
-        if (isTerminal(event)) break;
+        if (event === undefined) this.logger.warn({ msg: 'skipping a malformed progress event', jobId, seq: msg.seq });
+        else res.write(`id: ${msg.seq}\nevent: ${event}\n${data.split('\n').map((line) => `data: ${line}\n`).join('')}\n`);
+        if (isTerminal(event) || (subscription.endSeq !== undefined && msg.seq >= subscription.endSeq)) break;
       }
     } finally {
       clearInterval(keepAlive);

@@ -1,10 +1,11 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { JobCancelRequested, JobIdSchema } from '@orchestra/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { JobEventsStreamer } from './job-events';
 import { JobView, JobsService } from './jobs.service';
 import { recordRequest } from './metrics';
 import { bodyFieldErrors, jobNotFound, validationProblem } from './problem';
+import { API_SETTINGS, ApiSettings } from './settings';
 import { parseSubmitRequest, parseTenant, requireJson } from './submission';
 
 /** Links a client follows from a job: itself, its progress stream, its cancellation. */
@@ -42,13 +43,14 @@ export class JobsController {
   constructor(
     private readonly jobs: JobsService,
     private readonly progress: JobEventsStreamer,
+    @Inject(API_SETTINGS) private readonly settings: ApiSettings,
   ) {}
 
   /** Submits a job: 202 with its id and links, or 200 with the original job when an Idempotency-Key is replayed. */
   @Post()
   async submit(@Req() req: FastifyRequest, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     requireJson(req.headers['content-type']);
-    const request = parseSubmitRequest(req.headers, body);
+    const request = parseSubmitRequest(req.headers, body, this.settings.limits);
     const outcome = await this.jobs.submit(request);
     const links = jobLinks(outcome.jobId);
     void reply.status(outcome.created ? 202 : 200).header('location', links.self);
@@ -64,7 +66,13 @@ export class JobsController {
     return job;
   }
 
-  /** The job's progress as Server-Sent Events, closed after the terminal event. */
+  /**
+   * The job's progress as Server-Sent Events, closed after the terminal event (or, for a
+   * finished job, after its last event). A client that has already seen the end of a
+   * finished job (its Last-Event-ID is the terminal event, the job's last event, or
+   * anything past it) gets 204 at once; for a running job an id past every event sent is
+   * a 400.
+   */
   @Get(':id/events')
   async events(
     @Param('id') id: string,
@@ -76,12 +84,20 @@ export class JobsController {
     const jobId = parseJobId(id);
     const after = parseLastEventId(lastEventIdHeader, lastEventIdQuery);
     // Everything that can fail with a problem response happens before the stream starts.
-    if (!(await this.jobs.find(jobId, parseTenant(req.headers)))) throw jobNotFound(jobId);
-    if (await this.progress.isFinished(jobId, after)) {
+    const job = await this.jobs.find(jobId, parseTenant(req.headers));
+    if (!job) throw jobNotFound(jobId);
+    const resume = await this.progress.resumePoint(jobId, after, job.status);
+    if (resume.kind === 'finished') {
       await reply.status(204).send();
       return;
     }
-    const messages = await this.progress.subscribe(jobId, after);
+    if (resume.kind === 'unknown') {
+      throw validationProblem(
+        `Last-Event-ID ${after} is past the last event this API has sent (${resume.lastSeq}); reconnect without it to receive the job's events from the start.`,
+        [{ header: 'Last-Event-ID', detail: `no event has this id yet; the latest is ${resume.lastSeq}` }],
+      );
+    }
+    const messages = await this.progress.subscribe(jobId, after, resume.endSeq);
     // From here on we own the raw response; Fastify's hooks (metrics included) no longer run.
     reply.hijack();
     const route = req.routeOptions.url ?? '/v1/jobs/:id/events';

@@ -2,18 +2,28 @@ import { Bus } from '@orchestra/bus';
 import { JsonLogger, runService } from '@orchestra/service';
 import { hostname } from 'node:os';
 import { ApiModule, apiAdapter, configureApi } from './app';
+import { apiSettings } from './settings';
 
 /**
  * The public HTTP API. Environment: `ORCH_NATS_URL` (default nats://127.0.0.1:4222),
- * `ORCHESTRA_API_PORT` (8080), `ORCHESTRA_API_HOST` (127.0.0.1), `OPS_PORT` (9460).
+ * `ORCHESTRA_API_PORT` (8080), `ORCHESTRA_API_HOST` (127.0.0.1), `OPS_PORT` (9460), and
+ * the limits of README "Limits" (settings.ts).
  */
 async function main(): Promise<void> {
   const port = readPort('ORCHESTRA_API_PORT', 8080);
   const bus = await Bus.connect({ servers: process.env.ORCH_NATS_URL ?? 'nats://127.0.0.1:4222', name: `api@${hostname()}` });
+  // The record budget follows the max_payload of the server actually connected to.
+  const settings = apiSettings(process.env, bus.nc.info?.max_payload);
   await runService({
     name: 'api',
-    module: ApiModule.forRoot(bus),
-    app: { kind: 'http', adapter: apiAdapter(), port, host: process.env.ORCHESTRA_API_HOST || '127.0.0.1', configure: configureApi },
+    module: ApiModule.forRoot(bus, settings),
+    app: {
+      kind: 'http',
+      adapter: apiAdapter(settings),
+      port,
+      host: process.env.ORCHESTRA_API_HOST || '127.0.0.1',
+      configure: (app) => configureApi(app, settings),
+    },
     opsPort: 9460,
     readiness: () => ({ ready: bus.isConnected(), checks: { nats: bus.isConnected() ? 'up' : 'down' } }),
   });

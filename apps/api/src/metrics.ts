@@ -21,3 +21,14 @@ export function recordRequest(method: string, route: string, status: number, sec
   requests.inc({ method, route, status: String(status) });
   duration.observe({ method, route }, seconds);
 }
+
+const connectionErrors = counter({
+  name: 'api_connection_errors_total',
+  help: 'Requests answered before they could be read: 431 (head too large), 408 (too slow), 400 (not HTTP), by status',
+  labelNames: ['status'] as const,
+});
+
+/** Records a request refused at the connection (Node's clientError), which no route or hook sees. */
+export function recordConnectionError(status: number): void {
+  connectionErrors.inc({ status: String(status) });
+}

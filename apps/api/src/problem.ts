@@ -1,3 +1,5 @@
+import { jsonPointer } from '@orchestra/contracts';
+import { STATUS_CODES } from 'node:http';
 import type { ZodError } from 'zod';
 
 /** Media type of every error response (RFC 9457). */
@@ -23,7 +25,8 @@ export interface ProblemDetails {
   readonly title: string;
   readonly status: number;
   readonly detail: string;
-  readonly instance: string;
+  /** The request path; absent when the request could not be read far enough to know it. */
+  readonly instance?: string;
   readonly errors?: readonly FieldError[];
 }
 
@@ -46,21 +49,48 @@ export class ApiProblem extends Error {
   }
 
   /** The response body for a request to `instance` (the request path). */
-  toProblem(instance: string): ProblemDetails {
+  toProblem(instance?: string): ProblemDetails {
     return {
       type: `${TYPE_BASE}${this.kind}`,
       title: this.title,
       status: this.status,
       detail: this.detail,
-      instance,
+      ...(instance === undefined ? {} : { instance }),
       ...(this.errors ? { errors: this.errors } : {}),
     };
+  }
+
+  /**
+   * The whole HTTP/1.1 response, for errors Node raises before there is a request object
+   * to reply through (header overflow, timeouts, unparseable requests): written straight to
+   * the socket, which is then closed.
+   */
+  toRawResponse(): string {
+    const body = JSON.stringify(this.toProblem());
+    return [
+      `HTTP/1.1 ${this.status} ${STATUS_CODES[this.status] ?? 'Error'}`,
+      `content-type: ${PROBLEM_CONTENT_TYPE}`,
+      `content-length: ${Buffer.byteLength(body)}`,
+      'connection: close',
+      '',
+      body,
+    ].join('\r\n');
   }
 }
 
 /** 400 with one entry per bad field. */
 export function validationProblem(detail: string, errors: readonly FieldError[]): ApiProblem {
   return new ApiProblem(400, 'validation-error', 'Invalid request', detail, errors);
+}
+
+/** 415 for a body that is not JSON. */
+export function unsupportedMediaType(): ApiProblem {
+  return new ApiProblem(
+    415,
+    'unsupported-media-type',
+    'Unsupported media type',
+    'The request body must be JSON; send it with Content-Type: application/json.',
+  );
 }
 
 /** 404 for a job id nobody submitted. */
@@ -83,9 +113,4 @@ export function bodyFieldErrors(error: ZodError): FieldError[] {
     }
     return [{ pointer: jsonPointer(at), detail: issue.message }];
   });
-}
-
-/** RFC 6901 pointer from path segments. */
-export function jsonPointer(segments: readonly string[]): string {
-  return segments.map((s) => `/${s.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
 }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { JobLimitsSchema, JobSpecSchema, PlanStepSpecSchema } from '@orchestra/contracts';
+import { JobLimitsSchema, JobSpecSchema, PlanStepSpecSchema, SizeLimits } from '@orchestra/contracts';
 import { canonicalJson } from '@orchestra/schemas';
 import { z } from 'zod';
-import { ApiProblem, FieldError, bodyFieldErrors, validationProblem } from './problem';
+import { JSON_MEDIA_TYPE } from './body';
+import { FieldError, bodyFieldErrors, unsupportedMediaType, validationProblem } from './problem';
+import { assertRecordFits } from './record-budget';
 
 /**
  * The body of `POST /v1/jobs`, before defaults: the client-facing part of JobSpec.
@@ -50,9 +52,14 @@ export interface SubmitRequest {
 
 /**
  * Validates the headers and body of a submission, collecting every problem at once so
- * the client can fix them in one go. Throws a 400 ApiProblem naming each bad field.
+ * the client can fix them in one go. Throws a 400 ApiProblem naming each bad field, or a
+ * 422 naming the largest field when the job's record could not fit its budget.
  */
-export function parseSubmitRequest(headers: Record<string, string | string[] | undefined>, rawBody: unknown): SubmitRequest {
+export function parseSubmitRequest(
+  headers: Record<string, string | string[] | undefined>,
+  rawBody: unknown,
+  limits: Pick<SizeLimits, 'recordBudgetBytes' | 'inlineOutputBytes'>,
+): SubmitRequest {
   const tenant = singleHeader(headers[TENANT_HEADER]) ?? DEFAULT_TENANT;
   const idempotencyKey = singleHeader(headers[IDEMPOTENCY_HEADER]);
   const errors: FieldError[] = [];
@@ -66,26 +73,20 @@ export function parseSubmitRequest(headers: Record<string, string | string[] | u
     const fields = errors.map((e) => (e.pointer === undefined ? e.header : e.pointer || 'the body')).join(', ');
     throw validationProblem(`The job request is invalid at ${fields}; fix these fields and resubmit.`, errors);
   }
+  assertRecordFits(parsed.data, limits);
   return { tenant, idempotencyKey, body: parsed.data, bodyHash: sha256Hex(canonicalJson(rawBody)) };
 }
 
-/** Rejects a body that is not JSON (fastify would otherwise hand us form fields or plain text). */
+/** Rejects a request whose body is not declared JSON (including one with no body and no Content-Type). */
 export function requireJson(contentType: string | undefined): void {
-  const type = contentType?.split(';')[0].trim().toLowerCase();
-  if (type === 'application/json' || type?.endsWith('+json')) return;
-  throw new ApiProblem(
-    415,
-    'unsupported-media-type',
-    'Unsupported media type',
-    'The request body must be JSON; send it with Content-Type: application/json.',
-  );
+  const type = contentType?.split(';')[0].trim() ?? '';
+  if (!JSON_MEDIA_TYPE.test(type)) throw unsupportedMediaType();
 }
 
 /** sha256 of a string, hex. */
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
-
 
 function singleHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

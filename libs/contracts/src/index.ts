@@ -13,3 +13,4 @@ export * from './reputation';
 export * from './limits';
 export * from './untrusted';
 export * from './permissions';
+export * from './json-parts';

@@ -6,3 +6,4 @@ export * from './nats-server';
 export * from './nats-cluster';
 export * from './supervisor';
 export * from './devnet-stack';
+export * from './raw-http';

@@ -1,0 +1,100 @@
+import { DEFAULT_MAX_PAYLOAD_BYTES, SizeLimits, sizeLimits } from '@orchestra/contracts';
+import { KEEP_ALIVE_MS } from './job-events';
+
+/**
+ * The HTTP server's own limits: how long a client may take and how much it may send
+ * before it is cut off, so a slow or hostile client cannot hold a connection (and its
+ * memory) open. Every one is a named setting (README, "Limits").
+ */
+export interface HttpSettings {
+  /** Longest time to receive a request's headers, ms (`ORCH_HTTP_HEADERS_TIMEOUT_MS`): a client trickling headers is cut off with 408. */
+  readonly headersTimeoutMs: number;
+  /** Longest time to receive a whole request, headers and body, ms (`ORCH_HTTP_REQUEST_TIMEOUT_MS`). Responses (SSE) are not bounded by it. */
+  readonly requestTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept between requests, ms (`ORCH_HTTP_KEEP_ALIVE_TIMEOUT_MS`). */
+  readonly keepAliveTimeoutMs: number;
+  /** A connection on which nothing is sent or received for this long is closed, ms (`ORCH_HTTP_IDLE_TIMEOUT_MS`). */
+  readonly idleTimeoutMs: number;
+  /** Largest request head (request line and headers), bytes (`ORCH_HTTP_MAX_HEADER_BYTES`); 431 beyond. */
+  readonly maxHeaderBytes: number;
+  /**
+   * Most body bytes read at all, bytes (`ORCH_HTTP_MAX_READ_BYTES`, default 4 × the body
+   * limit). A body between the body limit and this is still parsed so the 413 can name
+   * the field that is too large; beyond it the connection is not read further.
+   */
+  readonly maxReadBytes: number;
+}
+
+/** Everything the API is configured with beyond its NATS connection and listener. */
+export interface ApiSettings {
+  readonly limits: SizeLimits;
+  readonly http: HttpSettings;
+}
+
+/** Nest injection token of the {@link ApiSettings} in force. */
+export const API_SETTINGS = Symbol('ApiSettings');
+
+/** A setting of the API that is not a positive integer or contradicts another. */
+export class ApiConfigError extends Error {
+  override readonly name = 'ApiConfigError';
+  readonly retryable = false;
+}
+
+/** The HTTP limits when nothing is set (`maxReadBytes` follows the body limit). */
+export const DEFAULT_HTTP_SETTINGS: Omit<HttpSettings, 'maxReadBytes'> = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 60_000,
+  maxHeaderBytes: 16 * 1024,
+};
+
+const HTTP_SETTINGS: ReadonlyArray<readonly [keyof HttpSettings, string]> = [
+  ['headersTimeoutMs', 'ORCH_HTTP_HEADERS_TIMEOUT_MS'],
+  ['requestTimeoutMs', 'ORCH_HTTP_REQUEST_TIMEOUT_MS'],
+  ['keepAliveTimeoutMs', 'ORCH_HTTP_KEEP_ALIVE_TIMEOUT_MS'],
+  ['idleTimeoutMs', 'ORCH_HTTP_IDLE_TIMEOUT_MS'],
+  ['maxHeaderBytes', 'ORCH_HTTP_MAX_HEADER_BYTES'],
+  ['maxReadBytes', 'ORCH_HTTP_MAX_READ_BYTES'],
+];
+
+/**
+ * The API's settings: the shared size limits (libs/contracts `sizeLimits`, fitted to the
+ * server's `max_payload`) and the HTTP server's limits, from the environment. Throws
+ * ApiConfigError (or LimitsConfigError) naming every bad setting.
+ */
+export function apiSettings(env: Record<string, string | undefined> = {}, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): ApiSettings {
+  const limits = sizeLimits(env, maxPayloadBytes);
+  const errors: string[] = [];
+  // A bad value leaves the default in place, so the relations below are checked against something sensible.
+  const http: Record<keyof HttpSettings, number> = { ...DEFAULT_HTTP_SETTINGS, maxReadBytes: 4 * limits.maxBodyBytes };
+  for (const [key, name] of HTTP_SETTINGS) {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') continue;
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || value <= 0) errors.push(`${name} must be a positive integer; got ${JSON.stringify(raw)}`);
+    else http[key] = value;
+  }
+  // Node refuses a headers timeout longer than the request timeout that contains it.
+  if (http.headersTimeoutMs > http.requestTimeoutMs) {
+    errors.push(`ORCH_HTTP_HEADERS_TIMEOUT_MS=${http.headersTimeoutMs} exceeds ORCH_HTTP_REQUEST_TIMEOUT_MS=${http.requestTimeoutMs}; the headers are part of the request`);
+  }
+  // An SSE stream is quiet between its keep-alive comments; a shorter idle timeout would cut every quiet stream.
+  if (http.idleTimeoutMs <= KEEP_ALIVE_MS) {
+    errors.push(`ORCH_HTTP_IDLE_TIMEOUT_MS=${http.idleTimeoutMs} must exceed the ${KEEP_ALIVE_MS} ms between an event stream's keep-alive comments`);
+  }
+  if (http.maxReadBytes < limits.maxBodyBytes) {
+    errors.push(`ORCH_HTTP_MAX_READ_BYTES=${http.maxReadBytes} is below ORCH_MAX_BODY_BYTES=${limits.maxBodyBytes}; no body could reach the body limit`);
+  }
+  if (errors.length > 0) throw new ApiConfigError(`invalid API settings: ${errors.join('; ')}`);
+  return { limits, http };
+}
+
+/**
+ * How often Node looks for connections past their headers or request timeout, ms. Node's
+ * default (30 s) would let a trickling client hold its connection up to 30 s past the
+ * timeout; a quarter of the shorter timeout (at most 1 s) keeps the cut-off close to it.
+ */
+export function timeoutCheckIntervalMs(http: HttpSettings): number {
+  return Math.max(10, Math.min(1_000, Math.floor(Math.min(http.headersTimeoutMs, http.requestTimeoutMs) / 4)));
+}
