@@ -14,8 +14,8 @@ import { ProtoStruct, StructDepthError, structToJson } from './struct';
  * Macrocosmos Constellation (SN13) over gRPC: `sn13.v1.Sn13Service/OnDemandData` with metadata
  * `authorization: Bearer <key>` (as macrocosmos-ts' BaseClient sends it). Sources are the
  * platforms SN13 scrapes (`x`, `reddit`). The proto types each post as a free-form Struct, so the
- * fields read are data-universe's names (`url`/`uri`, `text`/`content`, `username`/`user.username`,
- * `timestamp`/`datetime`); a post without a link, text or date is a wrong-schema answer.
+ * fields read are data-universe's names (`url`/`uri`, `text`/`content`/`body`, `username`/`user.username`,
+ * `timestamp`/`datetime`/`createdAt`); a post without a link, text or date is a wrong-schema answer.
  */
 
 export const CONSTELLATION_DEFAULT_TARGET = 'constellation.api.cloud.macrocosmos.ai:443';
@@ -61,15 +61,17 @@ const PostShape = z
     uri: str(2_048).regex(/^https?:\/\//i, 'an http(s) URL').optional(),
     text: z.string().max(100_000).optional(),
     content: z.string().max(100_000).optional(),
+    body: z.string().max(100_000).optional(),
     username: str(200).optional(),
     user: z.object({ username: str(200).optional() }).passthrough().optional(),
     timestamp: str(100).optional(),
     datetime: str(100).optional(),
+    createdAt: str(100).optional(),
   })
   .passthrough()
   .refine((p) => p.url ?? p.uri, { message: 'a post needs url (or uri)' })
-  .refine((p) => (p.text ?? p.content) !== undefined, { message: 'a post needs text (or content)' })
-  .refine((p) => !Number.isNaN(Date.parse(p.timestamp ?? p.datetime ?? '')), { message: 'a post needs a timestamp (or datetime)' });
+  .refine((p) => (p.text ?? p.content ?? p.body) !== undefined, { message: 'a post needs text (or content, or body)' })
+  .refine((p) => !Number.isNaN(Date.parse(p.timestamp ?? p.datetime ?? p.createdAt ?? '')), { message: 'a post needs a timestamp (or datetime, or createdAt)' });
 
 export class ConstellationProvider implements Provider {
   readonly id = 'constellation' as const;
@@ -207,8 +209,8 @@ function postOf(source: string, p: z.infer<typeof PostShape>): SocialPost {
     url: (p.url ?? p.uri) as string,
     source,
     author: p.username ?? p.user?.username ?? '',
-    date: new Date(Date.parse((p.timestamp ?? p.datetime) as string)).toISOString(),
-    text: (p.text ?? p.content) as string,
+    date: new Date(Date.parse((p.timestamp ?? p.datetime ?? p.createdAt) as string)).toISOString(),
+    text: (p.text ?? p.content ?? p.body) as string,
   };
 }
 
