@@ -33,8 +33,8 @@ export interface FakeGrpcServer {
 
 /** A response the serializer replaces by bytes that are not a valid message. */
 const GARBAGE = Symbol('garbage');
-/** Field 1 (status, a string) claiming 2^28 bytes that never come: protobuf decoding fails. */
-const GARBAGE_BYTES = Buffer.from([0x0a, 0x80, 0x80, 0x80, 0x80, 0x01, 0x68, 0x69]);
+/** A tag of wire type 7 (which protobuf does not have) on field 1: decoding fails. */
+const GARBAGE_BYTES = Buffer.from([0x0f, 0xff, 0xff]);
 /** The most posts one request may ask for (SN13's own cap). */
 const MAX_LIMIT = 1000;
 

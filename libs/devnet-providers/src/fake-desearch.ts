@@ -95,7 +95,8 @@ export function startFakeDesearch(options: FakeDesearchOptions): Promise<FakeSer
     const tokens = query.replace(/[()]/g, ' ').split(/\s+/).filter(Boolean);
     const usernames = tokens.filter((t) => t.startsWith('from:')).map((t) => t.slice(5));
     const keywords = tokens.filter((t) => !t.startsWith('from:') && t !== 'OR').map((t) => t.replace(/"/g, ''));
-    const mode: 'all' | 'any' = tokens.includes('OR') ? 'any' : 'all';
+    // OR between keywords makes `any`; OR between `from:` authors does not.
+    const mode: 'all' | 'any' = tokens.some((t, i) => t === 'OR' && !tokens[i - 1]?.startsWith('from:') && !tokens[i + 1]?.startsWith('from:')) ? 'any' : 'all';
     return { keywords: keywords.length ? keywords : [query], mode, usernames, since, until: until === undefined ? undefined : Math.min(until, now()), limit: count, platform: 'x' };
   }
 }
