@@ -8,10 +8,12 @@
  * 2. A requested JSON shape is the first JSON value (object or array) in the instructions, or in
  *    a ```json fence. Placeholders are read by type: a number or "number" wants a figure, a string
  *    wants text, true/false or "boolean" wants a yes/no, an array repeats its first element.
- * 3. Figures are the numbers in the document's sentences (commas, decimals, %, currency signs,
- *    and million/billion/thousand are recognised). A figure belongs to a key when the key's words
- *    (`net_loss`, `netLoss` → net, loss) occur in its sentence before it; the figure nearest after
- *    them is taken, as written (812.5 for "€812.5 million").
+ * 3. Figures are the numbers in the document's sentences (commas, decimals, %, currency signs and
+ *    codes such as NZ$ or SEK, and million/billion/thousand are recognised; bare years are not).
+ *    A figure belongs to a key when each of the key's words (`net_loss`, `netLoss` → net, loss)
+ *    occurs in its sentence before it, or is the word right after it ("18,240 tonnes"); the first
+ *    such figure in the document is taken, as written (812.5 for "€812.5 million"). A figure's
+ *    metric is the run of up to four content words before it ("net profit after tax").
  * 4. Filling the shape, per key: a figure-wanting key takes its figure (or null); a key named like
  *    quote/sentence/evidence/citation/excerpt takes the sentence of the last figure filled (or the
  *    best sentence); unit/currency/scale keys take the last figure's unit; other strings take
@@ -38,17 +40,21 @@ interface Figure {
   readonly sentence: string;
   /** Index of the number in the sentence. */
   readonly at: number;
+  /** The word right after the number ("tonnes" in "18,240 tonnes"), which may name what it counts. */
+  readonly next: string;
 }
 
 const STOPWORDS = new Set(
   (
     'a an the of to at by from in on for and or with as was were is are be been has had have its it this that than ' +
     'up down rose fell grew increased decreased narrowed widened reached totaled totalled amounted stood came reported ' +
-    'reports posted recorded about approximately roughly nearly over under some per compared against while during year fiscal'
+    'reports posted recorded about approximately roughly nearly over under some per compared against while during year fiscal ' +
+    'ended ending came'
   ).split(' '),
 );
 
-const FIGURE = /(?:([$€£¥])\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s?(%|percent\b|million\b|billion\b|thousand\b|bn\b|mn\b)?/gi;
+const FIGURE = /(?:([A-Z]{1,3}\$|[$€£¥]|\b(?:USD|EUR|GBP|SEK|NOK|DKK|CHF|JPY|AUD|CAD|NZD)\b)\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s?(%|percent\b|million\b|billion\b|thousand\b|bn\b|mn\b)?/gi;
+const MONTHS = /^(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*$/;
 const QUOTE_KEY = /quote|sentence|evidence|citation|excerpt|source_text/i;
 const UNIT_KEY = /^(unit|currency|scale)s?$/i;
 
@@ -162,13 +168,13 @@ function wantsBoolean(v: unknown): boolean {
   return typeof v === 'boolean' || (typeof v === 'string' && /^(boolean|bool)$/i.test(v.trim()));
 }
 
-/** Figures whose sentence names every word of the key before them, nearest first in document order. */
+/** Figures whose sentence names every word of the key before them (or right after, as a counted noun), in document order. */
 function figuresFor(key: string, figures: readonly Figure[]): Figure[] {
   const keyWords = splitKey(key);
   if (keyWords.length === 0) return [];
   return figures.filter((f) => {
     const before = words(f.sentence.slice(0, f.at));
-    return keyWords.every((w) => before.some((x) => sameWord(x, w)));
+    return keyWords.every((w) => sameWord(f.next, w) || before.some((x) => sameWord(x, w)));
   });
 }
 
@@ -188,30 +194,38 @@ function figuresOf(sentence: string): Figure[] {
     const at = m.index ?? 0;
     // A bare 4-digit number is a year (FY2025, "in 2024"), not a figure.
     if (!currency && !frac && !scale && /^(19|20)\d\d$/.test(int)) continue;
-    if (/[A-Za-z]$/.test(sentence.slice(0, at))) continue; // part of a word or code (Q3, FY25)
+    if (!currency && /[A-Za-z]$/.test(sentence.slice(0, at))) continue; // part of a word or code (Q3, FY25)
+    const next = words(sentence.slice(at + text.length))[0] ?? '';
+    if (!currency && !scale && MONTHS.test(next)) continue; // the day of a date ("30 June 2026")
     const unit = [currency ?? '', (scale ?? '').toLowerCase().replace(/^percent$/, '%')].filter(Boolean).join(' ');
     // The metric is named between the previous figure and this one; a bare percentage after a
     // figure ("revenue of €812m, up 7%") is that figure's change.
     let metric = metricBefore(sentence.slice(previousEnd, at));
     const previous = out[out.length - 1];
     if (!metric && unit === '%' && previous) metric = `${previous.metric} change`.trim();
-    out.push({ value: Number(int.replace(/,/g, '') + (frac ?? '')), text: text.trim(), unit, metric, sentence, at });
+    out.push({ value: Number(int.replace(/,/g, '') + (frac ?? '')), text: text.trim(), unit, metric, sentence, at, next });
     previousEnd = at + text.length;
   }
   return out;
 }
 
-/** The up-to-two content words right before a figure: "Net loss narrowed to €14.2m" → "net loss". */
+/** Words that join a metric's name rather than end it ("profit after tax"). */
+const CONNECTORS = new Set(['after', 'before']);
+
+/**
+ * The run of content words right before a figure, trailing verbs and prepositions dropped, at
+ * most four: "Net profit after tax came in at NZ$ 4.06m" → "net profit after tax".
+ */
 function metricBefore(before: string): string {
   const ws = words(before);
+  let i = ws.length - 1;
+  while (i >= 0 && (STOPWORDS.has(ws[i]) || CONNECTORS.has(ws[i]) || /^\d/.test(ws[i]))) i--;
   const picked: string[] = [];
-  for (let i = ws.length - 1; i >= 0 && picked.length < 2; i--) {
-    if (STOPWORDS.has(ws[i]) || /^\d/.test(ws[i])) {
-      if (picked.length > 0) break;
-      continue;
-    }
+  for (; i >= 0 && picked.length < 4; i--) {
+    if ((STOPWORDS.has(ws[i]) && !CONNECTORS.has(ws[i])) || /^\d/.test(ws[i])) break;
     picked.unshift(ws[i]);
   }
+  while (picked.length > 0 && CONNECTORS.has(picked[0])) picked.shift();
   return picked.join(' ');
 }
 

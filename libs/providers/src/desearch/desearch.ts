@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, truncateText } from '@orchestra/contracts';
 import { parseGatewayJson, zodIssues } from '../answer';
-import { dayOf, instantOf, SocialQueryInput, SocialQueryInputSchema, WebSearchInput, WebSearchInputSchema } from '../capabilities';
+import { dayOf, instantOf, SocialQueryInput, SocialQueryInputSchema, WebSearchInputSchema } from '../capabilities';
 import { InvalidProviderInputError, UnsupportedCapabilityError } from '../errors';
 import { gatewayFetch, GatewayResponse } from '../http';
 import type { Cost, Provider, ProviderAnswer, ProviderCall, SearchItem, SocialPost, SourceInfo } from '../types';

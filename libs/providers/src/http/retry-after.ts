@@ -10,6 +10,8 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number,
   let ms: number;
   if (/^\d+$/.test(text)) ms = Number(text) * 1000;
   else {
+    // An HTTP-date names its day and month ("Tue, 01 Dec 2026 00:00:05 GMT"); Date.parse would also take "-1" or "1.5" as years.
+    if (!/[A-Za-z]/.test(text)) return undefined;
     const at = Date.parse(text);
     if (Number.isNaN(at)) return undefined;
     ms = at - nowMs;

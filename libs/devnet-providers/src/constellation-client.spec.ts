@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { FakeGrpcServer, startFakeConstellation } from '@orchestra/devnet-providers';
+import { FakeGrpcServer, startFakeConstellation } from '.';
 import { callWithRetry, ConstellationProvider, jsonToStruct, ProviderAbortedError, ProviderError, SocialPost, sn13Service, structToJson } from '@orchestra/providers';
 
 const keys = { 'mc-good': 'good', 'mc-garbage': 'garbage', 'mc-wrong': 'wrong-schema', 'mc-slow': 'slow', 'mc-down': 'down', 'mc-limited': 'rate-limited' } as const;

@@ -1,4 +1,4 @@
-import { DEFAULT_DESEARCH_COSTS, FakeServer, startFakeDesearch } from '@orchestra/devnet-providers';
+import { DEFAULT_DESEARCH_COSTS, FakeServer, startFakeDesearch } from '.';
 import { callWithRetry, DesearchProvider, ProviderError, SearchItem, SocialPost } from '@orchestra/providers';
 
 const keys = {

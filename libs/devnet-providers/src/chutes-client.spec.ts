@@ -1,4 +1,4 @@
-import { DEFAULT_FAKE_CHUTES_MODELS, FakeServer, fakeTokens, startFakeChutes } from '@orchestra/devnet-providers';
+import { DEFAULT_FAKE_CHUTES_MODELS, FakeServer, fakeTokens, startFakeChutes } from '.';
 import { callWithRetry, ChutesProvider, ProviderAbortedError, ProviderError } from '@orchestra/providers';
 
 const KEY = 'cpk_devnet_test';
