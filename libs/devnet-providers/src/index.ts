@@ -11,3 +11,4 @@ export * from './fake-constellation';
 export * from './fake-desearch';
 export * from './http-fake';
 export * from './text-engine';
+export * from './twins';

@@ -7,6 +7,7 @@
 export * from './answer';
 export * from './capabilities';
 export * from './chutes';
+export * from './config';
 export * from './constellation';
 export * from './desearch';
 export * from './errors';
