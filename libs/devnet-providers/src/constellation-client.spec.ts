@@ -22,6 +22,9 @@ describe('ConstellationProvider against the fake Constellation (real gRPC)', () 
     await fake.stop();
   });
 
+  // The request mirrors macrocosmos-ts' README example (https://github.com/macrocosm-os/macrocosmos-ts#sn13-client):
+  // { source: 'x', usernames: ['nasa', 'spacex'], keywords: ['photo', 'space', 'mars'], startDate, endDate, limit: 3, keywordMode: 'any' },
+  // whose proto field names on the wire are start_date, end_date, keyword_mode.
   it('calls OnDemandData with the bearer key and returns citable posts matching the query and window', async () => {
     const answer = await provider('mc-good', { usdPerCall: 0.002 }).call({ capability: 'data.social', source: 'x', input, timeoutMs: 5_000 });
     const received = fake.requests.at(-1);

@@ -1,4 +1,4 @@
-import { chutesShapes, desearchShapes, ProviderError, checkShape } from '.';
+import { chutesShapes, desearchShapes, ProviderError, checkShape, twitterParams } from '.';
 
 /**
  * The clients' shape checks against the providers' own documented examples, so a check that is
@@ -106,5 +106,17 @@ describe('documented examples pass the shape checks', () => {
 
   it('a link that is not http(s) is the wrong shape, not a citation', () => {
     expect(() => checkShape('desearch', 'example', { data: [{ title: 't', snippet: 's', link: 'javascript:alert(1)' }] }, desearchShapes.web)).toThrow(ProviderError);
+  });
+});
+
+describe('requests follow the documented examples', () => {
+  it('Desearch X search: GET https://api.desearch.ai/twitter with query, sort, count (https://desearch.ai/docs/guide/capabilities/basic-x-search)', () => {
+    // The guide's example: params = { "query": "Bittensor", "sort": "Top", "count": 20 } (sort is Top or Latest).
+    const documented = { query: 'Bittensor', sort: 'Top', count: 20 };
+    const ours = twitterParams({ keywords: ['Bittensor'], limit: 20 });
+    expect(Object.keys(ours).sort()).toEqual(Object.keys(documented).sort());
+    expect(ours).toEqual({ query: 'Bittensor', sort: 'Latest', count: '20' });
+    // Dates as the SDK's XSearchParams: YYYY-MM-DD.
+    expect(twitterParams({ keywords: ['Bittensor'], since: '2025-02-16T08:00:00Z', until: '2025-02-17' })).toMatchObject({ start_date: '2025-02-16', end_date: '2025-02-17' });
   });
 });

@@ -139,6 +139,7 @@ export class ConstellationProvider implements Provider {
       usage: { items: posts.length },
       cost: this.costOf(),
       latencyMs: performance.now() - start,
+      // gRPC hides the wire size; the decoded posts' JSON is the measure (bounded by the receive cap).
       responseBytes: Buffer.byteLength(JSON.stringify(items)),
     };
   }

@@ -101,6 +101,7 @@ export class DesearchProvider implements Provider {
     const q = this.input(WebSearchInputSchema, call);
     if (source === 'web') {
       // SERP pages hold 10 results; ask from the first page (`start` is the offset of a page).
+      // The SERP endpoint takes no dates: a window in the input is honoured by ai-search only.
       const response = await this.get(source, { query: q.query, start: '0' }, call);
       const web = parseGatewayJson('desearch', DESEARCH_PATHS.web, response.text, WebShape);
       const items = web.data.slice(0, q.count ?? web.data.length).map(itemOf);
