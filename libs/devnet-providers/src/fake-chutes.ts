@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { answerPrompt, EngineMessage } from './text-engine';
 import { BehaviourTuning, pause, planOf, ProviderBehaviour, RequestCounter } from './behaviours';
-import { FakeServer, garbage, json, RecordedRequest, startHttpFake } from './http-fake';
+import { FakeServer, garbage, json, startHttpFake } from './http-fake';
 
 /**
  * A fake Chutes (SN64) gateway: OpenAI-compatible `POST /v1/chat/completions` (whole or SSE
@@ -87,12 +87,12 @@ export function startFakeChutes(options: FakeChutesOptions): Promise<FakeServer>
       case 'good':
         await pause(plan.delayMs, gone);
         if (gone.aborted) return;
-        return reply(res, req, model.id, messages, stream, body.stream_options?.include_usage === true);
+        return reply(res, model.id, messages, stream, body.stream_options?.include_usage === true);
     }
   }, options);
 }
 
-function reply(res: ServerResponse, _req: RecordedRequest, model: string, messages: readonly EngineMessage[], stream: boolean, includeUsage: boolean): void {
+function reply(res: ServerResponse, model: string, messages: readonly EngineMessage[], stream: boolean, includeUsage: boolean): void {
   const content = answerPrompt(messages);
   const prompt = fakeTokens(messages.map((m) => m.content).join('\n'));
   const completion = fakeTokens(content);
