@@ -34,8 +34,10 @@ describe('statusError', () => {
       expect(statusError(req, status, new Headers(), '')).toMatchObject({ status, fault, blame, retryable });
     }
   });
-  it('defaults a 429 without Retry-After to a short wait', () => {
+  it('defaults a 429 without Retry-After to a short wait, and passes on a 503 that says when', () => {
     expect(statusError(req, 429, new Headers(), '').retryAfterMs).toBe(1_000);
+    expect(statusError(req, 503, new Headers({ 'retry-after': '7' }), '').retryAfterMs).toBe(7_000);
+    expect(statusError(req, 503, new Headers(), '').retryAfterMs).toBeUndefined();
   });
   it("keeps the gateway's words, cut short", () => {
     const error = statusError(req, 500, new Headers(), JSON.stringify({ detail: 'x'.repeat(5_000) }));

@@ -162,7 +162,11 @@ export function statusError(
       retryAfterMs,
     });
   }
-  if (status >= 500) return new ProviderError(req.provider, 'unavailable', `${where} failed (HTTP ${status}${detail})`, options);
+  if (status >= 500) {
+    // A 503 may say when to come back (RFC 9110 §10.2.3); without it the caller backs off on its own.
+    const retryAfterMs = parseRetryAfter(headers.get('retry-after'), nowMs, req.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS);
+    return new ProviderError(req.provider, 'unavailable', `${where} failed (HTTP ${status}${detail})`, { status, retryAfterMs });
+  }
   return new ProviderError(req.provider, 'rejected', `${where} refused the request (HTTP ${status}${detail}); this is a bug in how Orchestra calls it`, options);
 }
 
