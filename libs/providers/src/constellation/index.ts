@@ -1,0 +1,3 @@
+export * from './constellation';
+export * from './sn13-proto';
+export * from './struct';

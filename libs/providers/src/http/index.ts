@@ -1,0 +1,3 @@
+export * from './gateway-http';
+export * from './retry-after';
+export * from './sse';
