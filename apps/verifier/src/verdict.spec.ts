@@ -84,6 +84,12 @@ describe('judge', () => {
     expect(financials.reason.length).toBeLessThanOrEqual(DEFAULT_LIMITS.textLimitChars + 40);
   });
 
+  it('a step of a schema nobody registered is unverifiable (our configuration), not a redelivery loop', async () => {
+    const verdict = await judge(result({ schemaId: 'nobody.knows@9', raw: '{}' }));
+    expect(verdict).toMatchObject({ accepted: false, kind: 'unverifiable' });
+    expect(!verdict.accepted && verdict.reason).toMatch(/not the miner's fault\): unknown schema id "nobody.knows@9"/);
+  });
+
   it('rejects an answer too large to read or carry as too_large', async () => {
     const verdict = await judge(result({ ok: false, statusCode: 400, statusMessage: 'Payload error: response exceeds 770048 bytes.', fault: 'too_large', raw: undefined }));
     expect(verdict).toMatchObject({ accepted: false, kind: 'too_large', reason: 'uid 3 on SN1 failed: 400 Payload error: response exceeds 770048 bytes.' });

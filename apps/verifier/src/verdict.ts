@@ -1,5 +1,5 @@
 import { DEFAULT_LIMITS, REJECTION_KINDS, SizeLimits, TaskResult, truncateText } from '@orchestra/contracts';
-import { Standardized, UnverifiableError, verifyOutput } from '@orchestra/schemas';
+import { Standardized, UnknownSchemaError, UnverifiableError, verifyOutput } from '@orchestra/schemas';
 import { z } from 'zod';
 
 type Result = z.infer<typeof TaskResult.payload>;
@@ -48,8 +48,13 @@ async function decide(result: Result): Promise<Verdict> {
   try {
     verified = await verifyOutput(result.schemaId, result.raw, result.input);
   } catch (error) {
-    if (!(error instanceof UnverifiableError) || error.retryable) throw error;
-    return { accepted: false, kind: 'unverifiable', reason: `cannot judge the answer of ${who} (not the miner's fault): ${error.message}`, errors: [] };
+    if (error instanceof UnverifiableError || error instanceof UnknownSchemaError) {
+      if (error.retryable) throw error;
+      return { accepted: false, kind: 'unverifiable', reason: `cannot judge the answer of ${who} (not the miner's fault): ${error.message}`, errors: [] };
+    }
+    // Anything else a check throws was provoked by the answer (the input was validated before
+    // hiring): the miner's fault, judged like unparseable output, never a redelivery loop.
+    return { accepted: false, kind: 'not_json', reason: `${who} returned an answer the checks could not process: ${(error as Error)?.message ?? String(error)}`, errors: [] };
   }
   if (verified.ok) return { accepted: true, output: verified.value };
   const what = {
