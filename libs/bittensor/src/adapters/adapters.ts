@@ -26,7 +26,7 @@ export interface SubnetAdapterDeps {
   /** Orchestra's validator hotkey, which signs every request. */
   readonly hotkey: KeyringPair;
   readonly addressPolicy: AddressPolicy;
-  /** Response cap per call (default 8 MiB). */
+  /** Response cap per call (default DEFAULT_MAX_RESPONSE_BYTES). */
   readonly maxResponseBytes?: number;
   /** Longest status message kept from a miner, characters (default DEFAULT_LIMITS.textLimitChars). */
   readonly textLimitChars?: number;

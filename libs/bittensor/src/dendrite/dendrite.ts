@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, parseUntrustedJson, truncateText } from '@orchestra/contracts';
+import { DEFAULT_LIMITS, minerResponseBudgetBytes, parseUntrustedJson, truncateText } from '@orchestra/contracts';
 import { randomBytes } from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { signHex } from '../keys';
@@ -63,8 +63,11 @@ export interface DendriteOptions {
   readonly maxJsonDepth?: number;
 }
 
-/** Default cap on a synapse response: generous for JSON answers, small enough to bound memory. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+/**
+ * Default cap on a miner's response: what a task result can carry beside its input in one
+ * NATS message under the default limits (752 KiB); a larger answer could not be passed on anyway.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = minerResponseBudgetBytes(DEFAULT_LIMITS);
 
 /**
  * The Bittensor dendrite (bittensor/core/dendrite.py): signs a synapse with our hotkey and POSTs it
