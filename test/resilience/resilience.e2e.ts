@@ -102,6 +102,7 @@ function summarise(jobs: JobState[]): Record<string, string | number> {
   return {
     succeeded: `${jobs.filter((j) => j.status === 'succeeded').length} / ${jobs.length}`,
     'failed by reason': Object.entries(failures).map(([k, v]) => `${k} ${v}`).join(', ') || 'none',
+    'first failure': jobs.find((j) => j.status !== 'succeeded')?.error?.message.slice(0, 300) ?? 'none',
     'mean attempts per step': (attempts.length / Math.max(1, steps.length)).toFixed(2),
     'rejected attempts': attempts.filter((a) => a.status === 'rejected').length,
     'extra calls (hedges)': attempts.reduce((n, a) => n + a.hedgedUids.length, 0),
