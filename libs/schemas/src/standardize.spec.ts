@@ -1,4 +1,5 @@
-import { DEFAULT_LIMITS } from '@orchestra/contracts';
+import { DEFAULT_LIMITS, UntrustedJsonError } from '@orchestra/contracts';
+import { CANONICAL_JSON_MAX_DEPTH, canonicalJson } from './agreement';
 import { extractJson, standardize } from './standardize';
 
 describe('extractJson on untrusted text', () => {
@@ -39,5 +40,15 @@ describe('standardize', () => {
     const verdict = standardize('code.python@1', JSON.stringify({ ['k'.repeat(10_000)]: 1 }));
     expect(verdict.ok).toBe(false);
     for (const error of (verdict as { errors: string[] }).errors) expect(error.length).toBeLessThanOrEqual(340);
+  });
+});
+
+describe('canonicalJson', () => {
+  it('sorts keys at every level, and refuses a value too deep to walk with a typed error', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"e":3,"f":2}]},"b":1}');
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(() => canonicalJson(deep)).toThrow(UntrustedJsonError);
+    expect(() => canonicalJson(deep)).toThrow(`JSON nested deeper than ${CANONICAL_JSON_MAX_DEPTH} levels`);
   });
 });
