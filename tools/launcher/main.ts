@@ -1,3 +1,4 @@
+import { parseShare, withShareDefaults } from '@orchestra/devnet-miners';
 import { startDevnetStack, DevnetStack, REPO_ROOT } from '@orchestra/testing';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,16 +13,19 @@ import { DEVNET_CONNECTION_FILE, removeDevnetConnection, writeDevnetConnection }
  */
 async function main(): Promise<number> {
   const { values } = parseArgs({
+    args: withShareDefaults(process.argv.slice(2)),
     options: {
       example: { type: 'boolean', default: false },
       goal: { type: 'string' },
       faulty: { type: 'string' },
+      hostile: { type: 'string' },
       seed: { type: 'string' },
       logs: { type: 'string' },
     },
   });
   const logDir = values.logs ?? join(REPO_ROOT, 'tmp', 'devnet-logs');
   const faulty = values.faulty ?? process.env.ORCH_DEVNET_FAULTY;
+  const hostile = values.hostile ?? process.env.ORCH_DEVNET_HOSTILE;
   const say = (line: string) => console.log(line);
   say(`orchestra: starting nats-server, the devnet and five services (logs in ${logDir})…`);
   const started = Date.now();
@@ -30,7 +34,8 @@ async function main(): Promise<number> {
     stack = await startDevnetStack({
       ports: values.example ? 'auto' : 'default',
       logDir,
-      faulty: faulty === undefined ? undefined : Number(faulty),
+      faulty: faulty === undefined ? undefined : parseShare(values.faulty ? '--faulty' : 'ORCH_DEVNET_FAULTY', faulty),
+      hostile: hostile === undefined ? undefined : parseShare(values.hostile ? '--hostile' : 'ORCH_DEVNET_HOSTILE', hostile),
       seed: values.seed === undefined ? undefined : Number(values.seed),
       onEvent: (message) => say(`supervisor: ${message}`),
     });

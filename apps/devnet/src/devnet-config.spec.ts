@@ -1,12 +1,13 @@
-import { BEHAVIOURS } from '@orchestra/devnet-miners';
-import { DevnetConfig, DevnetConfigSchema, FAULTY_BEHAVIOURS, loadDevnetConfig, withFaultyShare } from './devnet-config';
+import { BEHAVIOURS, DEFAULT_SHARE, HOSTILE_BEHAVIOURS, parseShare, withShareDefaults } from '@orchestra/devnet-miners';
+import { DevnetConfig, DevnetConfigSchema, FAULTY_BEHAVIOURS, loadDevnetConfig, withFaultyShare, withHostileShare } from './devnet-config';
 
 const subnet = (miners: string[]) => ({ netuid: 13, name: 'data', taoReserve: 1, alphaReserve: 1, miners });
 
 describe('devnet config', () => {
-  it('loads the shipped config, and every behaviour but good is a faulty one', () => {
+  it('loads the shipped config; every behaviour but good is faulty or hostile (huge is both)', () => {
     expect(loadDevnetConfig('apps/devnet/devnet.config.json').subnets).toHaveLength(3);
-    expect(FAULTY_BEHAVIOURS).toEqual(Object.keys(BEHAVIOURS).filter((b) => b !== 'good'));
+    expect(new Set([...FAULTY_BEHAVIOURS, ...HOSTILE_BEHAVIOURS])).toEqual(new Set(Object.keys(BEHAVIOURS).filter((b) => b !== 'good')));
+    expect(FAULTY_BEHAVIOURS.filter((b) => HOSTILE_BEHAVIOURS.includes(b))).toEqual(['huge']);
     expect(FAULTY_BEHAVIOURS).toEqual(expect.arrayContaining(['intermittent', 'slow-tail', 'replay', 'colluding']));
   });
 
@@ -28,5 +29,41 @@ describe('devnet config', () => {
       }
     }
     expect([...drawn].sort()).toEqual([...FAULTY_BEHAVIOURS, 'good'].sort());
+  });
+});
+
+describe('--hostile', () => {
+  const config: DevnetConfig = DevnetConfigSchema.parse({ subnets: [subnet(Array.from({ length: 10 }, () => 'good'))] });
+
+  it('makes that share hostile, drawn from every hostile behaviour, the same for the same seed', () => {
+    const drawn = new Set<string>();
+    for (let seed = 1; seed <= 40; seed++) {
+      const { miners } = withHostileShare(config, 0.3, seed).subnets[0];
+      expect(miners.filter((b) => HOSTILE_BEHAVIOURS.includes(b))).toHaveLength(3);
+      expect(miners.filter((b) => b === 'good')).toHaveLength(7);
+      expect(withHostileShare(config, 0.3, seed)).toEqual(withHostileShare(config, 0.3, seed));
+      miners.forEach((b) => drawn.add(b));
+    }
+    expect([...drawn].sort()).toEqual([...HOSTILE_BEHAVIOURS, 'good'].sort());
+  });
+
+  it('composes with --faulty: the miners it does not draw keep their behaviour, and no colluder is left alone', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const faulty = withFaultyShare(config, 0.5, seed);
+      const both = withHostileShare(faulty, 0.3, seed).subnets[0].miners;
+      const changed = both.filter((b, i) => b !== faulty.subnets[0].miners[i] && b !== 'colluding' && b !== 'replay');
+      expect(changed.every((b) => HOSTILE_BEHAVIOURS.includes(b))).toBe(true);
+      expect(both.filter((b) => b === 'colluding')).not.toHaveLength(1);
+    }
+  });
+
+  it('takes a bare switch as 0.3 and refuses a share outside 0..1, naming it', () => {
+    expect(DEFAULT_SHARE).toBe(0.3);
+    expect(withShareDefaults(['--hostile'])).toEqual(['--hostile', '0.3']);
+    expect(withShareDefaults(['--hostile', '--seed', '4'])).toEqual(['--hostile', '0.3', '--seed', '4']);
+    expect(withShareDefaults(['--faulty', '0.5', '--hostile', '0.1'])).toEqual(['--faulty', '0.5', '--hostile', '0.1']);
+    expect(parseShare('--hostile', '0.25')).toBe(0.25);
+    expect(() => parseShare('ORCH_DEVNET_HOSTILE', 'lots')).toThrow('ORCH_DEVNET_HOSTILE takes a share of miners between 0 and 1 (e.g. 0.3), got "lots"');
+    expect(() => parseShare('--hostile', '1.5')).toThrow(RangeError);
   });
 });

@@ -1,4 +1,4 @@
-import { BEHAVIOURS, BehaviourName } from '@orchestra/devnet-miners';
+import { BEHAVIOURS, BehaviourName, HOSTILE_BEHAVIOURS } from '@orchestra/devnet-miners';
 import { seededRandom } from '@orchestra/fake-subtensor';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -41,11 +41,12 @@ export function loadDevnetConfig(path: string): DevnetConfig {
 }
 
 /**
- * The behaviours that misbehave in some way (everything but `good`): some fail every hire,
- * some only now and then (`intermittent`, `slow-tail`), some answer well-formed but wrong
- * (`replay`, `colluding`).
+ * The behaviours that misbehave in some way (everything but `good` and the hostile ones but
+ * `huge`, which `--faulty` has always drawn): some fail every hire, some only now and then
+ * (`intermittent`, `slow-tail`), some answer well-formed but wrong (`replay`, `colluding`).
+ * Kept apart from the hostile set so a given `--faulty` seed still draws the same network.
  */
-export const FAULTY_BEHAVIOURS = behaviourNames.filter((b) => b !== 'good');
+export const FAULTY_BEHAVIOURS = behaviourNames.filter((b) => b !== 'good' && (b === 'huge' || !HOSTILE_BEHAVIOURS.includes(b)));
 
 /**
  * Colluding takes two: a lone colluder is paired with another faulty miner of its subnet, which
@@ -65,20 +66,45 @@ function pairColluders(miners: BehaviourName[]): BehaviourName[] {
  * Colluders always come at least in pairs (pairColluders).
  */
 export function withFaultyShare(config: DevnetConfig, share: number, seed = 1): DevnetConfig {
-  const random = seededRandom(seed);
+  return withDrawnShare(config, share, seededRandom(seed), FAULTY_BEHAVIOURS, () => 'good');
+}
+
+/**
+ * Makes `share` of each subnet's miners hostile (`npm run devnet -- --hostile 0.3`), drawn
+ * from HOSTILE_BEHAVIOURS: deep JSON, huge error text, huge headers, invalid UTF-8, an
+ * endless body, a trickle. The other miners keep their behaviour, so it composes with
+ * `--faulty` (applied first). Seeded like withFaultyShare, from its own stream of the seed,
+ * so the hostile miners are not simply the faulty ones again.
+ */
+export function withHostileShare(config: DevnetConfig, share: number, seed = 1): DevnetConfig {
+  return withDrawnShare(config, share, seededRandom(seed * 7919 + 104729), HOSTILE_BEHAVIOURS, (kept) => kept);
+}
+
+/**
+ * The one draw behind --faulty and --hostile: per subnet, round(share × miners) of them,
+ * picked by a seeded shuffle, get a behaviour drawn from `pool`; the others get `others(their
+ * behaviour)`. Colluders always come at least in pairs (pairColluders).
+ */
+function withDrawnShare(
+  config: DevnetConfig,
+  share: number,
+  random: () => number,
+  pool: readonly BehaviourName[],
+  others: (kept: BehaviourName) => BehaviourName,
+): DevnetConfig {
   return {
     ...config,
     subnets: config.subnets.map((subnet) => {
-      const faulty = Math.round(subnet.miners.length * share);
+      const drawn = Math.round(subnet.miners.length * share);
       const order = subnet.miners.map((_, i) => i);
       for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
         [order[i], order[j]] = [order[j], order[i]];
       }
-      const chosen = new Set(order.slice(0, faulty));
+      const chosen = new Set(order.slice(0, drawn));
       return {
         ...subnet,
-        miners: pairColluders(subnet.miners.map((_, i) => (chosen.has(i) ? FAULTY_BEHAVIOURS[Math.floor(random() * FAULTY_BEHAVIOURS.length)] : 'good'))),
+        miners: pairColluders(subnet.miners.map((kept, i) => (chosen.has(i) ? pool[Math.floor(random() * pool.length)] : others(kept)))),
       };
     }),
   };

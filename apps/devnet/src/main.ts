@@ -1,7 +1,8 @@
+import { parseShare, withShareDefaults } from '@orchestra/devnet-miners';
 import { JsonLogger } from '@orchestra/service';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadDevnetConfig, withFaultyShare } from './devnet-config';
+import { loadDevnetConfig, withFaultyShare, withHostileShare } from './devnet-config';
 import { startDevnet } from './devnet';
 
 /**
@@ -10,21 +11,23 @@ import { startDevnet } from './devnet';
  * address, then serves until SIGTERM/SIGINT.
  *
  *   --config <file>   devnet config (default apps/devnet/devnet.config.json)
- *   --faulty <share>  make this share of each subnet's miners faulty (env ORCH_DEVNET_FAULTY)
- *   --seed <n>        seed of the faulty draw (env ORCH_DEVNET_SEED)
+ *   --faulty [share]  make this share (default 0.3) of each subnet's miners faulty (env ORCH_DEVNET_FAULTY)
+ *   --hostile [share] make this share (default 0.3) of each subnet's miners hostile, after
+ *                     --faulty (env ORCH_DEVNET_HOSTILE)
+ *   --seed <n>        seed of both draws (env ORCH_DEVNET_SEED)
  */
 async function main(): Promise<void> {
   const logger = new JsonLogger({ service: 'devnet' });
   const { values } = parseArgs({
-    options: { config: { type: 'string' }, faulty: { type: 'string' }, seed: { type: 'string' } },
+    args: withShareDefaults(process.argv.slice(2)),
+    options: { config: { type: 'string' }, faulty: { type: 'string' }, hostile: { type: 'string' }, seed: { type: 'string' } },
   });
   let config = loadDevnetConfig(values.config ?? join(__dirname, '..', 'devnet.config.json'));
+  const seed = Number(values.seed ?? process.env.ORCH_DEVNET_SEED ?? 1);
   const faulty = values.faulty ?? process.env.ORCH_DEVNET_FAULTY;
-  if (faulty !== undefined) {
-    const share = Number(faulty);
-    if (!(share >= 0 && share <= 1)) throw new Error(`--faulty takes a share between 0 and 1, got "${faulty}"`);
-    config = withFaultyShare(config, share, Number(values.seed ?? process.env.ORCH_DEVNET_SEED ?? 1));
-  }
+  if (faulty !== undefined) config = withFaultyShare(config, parseShare(values.faulty ? '--faulty' : 'ORCH_DEVNET_FAULTY', faulty), seed);
+  const hostile = values.hostile ?? process.env.ORCH_DEVNET_HOSTILE;
+  if (hostile !== undefined) config = withHostileShare(config, parseShare(values.hostile ? '--hostile' : 'ORCH_DEVNET_HOSTILE', hostile), seed);
   const devnet = await startDevnet(config, { chainPort: Number(process.env.ORCH_SUBTENSOR_PORT ?? 9944) });
   logger.log({
     msg: 'devnet ready',

@@ -1,5 +1,5 @@
 import { AddressClass, DEFAULT_SUBNET_PROTOCOLS, HotkeySource, SubnetProtocol } from '@orchestra/bittensor';
-import { reputationHalfLifeMs } from '@orchestra/contracts';
+import { SizeLimits, minerResponseBudgetBytes, reputationHalfLifeMs, sizeLimits } from '@orchestra/contracts';
 import { ServiceConfigError } from '@orchestra/service';
 
 /** Whether a capability's hires are hedged: always, never, or when its tasks are short (`auto`). */
@@ -45,8 +45,10 @@ export interface DispatcherConfig {
   readonly timeoutMs: number;
   /** What one answered call costs, in the subnet's alpha (converted to TAO at the pool price). */
   readonly hirePriceAlpha: number;
-  /** Largest miner answer accepted, bytes (it travels in one NATS message). */
+  /** Largest miner answer accepted, bytes (it travels in one NATS message): minerResponseBudgetBytes(limits). */
   readonly maxResponseBytes: number;
+  /** Size budgets (ORCH_TEXT_LIMIT_CHARS, ORCH_JSON_MAX_DEPTH, ORCH_RECORD_BUDGET_BYTES…). */
+  readonly limits: SizeLimits;
   readonly hedge: HedgeConfig;
   readonly reputation: ReputationConfig;
 }
@@ -73,13 +75,15 @@ export function dispatcherConfig(env: NodeJS.ProcessEnv = process.env): Dispatch
     cacheMs: num(env, 'ORCH_REPUTATION_CACHE_MS', 2_000),
   };
   if (reputation.weight > 1) throw new ServiceConfigError(`ORCH_REPUTATION_WEIGHT must be in [0, 1], got ${reputation.weight}`);
+  const limits = sizeLimits(env);
   return {
     hotkey: env.ORCH_HOTKEY_FILE ? { file: env.ORCH_HOTKEY_FILE } : (env.ORCH_HOTKEY ?? '//Alice'),
     allowAddresses: (env.ORCH_ALLOW_ADDRESSES ?? '').split(',').filter(Boolean) as AddressClass[],
     protocols: { ...DEFAULT_SUBNET_PROTOCOLS, ...(env.ORCH_SUBNET_PROTOCOLS ? JSON.parse(env.ORCH_SUBNET_PROTOCOLS) : {}) },
     timeoutMs: num(env, 'ORCH_MINER_TIMEOUT_MS', 12_000),
     hirePriceAlpha: num(env, 'ORCH_HIRE_PRICE_ALPHA', 0.01),
-    maxResponseBytes: 512 * 1024,
+    maxResponseBytes: minerResponseBudgetBytes(limits),
+    limits,
     hedge,
     reputation,
   };

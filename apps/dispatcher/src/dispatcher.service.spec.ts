@@ -3,6 +3,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { Bus } from '@orchestra/bus';
 import {
   Buckets,
+  DEFAULT_LIMITS,
   JobCancelRequested,
   Metagraph,
   Subjects,
@@ -34,6 +35,7 @@ const config = (hedge: 'on' | 'off'): DispatcherConfig => ({
   timeoutMs: 10_000,
   hirePriceAlpha: 0.01,
   maxResponseBytes: 512 * 1024,
+  limits: DEFAULT_LIMITS,
   hedge: { modes: { 'data.financials': hedge }, minDelayMs: HEDGE_MS, maxDelayMs: HEDGE_MS, defaultDelayMs: HEDGE_MS, quantile: 0.9, maxExtraCalls: 1 },
   reputation: { halfLifeMs: 3_600_000, weight: 0.5, cacheMs: 0 },
 });
@@ -143,5 +145,77 @@ describe('DispatcherService (hedging, cancellation)', () => {
     await dispatcher.dispatch('job_over', task('data', [1]));
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(await resultOf('job_over')).toEqual([]);
+  });
+});
+
+/**
+ * Hostile miners against the real dispatcher, nats-server and signed protocol: uid 0
+ * (ranked first) answers JSON nested 100,000 deep, uid 1 a 400,000-character error,
+ * uid 2 is `good`. No hire may throw; each is a failed reply of that miner, bounded.
+ */
+describe('DispatcherService (hostile miners)', () => {
+  let server: NatsServerHandle;
+  let bus: Bus;
+  const miners: SimulatedMiner[] = [];
+  const results: Array<{ jobId: string; payload: Result }> = [];
+
+  beforeAll(async () => {
+    await cryptoWaitReady();
+    const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+    server = await startNatsServer();
+    bus = await Bus.connect({ servers: server.url, name: 'dispatcher-hostile-spec', storage: { replicas: 1, storage: 'memory' } });
+    const behaviours: BehaviourName[] = ['deep-json', 'huge-error', 'good'];
+    for (const [uid, behaviour] of behaviours.entries()) {
+      miners.push(await startSimulatedMiner({ netuid: 13, uid, hotkey: keyring.addFromUri(`//Hostile${uid}`), behaviour }));
+    }
+    const metagraph: Metagraph = {
+      netuid: 13,
+      block: 100,
+      syncedAt: new Date().toISOString(),
+      pool: { netuid: 13, taoReserveRao: '1', alphaReserveRao: '1', price: 1 },
+      neurons: [neuronOf(miners[0], 0.9), neuronOf(miners[1], 0.8), neuronOf(miners[2], 0.5)],
+    };
+    await (await bus.kv(Buckets.metagraph)).put(metagraphKey(13), JSON.stringify(metagraph));
+    bus.nc.subscribe(Subjects.taskResult, { callback: (_e, msg) => void results.push(msg.json()) });
+  });
+
+  afterAll(async () => {
+    await Promise.all(miners.map((m) => m.stop()));
+    await bus.close();
+    await server.dispose();
+  });
+
+  const run = async (jobId: string, excludeUids: number[], overrides: Partial<DispatcherConfig> = {}) => {
+    const dispatcher = new DispatcherService(bus, { ...config('off'), ...overrides });
+    await dispatcher.onApplicationBootstrap();
+    await (await bus.kv(Buckets.jobs)).put(jobId, JSON.stringify({ status: 'running', limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 60_000, maxMinerCalls: 32 }, steps: [] }));
+    await dispatcher.dispatch(jobId, task('data', excludeUids));
+    await dispatcher.onModuleDestroy();
+    await bus.nc.flush();
+    return results.filter((r) => r.jobId === jobId).map((r) => r.payload);
+  };
+  const reputationOf = async (uid: number) => ReputationSchema.parse((await (await bus.kv(Buckets.reputation)).get(reputationKey(13, uid, 'data.financials')))?.json());
+
+  it('deep JSON: publishes a failed result of that miner and records the failed call, instead of throwing', async () => {
+    const [result] = await run('job_deep', []);
+    expect(result).toMatchObject({ uid: 0, ok: false, statusCode: 422, fault: 'bad_response' });
+    expect(result.statusMessage).toContain('deeper than');
+    expect(result.raw).toBeUndefined();
+    expect(await reputationOf(0)).toMatchObject({ calls: 1, answered: 0 });
+  });
+
+  it('a 400,000-character error: the result carries it cut to textLimitChars', async () => {
+    const [result] = await run('job_huge_error', [0]);
+    expect(result).toMatchObject({ uid: 1, ok: false, statusCode: 500, fault: 'error_status' });
+    expect(result.statusMessage.length).toBeLessThanOrEqual(DEFAULT_LIMITS.textLimitChars + 40);
+    expect(result.statusMessage).toContain('…[truncated');
+  });
+
+  it('an answer that cannot travel with its task in one message: a too_large failure of that miner, published', async () => {
+    const limits = { ...DEFAULT_LIMITS, recordBudgetBytes: 600 };
+    const [result] = await run('job_too_large', [0, 1], { limits });
+    expect(result).toMatchObject({ uid: 2, ok: false, fault: 'too_large' });
+    expect(result.raw).toBeUndefined();
+    expect(result.statusMessage).toMatch(/^answer of \d+ bytes \(as JSON\) does not fit in one message with the task's input \(\d+ of at most 600 bytes\)$/);
   });
 });

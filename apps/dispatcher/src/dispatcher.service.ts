@@ -10,15 +10,17 @@ import {
   TaskReady,
   TaskResult,
   envelope,
+  jsonBytes,
   jobEvent,
   metagraphKey,
   minerCallsOf,
 } from '@orchestra/contracts';
-import { AddressPolicy, KeyringPair, MinerReply, SubnetAdapter, createSubnetAdapter, loadHotkey } from '@orchestra/bittensor';
+import { AddressPolicy, KeyringPair, MinerReply, SubnetAdapter, createSubnetAdapter, loadHotkey, minerFaultReply } from '@orchestra/bittensor';
 import { Bus, InboundMessage, ReputationLedger, RetryableError, readJson } from '@orchestra/bus';
 import { counter, histogram } from '@orchestra/service';
 import { Capability, verifyOutput } from '@orchestra/schemas';
 import { KV } from '@nats-io/kv';
+import { performance } from 'node:perf_hooks';
 import type { Subscription } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { DISPATCHER_CONFIG, DispatcherConfig, dispatcherConfig } from './dispatcher.config';
@@ -31,6 +33,8 @@ import { ReputationBook } from './reputation-book';
 type Task = z.infer<typeof TaskReady.payload>;
 /** A result as published (fields with defaults may be left out). */
 type Result = z.input<typeof TaskResult.payload>;
+/** What the dispatcher adds to a task to make its result. */
+type ResultOutcome = Omit<Result, 'stepId' | 'attempt' | 'capability' | 'netuid' | 'schemaId' | 'input'>;
 
 const hires = counter<'netuid' | 'outcome'>({
   name: 'dispatcher_hires_total',
@@ -203,26 +207,30 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       // The event first, so a reader sees "answered" before the verifier's verdict on it.
       await this.bus.publish(Subjects.jobEvents(jobId), jobEvent(jobId, answeredEvent(task, neuron.uid, reply, outcome)));
       const answeredCalls = outcome.calls.filter((c) => c.reply?.ok).length;
-      await this.publishResult(jobId, task, {
-        uid: neuron.uid,
-        hotkey: neuron.hotkey,
-        coldkey: neuron.coldkey,
-        ok: reply.ok,
-        statusCode: reply.statusCode,
-        statusMessage: reply.statusMessage,
-        raw: reply.raw,
-        latencyMs: outcome.elapsedMs,
-        // Every answered call is paid for, the hedges' too.
-        costTao: answeredCalls * this.config.hirePriceAlpha * (metagraph as NonNullable<typeof metagraph>).pool.price,
-        hedgedUids: outcome.calls.filter((c) => c !== chosen).map((c) => c.candidate.neuron.uid),
-      });
+      await this.publishResult(
+        jobId,
+        task,
+        this.carriable(task, {
+          uid: neuron.uid,
+          hotkey: neuron.hotkey,
+          coldkey: neuron.coldkey,
+          ok: reply.ok,
+          statusCode: reply.statusCode,
+          statusMessage: reply.statusMessage,
+          fault: reply.fault,
+          raw: reply.raw,
+          latencyMs: outcome.elapsedMs,
+          // Every answered call is paid for, the hedges' too.
+          costTao: answeredCalls * this.config.hirePriceAlpha * (metagraph as NonNullable<typeof metagraph>).pool.price,
+          hedgedUids: outcome.calls.filter((c) => c !== chosen).map((c) => c.candidate.neuron.uid),
+        }),
+      );
       this.record(task, outcome, chosen);
     } finally {
       ticket.release();
     }
   }
 
-  /** One call to one miner. */
   /**
    * The verifier's own checks (shape and semantics), run here so that a hedge race is won
    * by an answer the verifier will accept, not merely the fastest one. A check that cannot
@@ -237,16 +245,33 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
+  /**
+   * One call to one miner. Adapters turn miner faults into failed replies; should one still
+   * throw something that is not our own error, it was provoked by the miner's answer, and
+   * becomes that miner's failed reply here too: a rethrow would fail the task for everyone.
+   */
   private async hire(task: Task, candidate: Candidate, signal: AbortSignal): Promise<MinerReply> {
     const { neuron } = candidate;
     const key = `${task.netuid}.${neuron.uid}`;
+    const target = { netuid: task.netuid, uid: neuron.uid, hotkey: neuron.hotkey, ip: neuron.axon.ip, port: neuron.axon.port };
     this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    const started = performance.now();
     let reply: MinerReply;
     try {
-      reply = await this.adapterFor(task.netuid).hire(
-        { netuid: task.netuid, uid: neuron.uid, hotkey: neuron.hotkey, ip: neuron.axon.ip, port: neuron.axon.port },
-        { capability: task.capability as Capability, input: task.input, feedback: task.feedback, timeoutMs: this.config.timeoutMs, signal },
-      );
+      reply = await this.adapterFor(task.netuid).hire(target, {
+        capability: task.capability as Capability,
+        input: task.input,
+        feedback: task.feedback,
+        timeoutMs: this.config.timeoutMs,
+        signal,
+      });
+    } catch (error) {
+      reply = minerFaultReply(error, target, {
+        route: task.capability,
+        timeoutMs: this.config.timeoutMs,
+        latencyMs: performance.now() - started,
+        textLimitChars: this.config.limits.textLimitChars,
+      });
     } finally {
       this.inFlight.set(key, (this.inFlight.get(key) ?? 1) - 1);
     }
@@ -290,11 +315,31 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     await this.bus.publish(Subjects.jobEvents(jobId), event);
   }
 
+  /**
+   * The result as published, if it fits in one NATS message (the answer travels with the task's
+   * input); otherwise a `too_large` failure of that miner, which the verifier records against
+   * it. Publishing it anyway would fail on every retry and leave the step waiting.
+   */
+  private carriable(task: Task, outcome: ResultOutcome): ResultOutcome {
+    const bytes = jsonBytes({ ...task, ...outcome });
+    const budget = this.config.limits.recordBudgetBytes;
+    if (bytes <= budget) return outcome;
+    const answerBytes = outcome.raw === undefined ? 0 : jsonBytes(outcome.raw);
+    this.logger.warn({ msg: 'answer too large to carry; rejected as too_large', stepId: task.stepId, uid: outcome.uid, bytes, budget });
+    return {
+      ...outcome,
+      ok: false,
+      raw: undefined,
+      fault: 'too_large',
+      statusMessage: `answer of ${answerBytes} bytes (as JSON) does not fit in one message with the task's input (${bytes} of at most ${budget} bytes)`,
+    };
+  }
+
   private publishNobody(jobId: string, task: Task, why: string): Promise<void> {
     return this.publishResult(jobId, task, { uid: null, hotkey: null, ok: false, statusCode: 0, statusMessage: why, latencyMs: 0, costTao: 0, hedgedUids: [] });
   }
 
-  private async publishResult(jobId: string, task: Task, outcome: Omit<Result, 'stepId' | 'attempt' | 'capability' | 'netuid' | 'schemaId' | 'input'>): Promise<void> {
+  private async publishResult(jobId: string, task: Task, outcome: ResultOutcome): Promise<void> {
     const { stepId, attempt, capability, netuid, schemaId, input } = task;
     const result: Result = { stepId, attempt, capability, netuid, schemaId, input, ...outcome };
     await this.bus.publish(Subjects.taskResult, envelope(TaskResult, jobId, result, [task.stepId, task.attempt]));
@@ -313,7 +358,13 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     let adapter = this.adapters.get(netuid);
     if (!adapter) {
       const protocol = this.config.protocols[netuid] ?? 'synapse';
-      adapter = createSubnetAdapter(protocol, { hotkey: this.hotkey, addressPolicy: this.policy, maxResponseBytes: this.config.maxResponseBytes });
+      adapter = createSubnetAdapter(protocol, {
+        hotkey: this.hotkey,
+        addressPolicy: this.policy,
+        maxResponseBytes: this.config.maxResponseBytes,
+        textLimitChars: this.config.limits.textLimitChars,
+        maxJsonDepth: this.config.limits.maxJsonDepth,
+      });
       this.adapters.set(netuid, adapter);
     }
     return adapter;

@@ -1,6 +1,6 @@
-import { TaskResult } from '@orchestra/contracts';
+import { DEFAULT_LIMITS, TaskResult, TRUNCATION_MARKER } from '@orchestra/contracts';
 import { z } from 'zod';
-import { judge } from './verdict';
+import { judge, MAX_REJECTION_ERRORS } from './verdict';
 
 type Result = z.infer<typeof TaskResult.payload>;
 
@@ -58,6 +58,41 @@ describe('judge', () => {
       kind: 'no_candidate',
       reason: 'no eligible UID on SN1',
     });
+  });
+
+  it('keeps a stranger\'s text bounded: reasons cut to textLimitChars with a marker, errors capped', async () => {
+    const huge = await judge(result({ ok: false, statusCode: 500, statusMessage: 'E'.repeat(400_000), raw: undefined }));
+    expect(huge).toMatchObject({ accepted: false, kind: 'miner_error' });
+    const reason = !huge.accepted ? huge.reason : '';
+    expect(reason.startsWith('uid 3 on SN1 failed: 500 EEE')).toBe(true);
+    expect(reason).toContain(`${TRUNCATION_MARKER} `);
+    expect(reason.length).toBeLessThanOrEqual(DEFAULT_LIMITS.textLimitChars + 40);
+    expect(await judge(result({ ok: false, statusCode: 500, statusMessage: 'x'.repeat(500), raw: undefined }), { textLimitChars: 100 })).toMatchObject({
+      reason: expect.stringMatching(/^uid 3 on SN1 failed: 500 x+…\[truncated \d+ chars\]$/),
+    });
+
+    // 200 rows nobody asked for: one error each, but only MAX_REJECTION_ERRORS kept.
+    const rows = Array.from({ length: 200 }, (_, i) => ({ ...row(`FY${1800 + i}`, i), entity: `T${'X'.repeat(5_000)}${i}` }));
+    const financials = await judge(
+      result({ capability: 'data.financials', netuid: 13, schemaId: 'data.financials@1', input: { entities: ['AAPL'], periods: ['FY2023'], metrics: ['revenue'] }, raw: JSON.stringify({ rows }) }),
+    );
+    expect(financials.accepted).toBe(false);
+    if (financials.accepted) return;
+    expect(financials.errors.length).toBeGreaterThan(0);
+    expect(financials.errors.length).toBeLessThanOrEqual(MAX_REJECTION_ERRORS);
+    for (const error of financials.errors) expect(error.length).toBeLessThanOrEqual(DEFAULT_LIMITS.textLimitChars + 40);
+    expect(financials.reason.length).toBeLessThanOrEqual(DEFAULT_LIMITS.textLimitChars + 40);
+  });
+
+  it('a step of a schema nobody registered is unverifiable (our configuration), not a redelivery loop', async () => {
+    const verdict = await judge(result({ schemaId: 'nobody.knows@9', raw: '{}' }));
+    expect(verdict).toMatchObject({ accepted: false, kind: 'unverifiable' });
+    expect(!verdict.accepted && verdict.reason).toMatch(/not the miner's fault\): unknown schema id "nobody.knows@9"/);
+  });
+
+  it('rejects an answer too large to read or carry as too_large', async () => {
+    const verdict = await judge(result({ ok: false, statusCode: 400, statusMessage: 'Payload error: response exceeds 770048 bytes.', fault: 'too_large', raw: undefined }));
+    expect(verdict).toMatchObject({ accepted: false, kind: 'too_large', reason: 'uid 3 on SN1 failed: 400 Payload error: response exceeds 770048 bytes.' });
   });
 
   it('rejects schema-valid JSON that does not answer the input as semantic, with the errors for the re-ask', async () => {

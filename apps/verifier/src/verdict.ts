@@ -1,8 +1,14 @@
-import { REJECTION_KINDS, TaskResult } from '@orchestra/contracts';
-import { Standardized, UnverifiableError, verifyOutput } from '@orchestra/schemas';
+import { DEFAULT_LIMITS, REJECTION_KINDS, SizeLimits, TaskResult, truncateText } from '@orchestra/contracts';
+import { Standardized, UnknownSchemaError, UnverifiableError, verifyOutput } from '@orchestra/schemas';
 import { z } from 'zod';
 
 type Result = z.infer<typeof TaskResult.payload>;
+
+/**
+ * Validation errors kept per rejection: enough to fix an answer, few enough that a step's
+ * attempts (each keeping its errors in the job record) cannot grow the record past its budget.
+ */
+export const MAX_REJECTION_ERRORS = 20;
 
 /** The verifier's judgement on one attempt. */
 export type Verdict =
@@ -18,19 +24,37 @@ export type Verdict =
  * task input) is rejected as `unverifiable` — a configuration problem, not the miner's fault,
  * which the planner does not retry on another miner; a passing cause (the checker timed out on a
  * busy host) is thrown, so the bus redelivers the result and it is judged again later.
+ *
+ * Every reason and error quotes the miner, so each is cut to `textLimitChars` here again
+ * (the dispatcher cut it where it entered; this verdict is what the job record keeps), and
+ * at most MAX_REJECTION_ERRORS errors are kept.
  */
-export async function judge(result: Result): Promise<Verdict> {
+export async function judge(result: Result, limits: Pick<SizeLimits, 'textLimitChars'> = DEFAULT_LIMITS): Promise<Verdict> {
+  const verdict = await decide(result);
+  if (verdict.accepted) return verdict;
+  const cut = (text: string) => truncateText(text, limits.textLimitChars);
+  return { ...verdict, reason: cut(verdict.reason), errors: verdict.errors.slice(0, MAX_REJECTION_ERRORS).map(cut) };
+}
+
+async function decide(result: Result): Promise<Verdict> {
   if (result.uid === null) return { accepted: false, kind: 'no_candidate', reason: result.statusMessage, errors: [] };
   const who = `uid ${result.uid} on SN${result.netuid}`;
   if (!result.ok || result.raw === undefined) {
-    return { accepted: false, kind: 'miner_error', reason: `${who} failed: ${result.statusCode} ${result.statusMessage}`, errors: [] };
+    // An answer too large to read or to carry is judged like one too large to verify.
+    const kind = result.fault === 'too_large' ? 'too_large' : 'miner_error';
+    return { accepted: false, kind, reason: `${who} failed: ${result.statusCode} ${result.statusMessage}`, errors: [] };
   }
   let verified: Standardized;
   try {
     verified = await verifyOutput(result.schemaId, result.raw, result.input);
   } catch (error) {
-    if (!(error instanceof UnverifiableError) || error.retryable) throw error;
-    return { accepted: false, kind: 'unverifiable', reason: `cannot judge the answer of ${who} (not the miner's fault): ${error.message}`, errors: [] };
+    if (error instanceof UnverifiableError || error instanceof UnknownSchemaError) {
+      if (error.retryable) throw error;
+      return { accepted: false, kind: 'unverifiable', reason: `cannot judge the answer of ${who} (not the miner's fault): ${error.message}`, errors: [] };
+    }
+    // Anything else a check throws was provoked by the answer (the input was validated before
+    // hiring): the miner's fault, judged like unparseable output, never a redelivery loop.
+    return { accepted: false, kind: 'not_json', reason: `${who} returned an answer the checks could not process: ${(error as Error)?.message ?? String(error)}`, errors: [] };
   }
   if (verified.ok) return { accepted: true, output: verified.value };
   const what = {

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { checkPythonSyntax } from '@orchestra/schemas';
-import { StepRejected, StepVerified, Subjects, TaskResult, envelope, jobEvent } from '@orchestra/contracts';
+import { SizeLimits, StepRejected, StepVerified, Subjects, TaskResult, envelope, jobEvent, sizeLimits } from '@orchestra/contracts';
 import { Bus, InboundMessage, ReputationLedger } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
 import { z } from 'zod';
@@ -17,6 +17,7 @@ const verdicts = counter<'capability' | 'verdict'>({
 export class VerifierService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(VerifierService.name);
   private ledger!: ReputationLedger;
+  private readonly limits: SizeLimits = sizeLimits(process.env);
   /** Whether the Python syntax check can run here; reported on /readyz, never a reason to refuse work. */
   pythonCheck: 'ok' | string = 'not checked';
 
@@ -40,7 +41,7 @@ export class VerifierService implements OnApplicationBootstrap, OnModuleDestroy 
 
   async handle(message: InboundMessage): Promise<void> {
     const { jobId, payload: result } = message.parse(TaskResult);
-    const verdict = await judge(result);
+    const verdict = await judge(result, this.limits);
     const idParts = [result.stepId, result.attempt];
     const base = { stepId: result.stepId, attempt: result.attempt, latencyMs: result.latencyMs, costTao: result.costTao, hedgedUids: result.hedgedUids };
     verdicts.inc({ capability: result.capability, verdict: verdict.accepted ? 'accepted' : verdict.kind });

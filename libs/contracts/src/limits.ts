@@ -109,3 +109,14 @@ export function jsonBytes(value: unknown): number {
 export function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
+
+/**
+ * The most bytes of a miner's answer Orchestra reads: what is left of a task result's budget
+ * (one NATS message) after the largest task input it carries beside the answer (a task input
+ * comes from the client's body or a step output, neither larger than `maxBodyBytes`).
+ * The dispatcher cuts a response off here and still checks the finished result against
+ * `recordBudgetBytes` before publishing it (JSON escaping can grow an answer).
+ */
+export function minerResponseBudgetBytes(limits: SizeLimits): number {
+  return limits.recordBudgetBytes - limits.maxBodyBytes;
+}

@@ -63,6 +63,11 @@ export const TaskResult = messageKind(
       /** Dendrite-style status code: 200 answered, 408 timeout, 503 unreachable, … 0 when nobody was hired. */
       statusCode: z.number().int(),
       statusMessage: z.string(),
+      /**
+       * Why the call gave no usable answer, when !ok (the dispatcher's CallFault: `timeout`,
+       * `too_large`, `bad_response`…), so the verifier can tell an oversized answer from others.
+       */
+      fault: z.string().max(64).optional(),
       raw: z.string().optional(),
       latencyMs: z.number().nonnegative(),
       costTao: z.number().nonnegative(),

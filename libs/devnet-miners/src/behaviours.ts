@@ -1,3 +1,4 @@
+import { chatChunkEvent, EPISTULA_CHAT_PATH, SSE_DONE } from '@orchestra/bittensor';
 import type { ServerResponse } from 'node:http';
 
 /**
@@ -69,6 +70,76 @@ function hangUp(res: ServerResponse): void {
   res.destroy();
 }
 
+/** Nesting of `deep-json`'s answer: far past any JSON depth limit and V8's JSON.stringify stack. */
+export const HOSTILE_JSON_DEPTH = 100_000;
+
+/** Length of `huge-error`'s status message / error detail, characters. */
+export const HOSTILE_TEXT_CHARS = 400_000;
+
+/** Size of `huge-headers`' one header, bytes. */
+export const HOSTILE_HEADER_BYTES = 1024 * 1024;
+
+/** `trickle` sends one byte this often, ms. */
+export const TRICKLE_INTERVAL_MS = 100;
+
+/** Whether a raw reply answers the SN1 chat route (else a synapse route): hostile replies speak each protocol's form. */
+function isChat(res: ServerResponse): boolean {
+  return res.req.url === EPISTULA_CHAT_PATH;
+}
+
+/**
+ * `deep-json`: a 200 whose answer is valid JSON nested HOSTILE_JSON_DEPTH deep. Synapse: the
+ * response fields `data` (SN13) and `code` (SN62) are such arrays; SN1: the streamed content is.
+ */
+function deepJson(res: ServerResponse): void {
+  const deep = '['.repeat(HOSTILE_JSON_DEPTH) + ']'.repeat(HOSTILE_JSON_DEPTH);
+  if (isChat(res)) return streamRaw(res, [chatChunkEvent('chatcmpl-deep', 'hostile', deep), SSE_DONE]);
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(`{"data":${deep},"code":${deep}}`);
+}
+
+/** `huge-error`: a 500 whose error text (synapse `message`, Epistula/FastAPI `detail`) is HOSTILE_TEXT_CHARS long. */
+function hugeError(res: ServerResponse): void {
+  const text = `miner failure: ${'E'.repeat(HOSTILE_TEXT_CHARS)}`;
+  res.writeHead(500, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(isChat(res) ? { detail: text } : { message: text }));
+}
+
+/** `huge-headers`: a 200 whose status-message header is HOSTILE_HEADER_BYTES long. */
+function hugeHeaders(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/json', bt_header_axon_status_message: 'H'.repeat(HOSTILE_HEADER_BYTES) });
+  res.end('{}');
+}
+
+/** `invalid-utf8`: a 200 whose answer carries bytes that are not UTF-8 (0xff 0xfe, a lone 0xc3). */
+function invalidUtf8(res: ServerResponse): void {
+  const bad = Buffer.from([0xff, 0xfe, 0xc3, 0x28]);
+  if (isChat(res)) {
+    const [head, tail] = chatChunkEvent('chatcmpl-bytes', 'hostile', '\u0000').split('\\u0000');
+    return streamRaw(res, [Buffer.concat([Buffer.from(head), bad, Buffer.from(tail)]), SSE_DONE]);
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(Buffer.concat([Buffer.from('{"data":[{"content":"'), bad, Buffer.from('"}],"code":"'), bad, Buffer.from('"}')]));
+}
+
+/** `trickle`: a 200 that sends one byte every TRICKLE_INTERVAL_MS, forever, until the client hangs up. */
+function trickle(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': isChat(res) ? 'text/event-stream' : 'application/json' });
+  const text = isChat(res) ? chatChunkEvent('chatcmpl-trickle', 'hostile', 'still thinking… ') : '{"data":[';
+  let i = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed) return clearInterval(timer);
+    res.write(text[i++ % text.length]);
+  }, TRICKLE_INTERVAL_MS);
+  res.once('close', () => clearInterval(timer));
+}
+
+function streamRaw(res: ServerResponse, parts: ReadonlyArray<string | Buffer>): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  for (const part of parts.slice(0, -1)) res.write(part);
+  res.end(parts.at(-1));
+}
+
 /** Writes an endless body until the client hangs up: exercises the response byte cap. */
 function endlessBody(res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'application/json' });
@@ -123,10 +194,22 @@ export const BEHAVIOURS = {
     description: 'Answers completely and schema-valid, but with every figure scaled by COLLUSION_FACTOR, like every other colluding miner.',
     plan: () => ({ answer: 'colluding' }),
   },
+  'deep-json': { description: 'Hostile: answers 200 with valid JSON nested 100,000 deep.', plan: () => ({ raw: deepJson }) },
+  'huge-error': { description: 'Hostile: fails with a 400,000-character status message (synapse) or error detail (Epistula).', plan: () => ({ raw: hugeError }) },
+  'huge-headers': { description: 'Hostile: answers 200 with a 1 MiB header.', plan: () => ({ raw: hugeHeaders }) },
+  'invalid-utf8': { description: 'Hostile: answers 200 with bytes that are not UTF-8.', plan: () => ({ raw: invalidUtf8 }) },
+  trickle: { description: 'Hostile: answers 200, then one byte every 100 ms, forever.', plan: () => ({ raw: trickle }) },
 } as const satisfies Record<string, Behaviour>;
 
 /** A behaviour name. */
 export type BehaviourName = keyof typeof BEHAVIOURS;
+
+/**
+ * Behaviours that attack the client rather than merely fail: answers too deep to walk, too
+ * long to store, too large to carry, not text at all, or never finished (`huge` is the
+ * endless body). `--hostile` draws from these.
+ */
+export const HOSTILE_BEHAVIOURS: readonly BehaviourName[] = ['deep-json', 'huge-error', 'huge-headers', 'invalid-utf8', 'huge', 'trickle'];
 
 /** Resolves after `ms`, or early when the signal aborts (the caller went away). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -6,3 +6,4 @@ export * from './behaviours';
 export * from './content';
 export * from './dataset';
 export * from './miner';
+export * from './share-args';

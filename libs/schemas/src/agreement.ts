@@ -1,3 +1,4 @@
+import { UntrustedJsonError, valueDepthExceeds } from '@orchestra/contracts';
 import type { Analysis } from './analysis';
 import type { Financials } from './financials';
 import { rowKey } from './financials';
@@ -38,8 +39,19 @@ export function agreementFingerprint(checker: AgreementChecker, output: unknown)
   return AGREEMENT_CHECKERS[checker](output);
 }
 
-/** JSON with object keys sorted at every level, so key order never makes two values differ. */
+/**
+ * Deepest value canonicalJson walks: far above any JSON depth Orchestra accepts
+ * (ORCH_JSON_MAX_DEPTH) and far below where V8's recursive JSON.stringify overflows its stack.
+ */
+export const CANONICAL_JSON_MAX_DEPTH = 1_000;
+
+/**
+ * JSON with object keys sorted at every level, so key order never makes two values differ.
+ * Throws UntrustedJsonError (`too_deep`), not a RangeError, for a value nested deeper than
+ * CANONICAL_JSON_MAX_DEPTH (checked iteratively first), so callers can blame its sender.
+ */
 export function canonicalJson(value: unknown): string {
+  if (valueDepthExceeds(value, CANONICAL_JSON_MAX_DEPTH)) throw new UntrustedJsonError(`JSON nested deeper than ${CANONICAL_JSON_MAX_DEPTH} levels`, 'too_deep');
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))

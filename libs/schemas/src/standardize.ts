@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS, parseUntrustedJson, truncateText, UntrustedJsonError } from '@orchestra/contracts';
 import { z } from 'zod';
 import { outputSchema } from './schema-registry';
 
@@ -15,30 +16,49 @@ export type Standardized<T = unknown> =
   | { ok: true; value: T }
   | { ok: false; kind: RejectionKind; errors: string[] };
 
+/** What extractJson found: a value, or why nothing usable was found. */
+export type ExtractedJson = { found: true; value: unknown } | { found: false; why: string };
+
 /**
  * Finds the JSON value in a miner's raw text. Models wrap JSON in prose or Markdown
  * fences, so this accepts, in order: the whole text, the first ```json fence, the first
- * balanced {...} or [...] block. Returns undefined when none parses.
+ * balanced {...} or [...] block. Every parse is bounded in depth (`maxDepth`, default
+ * ORCH_JSON_MAX_DEPTH's), so no value that reaches a schema or a checker can overflow a
+ * recursive walk; and every scan is linear, whatever the text.
  */
-export function extractJson(raw: string): unknown {
+export function extractJson(raw: string, maxDepth: number = DEFAULT_LIMITS.maxJsonDepth): ExtractedJson {
   const text = raw.trim();
   const candidates = [text];
-  const fence = /```(?:json|JSON)?\s*\n?([\s\S]*?)```/.exec(text);
-  if (fence) candidates.push(fence[1].trim());
-  const block = firstBalancedBlock(text);
+  const fence = firstFence(text);
+  if (fence !== undefined) candidates.push(fence.trim());
+  const block = firstBalancedBlock(text, maxDepth);
   if (block) candidates.push(block);
+  let tooDeep: string | undefined;
   for (const candidate of candidates) {
     try {
-      return JSON.parse(candidate);
-    } catch {
+      return { found: true, value: parseUntrustedJson(candidate, { maxDepth }) };
+    } catch (error) {
       // try the next, narrower candidate
+      if (error instanceof UntrustedJsonError && error.kind === 'too_deep') tooDeep = error.message;
     }
   }
-  return undefined;
+  return { found: false, why: tooDeep ?? 'no JSON value found in the output' };
 }
 
-/** The first {...} or [...] span whose brackets balance, ignoring brackets inside strings. */
-function firstBalancedBlock(text: string): string | undefined {
+/** The body of the first ``` fence (an optional `json` tag and newline skipped), found with indexOf: linear. */
+function firstFence(text: string): string | undefined {
+  const open = text.indexOf('```');
+  if (open < 0) return undefined;
+  const close = text.indexOf('```', open + 3);
+  if (close < 0) return undefined;
+  return text.slice(open + 3, close).replace(/^(?:json|JSON)?[ \t]*\r?\n?/, '');
+}
+
+/**
+ * The first {...} or [...] span whose brackets balance, ignoring brackets inside strings.
+ * Gives up past `maxDepth` levels: such a block would be refused anyway.
+ */
+function firstBalancedBlock(text: string, maxDepth: number): string | undefined {
   const start = text.search(/[{[]/);
   if (start < 0) return undefined;
   const stack: string[] = [];
@@ -49,8 +69,9 @@ function firstBalancedBlock(text: string): string | undefined {
       if (c === '\\') i++;
       else if (c === '"') inString = false;
     } else if (c === '"') inString = true;
-    else if (c === '{' || c === '[') stack.push(c === '{' ? '}' : ']');
-    else if (c === '}' || c === ']') {
+    else if (c === '{' || c === '[') {
+      if (stack.push(c === '{' ? '}' : ']') > maxDepth) return undefined;
+    } else if (c === '}' || c === ']') {
       if (stack.pop() !== c) return undefined;
       if (stack.length === 0) return text.slice(start, i + 1);
     }
@@ -58,9 +79,12 @@ function firstBalancedBlock(text: string): string | undefined {
   return undefined;
 }
 
-/** Formats zod issues as `path: message` lines, the form fed back to miners on a re-ask. */
+/** Longest issue line kept: paths and messages can quote a miner's keys and values. */
+const MAX_ISSUE_CHARS = 300;
+
+/** Formats zod issues as `path: message` lines (at most 20, each cut to length), the form fed back to miners on a re-ask. */
 export function describeIssues(error: z.ZodError): string[] {
-  return error.issues.slice(0, 20).map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+  return error.issues.slice(0, 20).map((issue) => truncateText(`${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`, MAX_ISSUE_CHARS));
 }
 
 /** Parses a raw output and validates it against a registered schema. */
@@ -69,10 +93,10 @@ export function standardize<T = unknown>(schemaId: string, raw: string): Standar
     return { ok: false, kind: 'too_large', errors: [`output has ${raw.length} characters; the limit is ${MAX_OUTPUT_CHARS}`] };
   }
   const json = extractJson(raw);
-  if (json === undefined) {
-    return { ok: false, kind: 'not_json', errors: [`no JSON value found in the output (starts: ${JSON.stringify(raw.slice(0, 80))})`] };
+  if (!json.found) {
+    return { ok: false, kind: 'not_json', errors: [`${json.why} (starts: ${JSON.stringify(truncateText(raw, 80))})`] };
   }
-  const parsed = outputSchema(schemaId).safeParse(json);
+  const parsed = outputSchema(schemaId).safeParse(json.value);
   return parsed.success
     ? { ok: true, value: parsed.data as T }
     : { ok: false, kind: 'schema', errors: describeIssues(parsed.error) };

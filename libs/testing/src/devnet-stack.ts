@@ -26,6 +26,8 @@ export interface DevnetStackOptions {
   readonly devnetConfig?: string;
   /** Share of each subnet's miners made faulty (devnet `--faulty`). */
   readonly faulty?: number;
+  /** Share of each subnet's miners made hostile (devnet `--hostile`), after `faulty`. */
+  readonly hostile?: number;
   readonly seed?: number;
   /** Extra environment for the five services (e.g. ORCH_MINER_TIMEOUT_MS). */
   readonly serviceEnv?: Record<string, string>;
@@ -143,6 +145,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
           ...serviceMain('devnet').args,
           ...(options.devnetConfig !== undefined ? ['--config', options.devnetConfig] : []),
           ...(options.faulty !== undefined ? ['--faulty', String(options.faulty)] : []),
+          ...(options.hostile !== undefined ? ['--hostile', String(options.hostile)] : []),
           ...(options.seed !== undefined ? ['--seed', String(options.seed)] : []),
         ],
         env: { ...env, ORCH_SUBTENSOR_PORT: String(subtensorPort) },

@@ -3,13 +3,13 @@ import type { AnalysisRequest, Capability, CodeRequest, FinancialsRequest } from
 import { performance } from 'node:perf_hooks';
 import { Dendrite, DendriteResult, DEFAULT_MAX_RESPONSE_BYTES } from '../dendrite';
 import { epistulaChat } from '../epistula';
-import { AddressPolicy } from '../net';
+import { AddressPolicy, failureFromError, RequestAbortedError } from '../net';
 import { SynapseDefinition } from '../synapse';
 import { parseHireInput } from './hire-input';
 import { buildStructuredMessages } from './sn1-prompt';
 import { dataEntitiesToRaw, financialsToOnDemand, ON_DEMAND_REQUEST } from './sn13-on-demand';
 import { CODE_GENERATION, codeGenerationToRaw } from './sn62-code-generation';
-import { HireRequest, MinerReply, MinerTarget, SubnetAdapter, SubnetProtocol, UnsupportedCapabilityError, UnsupportedProtocolError } from './types';
+import { HireRequest, MinerReply, MinerTarget, SubnetAdapter, SubnetProtocol, UnsupportedCapabilityError, UnsupportedProtocolError, InvalidHireInputError } from './types';
 
 /** Which protocol each subnet speaks (configuration; SN62's entry becomes 'platform' against Ridges). */
 export const DEFAULT_SUBNET_PROTOCOLS: Readonly<Record<number, SubnetProtocol>> = Object.freeze({ 1: 'epistula', 13: 'synapse', 62: 'synapse' });
@@ -26,8 +26,37 @@ export interface SubnetAdapterDeps {
   /** Orchestra's validator hotkey, which signs every request. */
   readonly hotkey: KeyringPair;
   readonly addressPolicy: AddressPolicy;
-  /** Response cap per call (default 8 MiB). */
+  /** Response cap per call (default DEFAULT_MAX_RESPONSE_BYTES). */
   readonly maxResponseBytes?: number;
+  /** Longest status message kept from a miner, characters (default DEFAULT_LIMITS.textLimitChars). */
+  readonly textLimitChars?: number;
+  /** Deepest JSON accepted in a response (default DEFAULT_LIMITS.maxJsonDepth). */
+  readonly maxJsonDepth?: number;
+}
+
+/**
+ * Whether an error thrown while hiring is Orchestra's own (configuration, planning, or the
+ * caller aborting), which may propagate. Anything else a hire throws was provoked by what a
+ * miner sent, and becomes that miner's failed reply (minerFaultReply), never a rethrow.
+ */
+export function isOwnHireError(error: unknown): boolean {
+  return (
+    error instanceof UnsupportedCapabilityError ||
+    error instanceof InvalidHireInputError ||
+    error instanceof UnsupportedProtocolError ||
+    error instanceof RequestAbortedError
+  );
+}
+
+/**
+ * The failed reply for an exception a miner's answer provoked (e.g. a value our decoding
+ * cannot handle): a 422 "Failed to parse response object" with `fault: 'bad_response'`,
+ * the message cut to `textLimitChars`. Rethrows the caller's own errors (isOwnHireError).
+ */
+export function minerFaultReply(error: unknown, target: MinerTarget, call: { route: string; timeoutMs: number; latencyMs: number; responseBytes?: number; textLimitChars?: number }): MinerReply {
+  if (isOwnHireError(error)) throw error;
+  const failure = failureFromError(error, { ip: target.ip, port: target.port, route: call.route, timeoutMs: call.timeoutMs, textLimitChars: call.textLimitChars });
+  return { ok: false, ...failure, latencyMs: call.latencyMs, responseBytes: call.responseBytes ?? 0 };
 }
 
 /** How a capability maps onto a synapse: request field values out, raw verifier text back. */
@@ -61,7 +90,13 @@ class SynapseAdapter implements SubnetAdapter {
   private readonly dendrite: Dendrite;
 
   constructor(private readonly deps: SubnetAdapterDeps) {
-    this.dendrite = new Dendrite({ hotkey: deps.hotkey, addressPolicy: deps.addressPolicy, maxResponseBytes: deps.maxResponseBytes });
+    this.dendrite = new Dendrite({
+      hotkey: deps.hotkey,
+      addressPolicy: deps.addressPolicy,
+      maxResponseBytes: deps.maxResponseBytes,
+      textLimitChars: deps.textLimitChars,
+      maxJsonDepth: deps.maxJsonDepth,
+    });
   }
 
   async hire(target: MinerTarget, req: HireRequest): Promise<MinerReply> {
@@ -79,7 +114,14 @@ class SynapseAdapter implements SubnetAdapter {
     const processTimeMs = maxDefined(results.map((r) => r.processTimeMs));
     const failed: DendriteResult | undefined = results.find((r) => !r.ok);
     if (failed) return { ok: false, statusCode: failed.statusCode, statusMessage: failed.statusMessage, fault: failed.fault, latencyMs, processTimeMs, responseBytes };
-    return { ok: true, statusCode: 200, statusMessage: 'Success', raw: codec.decode(results.map((r) => r.values)), latencyMs, processTimeMs, responseBytes };
+    let raw: string;
+    try {
+      raw = codec.decode(results.map((r) => r.values));
+    } catch (error) {
+      // The values are the miner's: whatever they make decoding throw is the miner's fault.
+      return minerFaultReply(error, target, { route: codec.definition.name, timeoutMs: req.timeoutMs, latencyMs, responseBytes, textLimitChars: this.deps.textLimitChars });
+    }
+    return { ok: true, statusCode: 200, statusMessage: 'Success', raw, latencyMs, processTimeMs, responseBytes };
   }
 }
 
@@ -98,7 +140,7 @@ class EpistulaAdapter implements SubnetAdapter {
       this.deps.hotkey,
       target,
       { messages: buildStructuredMessages(req.capability, input, req.feedback), task: 'InferenceTask' },
-      { timeoutMs: req.timeoutMs, signal: req.signal, maxResponseBytes: this.deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES },
+      { timeoutMs: req.timeoutMs, signal: req.signal, maxResponseBytes: this.deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, textLimitChars: this.deps.textLimitChars },
     );
     const latencyMs = performance.now() - start;
     const { ok, statusCode, statusMessage, fault, responseBytes } = result;

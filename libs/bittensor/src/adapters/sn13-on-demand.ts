@@ -1,3 +1,4 @@
+import { parseUntrustedJson } from '@orchestra/contracts';
 import type { FinancialsRequest } from '@orchestra/schemas';
 import { defineSynapse } from '../synapse';
 
@@ -78,14 +79,15 @@ export function financialsToOnDemand(req: FinancialsRequest): OnDemandQuery[] {
 
 /**
  * The raw output for the verifier: `{"rows":[...]}` with each DataEntity's content parsed as JSON
- * (or left as the string when it is not JSON). Nothing is validated here; the verifier does that.
+ * (or left as the string when it is not JSON, or nested too deep to walk safely). Nothing is
+ * validated here; the verifier does that.
  */
 export function dataEntitiesToRaw(data: readonly unknown[]): string {
   const rows = data.map((entity) => {
     const content = (entity as Partial<DataEntity> | null)?.content;
     if (typeof content !== 'string') return content ?? entity;
     try {
-      return JSON.parse(content) as unknown;
+      return parseUntrustedJson(content);
     } catch {
       return content;
     }

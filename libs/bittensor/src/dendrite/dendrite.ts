@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS, minerResponseBudgetBytes, parseUntrustedJson, truncateText } from '@orchestra/contracts';
 import { randomBytes } from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { signHex } from '../keys';
@@ -56,10 +57,17 @@ export interface DendriteOptions {
   readonly externalIp?: string;
   /** Default response cap. */
   readonly maxResponseBytes?: number;
+  /** Longest status message kept from a miner, characters (default DEFAULT_LIMITS.textLimitChars). */
+  readonly textLimitChars?: number;
+  /** Deepest JSON accepted in a response body (default DEFAULT_LIMITS.maxJsonDepth). */
+  readonly maxJsonDepth?: number;
 }
 
-/** Default cap on a synapse response: generous for JSON answers, small enough to bound memory. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+/**
+ * Default cap on a miner's response: what a task result can carry beside its input in one
+ * NATS message under the default limits (752 KiB); a larger answer could not be passed on anyway.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = minerResponseBudgetBytes(DEFAULT_LIMITS);
 
 /**
  * The Bittensor dendrite (bittensor/core/dendrite.py): signs a synapse with our hotkey and POSTs it
@@ -78,8 +86,16 @@ export class Dendrite {
     return this.options.hotkey.address;
   }
 
-  /** Sends one synapse and parses the response as `process_server_response` does. */
+  /**
+   * Sends one synapse and parses the response as `process_server_response` does. The status
+   * message is the miner's text (or quotes it), so it is cut to `textLimitChars` here, where it enters.
+   */
   async call(target: AxonTarget, definition: SynapseDefinition, values: Readonly<Record<string, unknown>>, options: DendriteCallOptions = {}): Promise<DendriteResult> {
+    const result = await this.exchange(target, definition, values, options);
+    return { ...result, statusMessage: truncateText(result.statusMessage, this.options.textLimitChars ?? DEFAULT_LIMITS.textLimitChars) };
+  }
+
+  private async exchange(target: AxonTarget, definition: SynapseDefinition, values: Readonly<Record<string, unknown>>, options: DendriteCallOptions): Promise<DendriteResult> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_SYNAPSE_TIMEOUT_S * 1000;
     const computedBodyHash = synapseBodyHash(definition, values);
     const dendrite: TerminalInfo = {
@@ -134,7 +150,9 @@ export class Dendrite {
     }
     let json: unknown;
     try {
-      json = JSON.parse(response.body.toString('utf8'));
+      // Fatal decoding: invalid UTF-8 is a corrupt answer, not text to guess at. Depth-bounded,
+      // so whatever walks the values later (JSON.stringify, the verifier) cannot overflow the stack.
+      json = parseUntrustedJson(new TextDecoder('utf-8', { fatal: true }).decode(response.body), { maxDepth: this.options.maxJsonDepth ?? DEFAULT_LIMITS.maxJsonDepth });
     } catch (err) {
       // The SDK awaits response.json() first; a non-JSON body fails the whole call with 422.
       if (status === 200) return failed(failureFromError(err, ctx), elapsedMs, bytes);

@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS, parseUntrustedJson, truncateText } from '@orchestra/contracts';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { AddressPolicy, CallFault, failureFromError, httpExchange, redirectFailure } from '../net';
 import { ChatMessage, ChatStreamAccumulator, epistulaHeaders } from './epistula';
@@ -24,6 +25,8 @@ export interface EpistulaCallOptions {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
   readonly maxResponseBytes: number;
+  /** Longest status message kept from a miner, characters (default DEFAULT_LIMITS.textLimitChars). */
+  readonly textLimitChars?: number;
 }
 
 /** The outcome of one chat-completions call. Never thrown: a failure is a status. */
@@ -44,9 +47,21 @@ export const EPISTULA_CHAT_PATH = '/v1/chat/completions';
 /**
  * POSTs an Epistula-signed `/v1/chat/completions` with `stream: true` and reads the SSE stream
  * (prompting validator: shared/dendrite + shared/epistula.py `make_openai_query`). Statuses follow
- * the dendrite's mapping; throws only RequestAbortedError when the caller aborts.
+ * the dendrite's mapping; throws only RequestAbortedError when the caller aborts. The status
+ * message quotes the miner (an error's `detail`), so it is cut to `textLimitChars` here, where it enters.
  */
 export async function epistulaChat(
+  policy: AddressPolicy,
+  hotkey: KeyringPair,
+  target: EpistulaTarget,
+  request: EpistulaChatRequest,
+  options: EpistulaCallOptions,
+): Promise<EpistulaChatResult> {
+  const result = await exchange(policy, hotkey, target, request, options);
+  return { ...result, statusMessage: truncateText(result.statusMessage, options.textLimitChars ?? DEFAULT_LIMITS.textLimitChars) };
+}
+
+async function exchange(
   policy: AddressPolicy,
   hotkey: KeyringPair,
   target: EpistulaTarget,
@@ -64,7 +79,7 @@ export async function epistulaChat(
   const headers = { ...epistulaHeaders(hotkey, body, target.hotkey), 'X-Client-Timeout': String(options.timeoutMs / 1000), accept: 'text/event-stream' };
   const stream = new ChatStreamAccumulator();
   const ctx = { ip: target.ip, port: target.port, route: EPISTULA_CHAT_PATH.slice(1), timeoutMs: options.timeoutMs };
-  let errorBody = '';
+  const errorBody: Buffer[] = [];
   let response;
   try {
     response = await httpExchange(policy, {
@@ -77,7 +92,7 @@ export async function epistulaChat(
       signal: options.signal,
       maxResponseBytes: options.maxResponseBytes,
       // Only a 200 is a stream; anything else is kept whole for its error detail.
-      onData: (chunk, status) => (status === 200 ? stream.push(chunk) : void (errorBody += chunk.toString('utf8'))),
+      onData: (chunk, status) => (status === 200 ? stream.push(chunk) : void errorBody.push(chunk)),
     });
   } catch (err) {
     return { ...failureFromError(err, ctx), ok: false, elapsedMs: 0, responseBytes: 0 };
@@ -86,7 +101,7 @@ export async function epistulaChat(
   const base = { elapsedMs, responseBytes: bytes };
   if (response.status >= 300 && response.status < 400) return { ok: false, ...redirectFailure(response.status, response.headers.location), ...base };
   if (response.status !== 200) {
-    return { ok: false, statusCode: response.status, statusMessage: errorDetail(errorBody) ?? `HTTP ${response.status}`, fault: 'error_status', ...base };
+    return { ok: false, statusCode: response.status, statusMessage: errorDetail(Buffer.concat(errorBody).toString('utf8')) ?? `HTTP ${response.status}`, fault: 'error_status', ...base };
   }
   try {
     stream.end();
@@ -96,10 +111,11 @@ export async function epistulaChat(
   return { ok: true, statusCode: 200, statusMessage: 'Success', content: stream.text, ...base };
 }
 
+/** The `detail` (FastAPI) or `message` of an error body, else its text; the caller cuts it to length. */
 function errorDetail(text: string): string | undefined {
   try {
-    const json = JSON.parse(text) as { detail?: unknown; message?: unknown };
-    const d = json.detail ?? json.message;
+    const json = parseUntrustedJson(text) as { detail?: unknown; message?: unknown } | null;
+    const d = json?.detail ?? json?.message;
     return typeof d === 'string' ? d : undefined;
   } catch {
     return text.trim().slice(0, 300) || undefined;

@@ -1,3 +1,4 @@
+import { parseUntrustedJson } from '@orchestra/contracts';
 import { createHash, randomUUID } from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { signHex, verifyHex } from '../keys';
@@ -131,17 +132,20 @@ export class SseFormatError extends Error {
  */
 export class ChatStreamAccumulator {
   private buffer = '';
-  private readonly decoder = new TextDecoder('utf-8');
+  /** Fatal: a stream that is not UTF-8 is corrupt (the exchange is abandoned), not text to guess at. */
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   /** The concatenated content so far. */
   text = '';
   /** Whether `data: [DONE]` was seen. */
   done = false;
 
-  /** Feeds raw bytes. */
+  /** Feeds raw bytes. Throws a TypeError on invalid UTF-8. */
   push(chunk: Buffer): void {
+    const scanned = this.buffer.length;
     this.buffer += this.decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
+    // A miner may send one endless line: search only the new text, or each chunk rescans it all.
+    let nl = this.buffer.indexOf('\n', scanned);
+    for (; nl >= 0; nl = this.buffer.indexOf('\n')) {
       const line = this.buffer.slice(0, nl).replace(/\r$/, '');
       this.buffer = this.buffer.slice(nl + 1);
       this.line(line);
@@ -162,13 +166,13 @@ export class ChatStreamAccumulator {
       this.done = true;
       return;
     }
-    let parsed: { choices?: { delta?: { content?: unknown } }[] };
+    let parsed: { choices?: { delta?: { content?: unknown } }[] } | null;
     try {
-      parsed = JSON.parse(data);
+      parsed = parseUntrustedJson(data) as typeof parsed;
     } catch (cause) {
       throw new SseFormatError(`SSE data line is not JSON: ${JSON.stringify(data.slice(0, 80))}`, { cause });
     }
-    const content = parsed.choices?.[0]?.delta?.content;
+    const content = parsed?.choices?.[0]?.delta?.content;
     if (typeof content === 'string') this.text += content;
   }
 }

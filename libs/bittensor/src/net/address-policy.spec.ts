@@ -23,6 +23,23 @@ describe('AddressPolicy', () => {
     ['::ffff:a9fe:a9fe', 'link-local'],
     ['64:ff9b::7f00:1', 'loopback'],
     ['2002:a00:1::', 'private'],
+    // IPv4-translated (RFC 6145) and its compressed spellings.
+    ['::ffff:0:127.0.0.1', 'loopback'],
+    ['0:0:0:0:ffff:0:7f00:1', 'loopback'],
+    ['::ffff:0:a9fe:a9fe', 'link-local'],
+    // Well-known NAT64 prefix (RFC 6052) embedding a forbidden IPv4, in dotted and hex form.
+    ['64:ff9b::169.254.169.254', 'link-local'],
+    ['64:ff9b::a00:1', 'private'],
+    // Local-use NAT64 (RFC 8215): refused whatever it embeds.
+    ['64:ff9b:1::8.8.8.8', 'private'],
+    ['64:ff9b:1:ffff::1', 'private'],
+    // Teredo (RFC 4380): refused whatever it embeds.
+    ['2001::1', 'reserved'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'reserved'],
+    // 6to4 embedding loopback, metadata and CGNAT.
+    ['2002:7f00:1::', 'loopback'],
+    ['2002:a9fe:a9fe::1', 'link-local'],
+    ['2002:6440:1::', 'private'],
   ])('refuses %s as %s, naming the rule', (ip, cls) => {
     let error: unknown;
     try {
@@ -44,7 +61,20 @@ describe('AddressPolicy', () => {
     expect(() => strict.check(ip)).toThrow(expect.objectContaining({ addressClass: 'not-an-ip' }));
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111', '172.32.0.1', '100.128.0.1'])('accepts public %s', (ip) => {
+  it.each([
+    '8.8.8.8',
+    '1.1.1.1',
+    '2606:4700:4700::1111',
+    '172.32.0.1',
+    '100.128.0.1',
+    // Embedding forms are judged by the IPv4 they embed: a public one passes.
+    '64:ff9b::8.8.8.8',
+    '2002:808:808::1',
+    '::ffff:0:8.8.8.8',
+    // Neighbours of the refused prefixes.
+    '2001:4860:4860::8888',
+    '64:ff9b:2::1',
+  ])('accepts public %s', (ip) => {
     expect(strict.check(ip).addressClass).toBeUndefined();
   });
 

@@ -52,6 +52,11 @@ const V6_RANGES: readonly Range[] = [
   v6('::1', 128, 'loopback', '::1/128'),
   v6('::', 96, 'reserved', 'deprecated IPv4-compatible'),
   v6('100::', 64, 'reserved', 'discard prefix'),
+  // Local-use NAT64 (RFC 8215): translates into whatever IPv4 network the operator chose, its own
+  // included, and the position of the embedded IPv4 depends on that operator's prefix length.
+  v6('64:ff9b:1::', 48, 'private', 'local-use NAT64, RFC 8215'),
+  // Teredo (RFC 4380) tunnels to an IPv4 server and an obfuscated IPv4 client of anyone's choosing.
+  v6('2001::', 32, 'reserved', 'Teredo tunnelling, RFC 4380'),
   v6('2001:db8::', 32, 'reserved', 'documentation'),
   v6('fc00::', 7, 'private', 'unique local addresses'),
   v6('fe80::', 10, 'link-local', 'fe80::/10'),
@@ -62,6 +67,7 @@ const V6_RANGES: readonly Range[] = [
 /** IPv6 prefixes that embed an IPv4 address, which is then judged as IPv4: [prefix, bits, bit offset of the v4]. */
 const V4_EMBEDDING: readonly (readonly [bigint, number, number, string])[] = [
   [parseV6('::ffff:0:0') as bigint, 96, 0, 'IPv4-mapped'],
+  [parseV6('::ffff:0:0:0') as bigint, 96, 0, 'IPv4-translated'],
   [parseV6('64:ff9b::') as bigint, 96, 0, 'NAT64'],
   [parseV6('2002::') as bigint, 16, 80, '6to4'],
 ];

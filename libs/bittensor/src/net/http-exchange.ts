@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS, truncateText } from '@orchestra/contracts';
 import http, { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { AddressPolicy, AddressRefusedError } from './address-policy';
@@ -5,8 +6,14 @@ import { AddressPolicy, AddressRefusedError } from './address-policy';
 /**
  * One capped HTTP POST to a miner, shared by the dendrite and the epistula client: connects only
  * to a literal IP the AddressPolicy accepts, never follows redirects (Node's http client does not),
- * bounds the total time and the response bytes, and types every failure.
+ * bounds the total time, the response header and body bytes, and types every failure.
  */
+
+/**
+ * Largest response head (status line and headers) read from a miner, bytes: Node's default,
+ * named so it is a decision. Synapse headers are a few hundred bytes; more is refused as `too_large`.
+ */
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 
 /** Why the exchange failed at the transport level. */
 export type TransportFaultKind = 'timeout' | 'refused' | 'disconnected' | 'too_large' | 'network';
@@ -42,6 +49,8 @@ export interface HttpExchangeRequest {
   /** Total budget: connect + send + read the whole response. */
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
+  /** Largest response head, bytes (default DEFAULT_MAX_HEADER_BYTES). */
+  readonly maxHeaderBytes?: number;
   readonly signal?: AbortSignal;
   /** Streams the body to this consumer instead of buffering it (SSE). Throwing aborts the exchange. */
   readonly onData?: (chunk: Buffer, status: number) => void;
@@ -68,7 +77,9 @@ export function httpExchange(policy: AddressPolicy, req: HttpExchangeRequest): P
     let settled = false;
     let bytes = 0;
     const chunks: Buffer[] = [];
+    const maxHeaderBytes = req.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
     const request = http.request({
+      maxHeaderSize: maxHeaderBytes,
       host: verdict.address,
       family: verdict.family,
       port: req.port,
@@ -92,7 +103,7 @@ export function httpExchange(policy: AddressPolicy, req: HttpExchangeRequest): P
     if (req.signal?.aborted) return onAbort();
     req.signal?.addEventListener('abort', onAbort, { once: true });
 
-    request.on('error', (err) => finish(socketError(err)));
+    request.on('error', (err) => finish(socketError(err, maxHeaderBytes)));
     request.on('response', (res) => {
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
@@ -110,14 +121,17 @@ export function httpExchange(policy: AddressPolicy, req: HttpExchangeRequest): P
       res.on('close', () => {
         if (!res.complete) finish(new TransportError('disconnected', 'server closed the connection before the response was complete'));
       });
-      res.on('error', (err) => finish(socketError(err)));
+      res.on('error', (err) => finish(socketError(err, maxHeaderBytes)));
     });
     request.end(req.body);
   });
 }
 
-function socketError(err: Error): TransportError {
+function socketError(err: Error, maxHeaderBytes: number): TransportError {
   const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'HPE_HEADER_OVERFLOW') return new TransportError('too_large', `response headers exceed ${maxHeaderBytes} bytes`, { cause: err });
+  // Node's parser names the flaw (HPE_INVALID_HEADER_TOKEN…): a malformed response, not a network fault of ours.
+  if (code?.startsWith('HPE_')) return new TransportError('network', `malformed HTTP response: ${code}`, { cause: err });
   if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new TransportError('refused', `cannot connect: ${code}`, { cause: err });
   if (code === 'ECONNRESET' || code === 'EPIPE' || err.message === 'socket hang up' || err.message === 'aborted') {
     return new TransportError('disconnected', `server disconnected: ${code ?? err.message}`, { cause: err });
@@ -143,8 +157,14 @@ export interface CallFailure {
  * reported like an unreachable service (503) with the rule in the message.
  * RequestAbortedError is rethrown: cancellation is not a miner fault.
  */
-export function failureFromError(err: unknown, ctx: { ip: string; port: number; route: string; timeoutMs: number }): CallFailure {
+export function failureFromError(err: unknown, ctx: { ip: string; port: number; route: string; timeoutMs: number; textLimitChars?: number }): CallFailure {
   if (err instanceof RequestAbortedError) throw err;
+  const failure = classifyFailure(err, ctx);
+  // Error messages can quote what the miner sent (a parse error, a header value): cut here, where it enters.
+  return { ...failure, statusMessage: truncateText(failure.statusMessage, ctx.textLimitChars ?? DEFAULT_LIMITS.textLimitChars) };
+}
+
+function classifyFailure(err: unknown, ctx: { ip: string; port: number; route: string; timeoutMs: number }): CallFailure {
   const where = `${ctx.ip}:${ctx.port}/${ctx.route}`;
   if (err instanceof AddressRefusedError) return { statusCode: 503, statusMessage: `Service at ${where} unavailable: ${err.message}.`, fault: 'address_refused' };
   if (err instanceof TransportError) {
@@ -166,5 +186,6 @@ export function failureFromError(err: unknown, ctx: { ip: string; port: number; 
 
 /** A 3xx is an error: redirects are never followed (they could point anywhere, e.g. at metadata services). */
 export function redirectFailure(status: number, location: string | undefined): CallFailure {
-  return { statusCode: status, statusMessage: `Redirect to ${location ?? '(no location)'} refused: redirects are never followed.`, fault: 'redirect' };
+  // The location is the miner's text: quoted only as far as it helps.
+  return { statusCode: status, statusMessage: `Redirect to ${truncateText(location ?? '(no location)', 200)} refused: redirects are never followed.`, fault: 'redirect' };
 }
