@@ -12,3 +12,4 @@ export * from './metagraph';
 export * from './reputation';
 export * from './limits';
 export * from './untrusted';
+export * from './objects';
