@@ -12,3 +12,4 @@ export * from './transport';
 export * from './worker';
 export * from './dead-letters';
 export * from './reputation-ledger';
+export * from './objects';
