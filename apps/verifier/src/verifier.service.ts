@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { checkPythonSyntax } from '@orchestra/schemas';
 import { StepRejected, StepVerified, Subjects, TaskResult, envelope, jobEvent } from '@orchestra/contracts';
-import { Bus, InboundMessage, ReputationLedger } from '@orchestra/bus';
+import { Bus, InboundMessage, ReputationLedger, resolveObjectRefs } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
 import { z } from 'zod';
 import { Verdict, judge } from './verdict';
@@ -40,7 +40,8 @@ export class VerifierService implements OnApplicationBootstrap, OnModuleDestroy 
 
   async handle(message: InboundMessage): Promise<void> {
     const { jobId, payload: result } = message.parse(TaskResult);
-    const verdict = await judge(result);
+    // The semantic checks compare the answer with the task's input, which may come by reference.
+    const verdict = await judge({ ...result, input: await resolveObjectRefs(this.bus, result.input) });
     const idParts = [result.stepId, result.attempt];
     const base = { stepId: result.stepId, attempt: result.attempt, latencyMs: result.latencyMs, costTao: result.costTao, hedgedUids: result.hedgedUids };
     verdicts.inc({ capability: result.capability, verdict: verdict.accepted ? 'accepted' : verdict.kind });
