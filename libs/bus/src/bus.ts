@@ -134,6 +134,9 @@ function stallMsFrom(env: Record<string, string | undefined>): number {
 export class Bus {
   private readonly buckets = new Map<string, Promise<KV>>();
   private connected = true;
+  private readonly pinger: NodeJS.Timeout;
+  private lastPongAt = Date.now();
+  private pinging = false;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -153,10 +156,6 @@ export class Bus {
     this.pinger = setInterval(() => void this.ping(), PING_EVERY_MS);
     this.pinger.unref();
   }
-
-  private pinger: NodeJS.Timeout;
-  private lastPongAt = Date.now();
-  private pinging = false;
 
   /**
    * Pings the server. A connection can look connected while nothing it receives is
@@ -216,12 +215,22 @@ export class Bus {
       });
     }
     const env = opts.env ?? process.env;
-    // The budgets follow the server actually connected to: a server with a smaller
-    // max_payload than NATS's default gets smaller records, not writes that fail forever.
-    const limits = sizeLimits(env, nc.info?.max_payload);
-    const bus = new Bus(nc, jetstream(nc), await jetstreamManager(nc), storage, consumers, limits, stallMsFrom(env));
-    await bus.ensureTopology();
-    return bus;
+    try {
+      // The budgets follow the server actually connected to: a server with a smaller
+      // max_payload than NATS's default gets smaller records, not writes that fail forever.
+      const limits = sizeLimits(env, nc.info?.max_payload);
+      const bus = new Bus(nc, jetstream(nc), await jetstreamManager(nc), storage, consumers, limits, stallMsFrom(env));
+      try {
+        await bus.ensureTopology();
+      } catch (error) {
+        clearInterval(bus.pinger);
+        throw error;
+      }
+      return bus;
+    } catch (error) {
+      await nc.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Creates or updates every stream, durable consumer and KV bucket. Safe to run from every replica. */
