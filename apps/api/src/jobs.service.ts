@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Bus, compareAndSet, containsObjectRef, readJson, resolveObjectRefs } from '@orchestra/bus';
+import { Bus, ObjectRefError, compareAndSet, containsObjectRef, readJson, resolveObjectRefs } from '@orchestra/bus';
 import {
   Buckets,
   JobSpec,
@@ -85,11 +85,18 @@ export class JobsService {
   /**
    * The job with its result whole: outputs too large for the record are kept in the
    * object store and referenced from the result; the client gets the values. (Steps'
-   * own outputs stay references: the result holds the verified ones.)
+   * own outputs stay references: the result holds the verified ones.) A stored value that
+   * cannot be read any more (aged out) is left as its reference, a link, rather than
+   * failing the whole view.
    */
   private async withResult(state: JobState): Promise<JobState> {
     if (!containsObjectRef(state.result)) return state;
-    return { ...state, result: await resolveObjectRefs(this.bus, state.result) };
+    try {
+      return { ...state, result: await resolveObjectRefs(this.bus, state.result) };
+    } catch (error) {
+      if (!(error instanceof ObjectRefError)) throw error;
+      return state;
+    }
   }
 
   /** Asks the planner to stop a job. Repeated requests share one message id, so the stream keeps one. */
