@@ -242,13 +242,13 @@ export class Bus {
   }
 
   private async ensureObjectBucket(bucket: (typeof ObjectBuckets)[keyof typeof ObjectBuckets]): Promise<void> {
-    const config = objectStreamConfig(bucket);
+    const config = { ...objectStreamConfig(bucket), num_replicas: this.storage.replicas };
     try {
       await this.jsm.streams.info(config.name);
       await this.jsm.streams.update(config.name, config);
     } catch (error) {
       if (!isNotFound(error)) throw error;
-      await this.jsm.streams.add({ ...config, num_replicas: this.storage.replicas, storage: this.storage.storage === 'memory' ? StorageType.Memory : StorageType.File });
+      await this.jsm.streams.add({ ...config, storage: this.storage.storage === 'memory' ? StorageType.Memory : StorageType.File });
     }
   }
 
