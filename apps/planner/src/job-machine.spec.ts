@@ -201,6 +201,10 @@ describe('job state machine', () => {
       /reads \/steps\/b\/output\/rows but does not depend on "b"/,
     );
     expect(startJob(job({ goal: 'Write me a poem' }), t0).state.error?.message).toMatch(/no built-in playbook recognises the goal/);
+    // Checked at planning, not at dispatch, where a reference to nothing would strand the job.
+    expect(bad([{ id: 'a', capability: 'data.financials', input: { entities: { $ref: '/inputs/tickers' } }, deps: [] }])).toMatch(
+      /reads \/inputs\/tickers, which is not in the job's inputs/,
+    );
   });
 
   describe('quorum (k-of-n agreement)', () => {
