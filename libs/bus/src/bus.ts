@@ -191,7 +191,11 @@ export class Bus {
   private async watchConnection(): Promise<void> {
     for await (const status of this.nc.status()) {
       if (status.type === 'disconnect') this.connected = false;
-      else if (status.type === 'reconnect') this.connected = true;
+      else if (status.type === 'reconnect') {
+        this.connected = true;
+        // Silence while disconnected is not a stall; the stall clock starts again now.
+        this.lastPongAt = Date.now();
+      }
     }
   }
 
