@@ -248,8 +248,10 @@ export class Bus {
   private async ensureObjectBucket(bucket: (typeof ObjectBuckets)[keyof typeof ObjectBuckets]): Promise<void> {
     const config = { ...objectStreamConfig(bucket), num_replicas: this.storage.replicas };
     try {
-      await this.jsm.streams.info(config.name);
-      await this.jsm.streams.update(config.name, config);
+      const { config: current } = await this.jsm.streams.info(config.name);
+      // Every replica of every service runs this at start: update only what differs, as for KV buckets.
+      const differs = (Object.keys(config) as Array<keyof typeof config>).some((k) => JSON.stringify(current[k]) !== JSON.stringify(config[k]));
+      if (differs) await this.jsm.streams.update(config.name, config);
     } catch (error) {
       if (!isNotFound(error)) throw error;
       await this.jsm.streams.add({ ...config, storage: this.storage.storage === 'memory' ? StorageType.Memory : StorageType.File });

@@ -21,6 +21,15 @@ describe('object store', () => {
   /** ~1.2 MB of rows: more than one chunk, more than max_payload. */
   const bigRows = Array.from({ length: 12_000 }, (_, i) => ({ entity: `E${i}`, period: 'FY2023', metric: 'revenue', value: i * 1.5, note: 'x'.repeat(60) }));
 
+  it('is created by ensureTopology with its TTL, and brought back up to date', async () => {
+    const name = objectStreamName(ObjectBuckets.outputs);
+    const day = 24 * 3_600_000 * 1_000_000;
+    expect((await bus.jsm.streams.info(name)).config).toMatchObject({ max_age: 7 * day, allow_rollup_hdrs: true, subjects: ['$O.orch_outputs.C.>', '$O.orch_outputs.M.>'] });
+    await bus.jsm.streams.update(name, { ...(await bus.jsm.streams.info(name)).config, max_age: day });
+    await bus.ensureTopology();
+    expect((await bus.jsm.streams.info(name)).config.max_age).toBe(7 * day);
+  });
+
   it('stores a value larger than max_payload and reads it back whole, or the part a pointer selects', async () => {
     const value = { rows: bigRows, source: 'spec' };
     const ref = await putObject(bus, ObjectBuckets.outputs, 'job_1/steps/data/1/output', value);
