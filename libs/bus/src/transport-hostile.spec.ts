@@ -1,7 +1,7 @@
 import { Controller, INestMicroservice, Module, UseFilters } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { Consumers, DeadLetterV1, Streams, Subjects, TaskResult, envelope } from '@orchestra/contracts';
+import { Buckets, Consumers, DeadLetterV1, Streams, Subjects, TaskResult, envelope } from '@orchestra/contracts';
 import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { Bus } from './bus';
 import { DeadLetterReplayError, listDeadLetters, readDeadLetter, replayDeadLetter } from './dead-letters';
@@ -24,6 +24,8 @@ class HostileVerifier {
     if (jobId === 'hang') await new Promise<void>((resolve) => (release = resolve));
     // A handler whose write can never fit: the server would refuse it on every retry.
     if (jobId === 'writes-too-much') await this.bus.publish(Subjects.stepVerified, { ...result('x'), payload: { raw: 'x'.repeat(1_100_000) } });
+    // The same past the bus's checks: the NATS client refuses it itself.
+    if (jobId === 'raw-put-too-large') await (await this.bus.kv(Buckets.jobs)).put('raw', 'x'.repeat(1_100_000));
   }
 }
 
@@ -110,6 +112,10 @@ describe('JetStreamTransport under hostile input', () => {
     await waitFor(async () => (await listDeadLetters(bus)).some((e) => e.jobId === 'writes-too-much'), 10_000, 'dead letter');
     const entry = (await listDeadLetters(bus)).find((e) => e.jobId === 'writes-too-much');
     expect(entry?.letter).toMatchObject({ deliveries: 1, reason: expect.stringMatching(/PayloadTooLargeError: subject orch\.job\.step\.verified .* exceed the limit/) });
+    await bus.publish(Subjects.taskResult, result('raw-put-too-large'));
+    await waitFor(async () => (await listDeadLetters(bus)).some((e) => e.jobId === 'raw-put-too-large'), 10_000, 'dead letter');
+    const raw = (await listDeadLetters(bus)).find((e) => e.jobId === 'raw-put-too-large');
+    expect(raw?.letter).toMatchObject({ deliveries: 1, reason: expect.stringMatching(/max_payload/) });
     const consumer = await bus.jsm.consumers.info(Streams.tasks.name, 'verifier');
     expect(consumer.num_ack_pending).toBe(0);
   });

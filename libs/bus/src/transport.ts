@@ -222,7 +222,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   private async settleFailure(spec: ConsumerSpec, msg: JsMsg, error: unknown): Promise<void> {
     const reason = describe(error);
     // Poison, or a write the server refuses for its size: every delivery would fail alike.
-    const poison = error instanceof PoisonMessageError || error instanceof PayloadTooLargeError;
+    const poison = error instanceof PoisonMessageError || error instanceof PayloadTooLargeError || isClientSizeRefusal(error);
     // The bus failing (NATS restarting, a leader election) is nobody's fault and passes: it
     // does not use up the message's deliveries, or an outage would dead-letter healthy work.
     const busFailure = isBusFailure(error);
@@ -311,6 +311,14 @@ const BUS_FAILURES = /^(ConnectionError|TimeoutError|RequestError|NoRespondersEr
 
 function isBusFailure(error: unknown): boolean {
   return error instanceof Error && BUS_FAILURES.test(error.name);
+}
+
+/**
+ * The NATS client's own refusal of an oversized message (a write that skipped the bus's
+ * checks, e.g. a raw KV put): as hopeless as PayloadTooLargeError.
+ */
+function isClientSizeRefusal(error: unknown): boolean {
+  return error instanceof Error && error.name === 'InvalidArgumentError' && /max_payload/.test(error.message);
 }
 
 function describe(error: unknown): string {
