@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Bus, compareAndSet, readJson } from '@orchestra/bus';
+import { Bus, ObjectRefError, compareAndSet, containsObjectRef, readJson, resolveObjectRefs } from '@orchestra/bus';
 import {
   Buckets,
   JobSpec,
@@ -77,9 +77,26 @@ export class JobsService {
   /** The job's current view, or undefined when the tenant submitted no such job. */
   async find(jobId: string, tenant: string): Promise<JobView | undefined> {
     const state = await readJson(await this.bus.kv(Buckets.jobs), jobId, JobStateSchema);
-    if (state) return state.tenant === tenant ? state : undefined;
+    if (state) return state.tenant === tenant ? this.withResult(state) : undefined;
     const spec = await readJson(await this.bus.kv(Buckets.submissions), jobId, JobSpecSchema);
     return spec?.tenant === tenant ? { jobId, status: 'queued', goal: spec.goal, submittedAt: spec.submittedAt } : undefined;
+  }
+
+  /**
+   * The job with its result whole: outputs too large for the record are kept in the
+   * object store and referenced from the result; the client gets the values. (Steps'
+   * own outputs stay references: the result holds the verified ones.) A stored value that
+   * cannot be read any more (aged out) is left as its reference, a link, rather than
+   * failing the whole view.
+   */
+  private async withResult(state: JobState): Promise<JobState> {
+    if (!containsObjectRef(state.result)) return state;
+    try {
+      return { ...state, result: await resolveObjectRefs(this.bus, state.result) };
+    } catch (error) {
+      if (!(error instanceof ObjectRefError)) throw error;
+      return state;
+    }
   }
 
   /** Asks the planner to stop a job. Repeated requests share one message id, so the stream keeps one. */

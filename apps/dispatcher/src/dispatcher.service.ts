@@ -14,9 +14,10 @@ import {
   jobEvent,
   metagraphKey,
   minerCallsOf,
+  parseUntrustedJson,
 } from '@orchestra/contracts';
 import { AddressPolicy, KeyringPair, MinerReply, SubnetAdapter, createSubnetAdapter, loadHotkey, minerFaultReply } from '@orchestra/bittensor';
-import { Bus, InboundMessage, ReputationLedger, RetryableError, readJson } from '@orchestra/bus';
+import { Bus, InboundMessage, ReputationLedger, RetryableError, readJson, resolveObjectRefs } from '@orchestra/bus';
 import { counter, histogram } from '@orchestra/service';
 import { Capability, verifyOutput } from '@orchestra/schemas';
 import { KV } from '@nats-io/kv';
@@ -108,12 +109,18 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     // cancellation (only the one running a job's hire has something to abort), and a
     // cancellation that arrives while a replica is down concerns no hire of it.
     this.cancelSubscription = this.bus.nc.subscribe(Subjects.jobCancel, {
+      // Anyone can publish here. A callback that throws kills the NATS client's reader and
+      // deafens the whole service, so nothing escapes it: what cannot be read is ignored.
       callback: (error, msg) => {
-        if (error) return;
-        const parsed = JobCancelRequested.envelope.safeParse(msg.json());
-        if (!parsed.success) return;
-        const aborted = this.cancellations.cancel(parsed.data.jobId, parsed.data.payload.reason);
-        if (aborted) this.logger.log({ msg: 'aborted hires of a cancelled job', jobId: parsed.data.jobId, hires: aborted });
+        try {
+          if (error) return;
+          const parsed = JobCancelRequested.envelope.safeParse(parseUntrustedJson(msg.string(), { maxDepth: this.bus.limits.maxJsonDepth }));
+          if (!parsed.success) return;
+          const aborted = this.cancellations.cancel(parsed.data.jobId, parsed.data.payload.reason);
+          if (aborted) this.logger.log({ msg: 'aborted hires of a cancelled job', jobId: parsed.data.jobId, hires: aborted });
+        } catch (err) {
+          this.logger.warn({ msg: `ignored an unreadable message on ${Subjects.jobCancel}`, bytes: msg.data.length, err });
+        }
       },
     });
   }
@@ -125,11 +132,16 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   async handle(message: InboundMessage): Promise<void> {
     const { jobId, payload } = message.parse(TaskReady);
-    return this.dispatch(jobId, payload, message.deliveryCount);
+    // A large input comes by reference (libs/bus objects): resolved to hire with, passed on as it came.
+    const input = await resolveObjectRefs(this.bus, payload.input);
+    return this.dispatch(jobId, { ...payload, input }, message.deliveryCount, payload.input);
   }
 
-  /** Hires for one task of `jobId` and publishes the result (nothing, if the job is over). */
-  async dispatch(jobId: string, task: Task, deliveryCount = 1): Promise<void> {
+  /**
+   * Hires for one task of `jobId` and publishes the result (nothing, if the job is over).
+   * `wireInput`: the task's input as it came (references unresolved), passed on in the result.
+   */
+  async dispatch(jobId: string, task: Task, deliveryCount = 1, wireInput: unknown = task.input): Promise<void> {
     // Taken before the status check, so a cancellation landing in between still aborts the hire.
     const ticket = this.cancellations.track(jobId);
     try {
@@ -164,7 +176,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         const why = ranking
           ? `no eligible UID on SN${task.netuid}: ${metagraph?.neurons.length} neurons, ${ranking.excluded.alreadyTried} already tried, ${ranking.excluded.noAxon} serving no axon, ${ranking.excluded.refusedAddress} at refused addresses${siblings}`
           : `no metagraph for SN${task.netuid} (metagraph-sync has not written one)`;
-        return this.publishNobody(jobId, task, why);
+        return this.publishNobody(jobId, { ...task, input: wireInput }, why);
       }
 
       const hedge = this.hedging.plan(task.netuid, task.capability);
@@ -193,7 +205,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         if ((error as { retryable?: boolean }).retryable !== false) throw error;
         // Our own configuration or planning mistake (no adapter for this capability on this
         // subnet, input of the wrong shape): no other miner can fix it, so nobody is hireable.
-        return this.publishNobody(jobId, task, `cannot hire for ${task.capability} on SN${task.netuid}: ${(error as Error).message}`);
+        return this.publishNobody(jobId, { ...task, input: wireInput }, `cannot hire for ${task.capability} on SN${task.netuid}: ${(error as Error).message}`);
       }
       if (outcome.cancelled || !outcome.chosen?.reply) {
         dropped.inc({ reason: 'cancelled' });
@@ -207,10 +219,12 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       // The event first, so a reader sees "answered" before the verifier's verdict on it.
       await this.bus.publish(Subjects.jobEvents(jobId), jobEvent(jobId, answeredEvent(task, neuron.uid, reply, outcome)));
       const answeredCalls = outcome.calls.filter((c) => c.reply?.ok).length;
+      // The result carries the task's input as it came (a reference stays a reference).
+      const wireTask = { ...task, input: wireInput };
       await this.publishResult(
         jobId,
-        task,
-        this.carriable(task, {
+        wireTask,
+        this.carriable(wireTask, {
           uid: neuron.uid,
           hotkey: neuron.hotkey,
           coldkey: neuron.coldkey,
@@ -322,7 +336,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
    */
   private carriable(task: Task, outcome: ResultOutcome): ResultOutcome {
     const bytes = jsonBytes({ ...task, ...outcome });
-    const budget = this.config.limits.recordBudgetBytes;
+    // The budget of the server we are connected to (its max_payload), as every other write.
+    const budget = this.bus.limits.recordBudgetBytes;
     if (bytes <= budget) return outcome;
     const answerBytes = outcome.raw === undefined ? 0 : jsonBytes(outcome.raw);
     this.logger.warn({ msg: 'answer too large to carry; rejected as too_large', stepId: task.stepId, uid: outcome.uid, bytes, budget });

@@ -143,7 +143,9 @@ describe('job state machine', () => {
     expect(outstandingTasks(end)).toEqual([]);
     const [letter] = failedStepLetters(end);
     expect(letter).toMatchObject({ id: 'dead.letter:job_1:steps:data', payload: { consumer: 'steps', deliveries: 3, reason: end.error?.message } });
-    expect(JSON.parse(letter.payload.body).attempts).toHaveLength(3);
+    expect(letter.payload).toMatchObject({ stream: '', streamSequence: 0 });
+    expect(letter.payload.excerpt).toContain('"stepId":"data"');
+    expect(letter.payload.bytes).toBeGreaterThan(letter.payload.excerpt.length / 2);
   });
 
   it('fails at once when no UID can be hired', () => {
@@ -199,6 +201,10 @@ describe('job state machine', () => {
       /reads \/steps\/b\/output\/rows but does not depend on "b"/,
     );
     expect(startJob(job({ goal: 'Write me a poem' }), t0).state.error?.message).toMatch(/no built-in playbook recognises the goal/);
+    // Checked at planning, not at dispatch, where a reference to nothing would strand the job.
+    expect(bad([{ id: 'a', capability: 'data.financials', input: { entities: { $ref: '/inputs/tickers' } }, deps: [] }])).toMatch(
+      /reads \/inputs\/tickers, which is not in the job's inputs/,
+    );
   });
 
   describe('quorum (k-of-n agreement)', () => {

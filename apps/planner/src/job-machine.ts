@@ -7,11 +7,15 @@ import {
   JobEventPayload,
   JobSpec,
   JobState,
+  ObjectRef,
+  SizeLimits,
   StepRejected,
   StepState,
   StepVerified,
   Subjects,
   TaskReady,
+  DEFAULT_LIMITS,
+  deadLetterPayload,
   envelope,
   minerCallsOf,
 } from '@orchestra/contracts';
@@ -82,10 +86,12 @@ export function startJob(job: JobSpec, now: Date): Transition {
  * keeps it as a vote and is verified once `quorum.agree` answers from distinct owners
  * agree, outvoting the rest — or hires more miners while agreement is still possible.
  */
-export function applyVerified(state: JobState, verified: Verified, now: Date): Transition | undefined {
+export function applyVerified(state: JobState, verified: Verified, now: Date, stored?: ObjectRef): Transition | undefined {
   const step = stepAwaiting(state, verified.stepId, verified.attempt);
   if (!step) return undefined;
-  const vote = step.quorum ? { output: verified.output, fingerprint: agreementFingerprint(step.quorum.checker, verified.output) } : {};
+  // `stored`: the output kept by reference (it was too large to keep inline); agreement is judged on the output itself.
+  const output = stored ?? verified.output;
+  const vote = step.quorum ? { output, fingerprint: agreementFingerprint(step.quorum.checker, verified.output) } : {};
   const attempts = updateAttempt(step.attempts, verified.attempt, {
     status: 'verified',
     uid: verified.uid,
@@ -99,7 +105,7 @@ export function applyVerified(state: JobState, verified: Verified, now: Date): T
   const recorded = limitCalls(charge({ state: updateStep(state, step.id, (s) => ({ ...s, attempts })), events: [] }, verified.costTao, now), now);
   if (recorded.state.status !== 'running') return recorded;
   if (!step.quorum) {
-    return advance({ ...recorded, state: updateStep(recorded.state, step.id, (s) => ({ ...s, status: 'verified', output: verified.output })) }, now);
+    return advance({ ...recorded, state: updateStep(recorded.state, step.id, (s) => ({ ...s, status: 'verified', output })) }, now);
   }
   const decided = decideQuorum(recorded, step.id, now);
   return decided ? advance(decided, now) : hireMore(recorded, step.id, `answer of uid ${verified.uid} does not agree with enough others yet`, now);
@@ -314,22 +320,29 @@ function reaskedUid(step: StepState, attempt: number): number | undefined {
  * A dead-letter record for each failed step of a finished job, with every attempt's
  * reason: what an operator lists with `npm run dlq -- list` next to undeliverable messages.
  */
-export function failedStepLetters(state: JobState): Array<Envelope<'dead.letter', z.input<typeof DeadLetter.payload>>> {
+export function failedStepLetters(
+  state: JobState,
+  limits: Pick<SizeLimits, 'deadLetterExcerptChars' | 'textLimitChars'> = DEFAULT_LIMITS,
+): Array<Envelope<'dead.letter', z.input<typeof DeadLetter.payload>>> {
   return state.steps
     .filter((s) => s.status === 'failed')
     .map((s) =>
       envelope(
         DeadLetter,
         state.jobId,
-        {
-          consumer: FAILED_STEP_LETTERS,
-          subject: Subjects.taskReady(s.netuid),
-          streamSequence: 0,
-          deliveries: s.attempts.length,
-          reason: state.error?.stepId === s.id ? state.error.message : `step ${s.id} failed`,
-          body: JSON.stringify({ stepId: s.id, capability: s.capability, netuid: s.netuid, attempts: s.attempts }),
-          truncated: false,
-        },
+        deadLetterPayload(
+          {
+            consumer: FAILED_STEP_LETTERS,
+            subject: Subjects.taskReady(s.netuid),
+            // No message to replay: the record is the job's, which has ended.
+            stream: '',
+            streamSequence: 0,
+            deliveries: s.attempts.length,
+            reason: state.error?.stepId === s.id ? state.error.message : `step ${s.id} failed`,
+            body: JSON.stringify({ stepId: s.id, capability: s.capability, netuid: s.netuid, attempts: s.attempts }),
+          },
+          limits,
+        ),
         [FAILED_STEP_LETTERS, s.id],
       ),
     );

@@ -1,4 +1,4 @@
-import { JobSpec, PlanStepSpec, StepState } from '@orchestra/contracts';
+import { JobSpec, PlanStepSpec, StepState, isObjectRef, objectRefAt, readJsonPointer } from '@orchestra/contracts';
 import { AGREEMENT_CHECKERS_BY_CAPABILITY, CAPABILITY_DEFINITIONS, isCapability } from '@orchestra/schemas';
 import { PLAYBOOKS } from './playbooks';
 
@@ -38,6 +38,11 @@ export function buildSteps(plan: PlanStepSpec[], job: JobSpec): StepState[] {
       const match = /^\/steps\/([^/]+)\/output/.exec(ref);
       if (match && !step.deps.includes(match[1])) {
         throw new InvalidPlanError(`step "${step.id}" reads ${ref} but does not depend on "${match[1]}"; add it to deps`);
+      }
+      // Checked now, not at dispatch: a job's inputs never change, and a reference to nothing found later would strand the job.
+      const input = /^\/inputs(\/.*)?$/.exec(ref);
+      if (input && !readJsonPointer(job.inputs, input[1] ?? '').ok) {
+        throw new InvalidPlanError(`step "${step.id}" reads ${ref}, which is not in the job's inputs`);
       }
     }
     const definition = CAPABILITY_DEFINITIONS[step.capability];
@@ -95,7 +100,9 @@ export function refsIn(value: unknown): string[] {
 
 /**
  * Replaces each `{ "$ref": "/…" }` in a step input with the value at that JSON pointer
- * (RFC 6901) in `{ inputs, steps: { <id>: { output } } }`.
+ * (RFC 6901) in `{ inputs, steps: { <id>: { output } } }`. A pointer that reaches a
+ * stored output (an ObjectRef) becomes a reference to the part it selects, so a large
+ * output is never copied into a task: whoever runs the task resolves it.
  */
 export function resolveInput(value: unknown, root: { inputs: unknown; steps: Record<string, { output?: unknown }> }): unknown {
   if (Array.isArray(value)) return value.map((v) => resolveInput(v, root));
@@ -108,13 +115,8 @@ export function resolveInput(value: unknown, root: { inputs: unknown; steps: Rec
 }
 
 function pointer(root: unknown, ref: string): unknown {
-  let node = root;
-  for (const raw of ref.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (node === null || typeof node !== 'object' || !(key in node)) {
-      throw new InvalidPlanError(`input reference ${ref} points at nothing (missing "${key}")`);
-    }
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
+  const found = readJsonPointer(root, ref);
+  if (found.ok) return found.value;
+  if (isObjectRef(found.at)) return objectRefAt(found.at, found.rest);
+  throw new InvalidPlanError(`input reference ${ref} points at nothing (missing "${found.missing}")`);
 }

@@ -6,6 +6,7 @@ import {
   JobState,
   JobStateSchema,
   JobSubmitted,
+  ObjectRef,
   StepRejected,
   StepVerified,
   Streams,
@@ -13,7 +14,7 @@ import {
   TERMINAL_JOB_EVENTS,
   jobEvent,
 } from '@orchestra/contracts';
-import { Bus, InboundMessage, PoisonMessageError, ReputationLedger, RetryableError, compareAndSet } from '@orchestra/bus';
+import { Bus, InboundMessage, PoisonMessageError, ReputationLedger, RetryableError, compareAndSet, storeIfLarge } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
 import { KV } from '@nats-io/kv';
 import {
@@ -28,6 +29,7 @@ import {
   startJob,
   terminalEvent,
 } from './job-machine';
+import { fitRecord } from './record-budget';
 
 const transitions = counter<'message' | 'outcome'>({
   name: 'planner_messages_total',
@@ -95,7 +97,10 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       }
       case StepVerified.type: {
         const { jobId, payload } = message.parse(StepVerified);
-        return this.transition(type, jobId, (s) => s && applyVerified(s, payload, now), (s) => hasAttempt(s, payload.stepId, payload.attempt));
+        // A large output is kept by reference; stored before the write, so the record never points at nothing.
+        const stored = await storeIfLarge(this.bus, `${jobId}/steps/${payload.stepId}/${payload.attempt}/output`, payload.output);
+        const ref = stored === payload.output ? undefined : (stored as ObjectRef);
+        return this.transition(type, jobId, (s) => s && applyVerified(s, payload, now, ref), (s) => hasAttempt(s, payload.stepId, payload.attempt));
       }
       case StepRejected.type: {
         const { jobId, payload } = message.parse(StepRejected);
@@ -124,10 +129,18 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     caughtUp: (s: JobState | undefined) => boolean = () => true,
   ): Promise<void> {
     let transition: Transition | undefined;
-    const result = await compareAndSet(this.jobs, jobId, JobStateSchema, (current) => {
-      transition = decide(current);
-      return transition?.state;
-    });
+    const result = await compareAndSet(
+      this.jobs,
+      jobId,
+      JobStateSchema,
+      (current) => {
+        const decided = decide(current);
+        // Every record is fitted to its budget before it is written, so no write fails for its size.
+        transition = decided && fitRecord(decided, this.bus.limits, new Date());
+        return transition?.state;
+      },
+      { maxBytes: this.bus.limits.recordBudgetBytes },
+    );
     transitions.inc({ message: messageType, outcome: result.changed ? 'applied' : 'unchanged' });
     const state = result.value;
     if (!result.changed && !caughtUp(state)) {
@@ -151,14 +164,18 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     if (state.status === 'running') this.deadlines.set(state.jobId, Date.parse(state.deadlineAt));
     else this.deadlines.delete(state.jobId);
     for (const task of outstandingTasks(state)) {
-      await this.bus.publish(Subjects.taskReady(task.payload.netuid), task);
+      // A task input too large to send inline (large client inputs, stored outputs resolved
+      // into it) goes by reference; the dispatcher and the verifier resolve it. Same input,
+      // same name and digest: a republished task is the same message.
+      const input = await storeIfLarge(this.bus, `${state.jobId}/steps/${task.payload.stepId}/input`, task.payload.input);
+      await this.bus.publish(Subjects.taskReady(task.payload.netuid), { ...task, payload: { ...task.payload, input } });
     }
     for (const event of events) {
       await this.bus.publish(Subjects.jobEvents(state.jobId), jobEvent(state.jobId, event));
     }
     // Derived from the record, and published with the terminal event (also on a redelivery).
     if (state.status !== 'running' && events.some((e) => TERMINAL_JOB_EVENTS.includes(e.event))) {
-      for (const letter of failedStepLetters(state)) await this.bus.publish(Subjects.failedSteps, letter);
+      for (const letter of failedStepLetters(state, this.bus.limits)) await this.bus.publish(Subjects.failedSteps, letter);
     }
     if (events.some((e) => e.event.startsWith('job.') && e.event !== 'job.planned')) {
       this.logger.log({ msg: `job ${state.status}`, jobId: state.jobId, error: state.error });

@@ -28,15 +28,13 @@ export const financialAnalysisPlaybook: Playbook = {
   matches: (goal) => /\b(financ\w*|filings?|revenue|earnings|income)\b/i.test(goal),
   plan: (goal, inputs) => {
     const rows = { $ref: '/steps/data/output/rows' };
+    // The client's inputs are referenced, not copied: the record holds them once, however large.
+    const fromInputs = (key: keyof FinancialsRequest) => (inputs[key] !== undefined ? { $ref: `/inputs/${key}` } : DEFAULT_FINANCIALS_REQUEST[key]);
     return [
       {
         id: 'data',
         capability: 'data.financials',
-        input: {
-          entities: inputs.entities ?? DEFAULT_FINANCIALS_REQUEST.entities,
-          periods: inputs.periods ?? DEFAULT_FINANCIALS_REQUEST.periods,
-          metrics: inputs.metrics ?? DEFAULT_FINANCIALS_REQUEST.metrics,
-        },
+        input: { entities: fromInputs('entities'), periods: fromInputs('periods'), metrics: fromInputs('metrics') },
         deps: [],
       },
       { id: 'analysis', capability: 'text.analysis', input: { question: goal, rows }, deps: ['data'] },

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { checkPythonSyntax } from '@orchestra/schemas';
-import { SizeLimits, StepRejected, StepVerified, Subjects, TaskResult, envelope, jobEvent, sizeLimits } from '@orchestra/contracts';
-import { Bus, InboundMessage, ReputationLedger } from '@orchestra/bus';
+import { StepRejected, StepVerified, Subjects, TaskResult, envelope, jobEvent } from '@orchestra/contracts';
+import { Bus, InboundMessage, ReputationLedger, resolveObjectRefs } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
 import { z } from 'zod';
 import { Verdict, judge } from './verdict';
@@ -17,7 +17,6 @@ const verdicts = counter<'capability' | 'verdict'>({
 export class VerifierService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(VerifierService.name);
   private ledger!: ReputationLedger;
-  private readonly limits: SizeLimits = sizeLimits(process.env);
   /** Whether the Python syntax check can run here; reported on /readyz, never a reason to refuse work. */
   pythonCheck: 'ok' | string = 'not checked';
 
@@ -41,7 +40,8 @@ export class VerifierService implements OnApplicationBootstrap, OnModuleDestroy 
 
   async handle(message: InboundMessage): Promise<void> {
     const { jobId, payload: result } = message.parse(TaskResult);
-    const verdict = await judge(result, this.limits);
+    // The semantic checks compare the answer with the task's input, which may come by reference.
+    const verdict = await judge({ ...result, input: await resolveObjectRefs(this.bus, result.input) }, this.bus.limits);
     const idParts = [result.stepId, result.attempt];
     const base = { stepId: result.stepId, attempt: result.attempt, latencyMs: result.latencyMs, costTao: result.costTao, hedgedUids: result.hedgedUids };
     verdicts.inc({ capability: result.capability, verdict: verdict.accepted ? 'accepted' : verdict.kind });

@@ -134,7 +134,7 @@ describe('JetStreamTransport', () => {
 
       await waitFor(async () => (await deadLetters()).length === 3, 20_000);
       const letters = await deadLetters();
-      const reasons = Object.fromEntries(letters.map((l) => [l.body.includes('"jobId"') ? JSON.parse(l.body).jobId : 'garbage', l]));
+      const reasons = Object.fromEntries(letters.map((l) => [l.excerpt.includes('"jobId"') ? JSON.parse(l.excerpt).jobId : 'garbage', l]));
       expect(reasons.poison.reason).toMatch(/cannot ever handle this/);
       expect(reasons.poison.deliveries).toBe(1);
       expect(reasons.garbage.reason).toMatch(/not JSON/);

@@ -1,4 +1,4 @@
-import { Envelope, Streams, Buckets, BucketTtlMs, Consumers, ConsumerSpec, StreamSpec } from '@orchestra/contracts';
+import { Envelope, Streams, Buckets, BucketTtlMs, Consumers, ConsumerSpec, ObjectBuckets, SizeLimits, StreamSpec, sizeLimits } from '@orchestra/contracts';
 import { injectTraceContext } from '@orchestra/service';
 import {
   AckPolicy,
@@ -14,7 +14,8 @@ import {
 import { KV, Kvm } from '@nats-io/kv';
 import { NatsConnection, connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { NatsAccess, connectionOptions, isAuthorizationFailure, natsAccessFromEnv } from './access';
-import { BusConfigError, BusConnectionError } from './errors';
+import { BusConfigError, BusConnectionError, PayloadTooLargeError } from './errors';
+import { objectStreamConfig } from './objects';
 
 /** How streams and buckets are stored; production raises replicas and may require fsync. */
 export interface StorageOptions {
@@ -39,6 +40,19 @@ export interface BusOptions {
   readonly consumers?: readonly ConsumerSpec[];
   /** Credentials, TLS and topology mode (default: {@link natsAccessFromEnv}). */
   readonly access?: NatsAccess;
+  /** Where the size limits (`ORCH_*_BYTES`, README "Limits") and `ORCH_NATS_STALL_MS` are read; default process.env. */
+  readonly env?: Record<string, string | undefined>;
+}
+
+/** How long the connection may go without answering a ping while it counts as connected, ms (`ORCH_NATS_STALL_MS`). */
+export const DEFAULT_NATS_STALL_MS = 30_000;
+/** How often the connection is pinged, ms. */
+const PING_EVERY_MS = 5_000;
+
+/** Whether the connection is alive, as `/healthz` reports it. */
+export interface ConnectionHealth {
+  readonly live: boolean;
+  readonly detail: string;
 }
 
 /**
@@ -102,6 +116,20 @@ export function consumersFromEnv(env: NodeJS.ProcessEnv = process.env): Consumer
 
 const encoder = new TextEncoder();
 
+/** Room for the headers (message id, trace context, KV and rollup headers) beside a body, bytes. */
+const HEADER_ROOM_BYTES = 4 * 1024;
+
+function stallMsFrom(env: Record<string, string | undefined>): number {
+  const raw = env.ORCH_NATS_STALL_MS;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_NATS_STALL_MS;
+  const value = Number(raw);
+  // Pings go out every 5 s: a shorter limit would call a healthy connection stalled.
+  if (!Number.isSafeInteger(value) || value < 2 * PING_EVERY_MS) {
+    throw new BusConfigError(`ORCH_NATS_STALL_MS must be an integer number of milliseconds, at least ${2 * PING_EVERY_MS}; got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
 /**
  * One service's connection to NATS JetStream: publishes envelopes with their
  * deterministic `Nats-Msg-Id` and trace context, and opens the KV buckets.
@@ -111,6 +139,9 @@ export class Bus {
   private connected = true;
   /** False with `ORCH_NATS_TOPOLOGY=verify`: buckets are opened, never created. */
   private managesTopology = true;
+  private readonly pinger: NodeJS.Timeout;
+  private lastPongAt = Date.now();
+  private pinging = false;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -119,14 +150,57 @@ export class Bus {
     private readonly storage: StorageOptions,
     /** The durable consumers as created on the server; the transport reads its settings here. */
     readonly consumers: readonly ConsumerSpec[],
+    /**
+     * The size budgets in force, fitted to the server's `max_payload`: every publish and
+     * KV write is checked against them before it is sent.
+     */
+    readonly limits: SizeLimits,
+    private readonly stallMs: number = DEFAULT_NATS_STALL_MS,
   ) {
     void this.watchConnection();
+    this.pinger = setInterval(() => void this.ping(), PING_EVERY_MS);
+    this.pinger.unref();
+  }
+
+  /**
+   * Pings the server. A connection can look connected while nothing it receives is
+   * processed any more (a subscription callback that threw kills the client's reader
+   * loop; pulls then time out and nothing else notices): a missing pong is how that shows.
+   */
+  private async ping(): Promise<void> {
+    if (this.pinging || !this.connected || this.nc.isClosed()) return;
+    this.pinging = true;
+    try {
+      await Promise.race([this.nc.rtt(), new Promise((_, reject) => setTimeout(() => reject(new Error('no pong')), this.stallMs).unref())]);
+      this.lastPongAt = Date.now();
+    } catch {
+      // Reported by connectionHealth(): the last pong is getting old.
+    } finally {
+      this.pinging = false;
+    }
+  }
+
+  /**
+   * Not live when the connection closed for good, or when it has counted as connected
+   * without answering a ping for `ORCH_NATS_STALL_MS`: a restart is the only cure for
+   * either. A disconnected client that is reconnecting is live (and not ready).
+   */
+  connectionHealth(now = Date.now()): ConnectionHealth {
+    if (this.nc.isClosed()) return { live: false, detail: 'NATS connection closed for good' };
+    if (!this.connected) return { live: true, detail: 'reconnecting' };
+    const silent = now - this.lastPongAt;
+    if (silent > this.stallMs) return { live: false, detail: `NATS connection stalled: no pong for ${silent} ms (limit ${this.stallMs} ms, ORCH_NATS_STALL_MS)` };
+    return { live: true, detail: 'up' };
   }
 
   private async watchConnection(): Promise<void> {
     for await (const status of this.nc.status()) {
       if (status.type === 'disconnect') this.connected = false;
-      else if (status.type === 'reconnect') this.connected = true;
+      else if (status.type === 'reconnect') {
+        this.connected = true;
+        // Silence while disconnected is not a stall; the stall clock starts again now.
+        this.lastPongAt = Date.now();
+      }
     }
   }
 
@@ -159,19 +233,28 @@ export class Bus {
         cause: error,
       });
     }
-    const bus = new Bus(nc, jetstream(nc), await jetstreamManager(nc), storage, consumers);
+    const env = opts.env ?? process.env;
     try {
-      if (access.topology === 'verify') {
-        bus.managesTopology = false;
-        await bus.verifyTopology();
-      } else {
-        await bus.ensureTopology();
+      // The budgets follow the server actually connected to: a server with a smaller
+      // max_payload than NATS's default gets smaller records, not writes that fail forever.
+      const limits = sizeLimits(env, nc.info?.max_payload);
+      const bus = new Bus(nc, jetstream(nc), await jetstreamManager(nc), storage, consumers, limits, stallMsFrom(env));
+      try {
+        if (access.topology === 'verify') {
+          bus.managesTopology = false;
+          await bus.verifyTopology();
+        } else {
+          await bus.ensureTopology();
+        }
+      } catch (error) {
+        clearInterval(bus.pinger);
+        throw error;
       }
+      return bus;
     } catch (error) {
-      await nc.close();
+      await nc.close().catch(() => undefined);
       throw error;
     }
-    return bus;
   }
 
   /**
@@ -189,6 +272,7 @@ export class Bus {
     for (const spec of Object.values(Streams)) await exists(`stream ${spec.name}`, () => this.jsm.streams.info(spec.name));
     for (const spec of this.consumers) await exists(`consumer ${spec.stream}/${spec.durable}`, () => this.jsm.consumers.info(spec.stream, spec.durable));
     for (const bucket of Object.values(Buckets)) await exists(`KV bucket ${bucket}`, () => this.jsm.streams.info(`KV_${bucket}`));
+    for (const bucket of Object.values(ObjectBuckets)) await exists(`object bucket ${bucket}`, () => this.jsm.streams.info(objectStreamConfig(bucket).name));
     if (missing.length > 0) {
       throw new BusConfigError(
         `ORCH_NATS_TOPOLOGY=verify, but the topology is incomplete: ${missing.join(', ')} missing; create it as an operator (npm run topology) or with NACK, or run a service with ORCH_NATS_TOPOLOGY=ensure`,
@@ -201,6 +285,20 @@ export class Bus {
     for (const spec of Object.values(Streams)) await this.ensureStream(spec);
     for (const spec of this.consumers) await this.ensureConsumer(spec);
     for (const bucket of Object.values(Buckets)) await this.ensureBucket(bucket);
+    for (const bucket of Object.values(ObjectBuckets)) await this.ensureObjectBucket(bucket);
+  }
+
+  private async ensureObjectBucket(bucket: (typeof ObjectBuckets)[keyof typeof ObjectBuckets]): Promise<void> {
+    const config = { ...objectStreamConfig(bucket), num_replicas: this.storage.replicas };
+    try {
+      const { config: current } = await this.jsm.streams.info(config.name);
+      // Every replica of every service runs this at start: update only what differs, as for KV buckets.
+      const differs = (Object.keys(config) as Array<keyof typeof config>).some((k) => JSON.stringify(current[k]) !== JSON.stringify(config[k]));
+      if (differs) await this.jsm.streams.update(config.name, config);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await this.jsm.streams.add({ ...config, storage: this.storage.storage === 'memory' ? StorageType.Memory : StorageType.File });
+    }
   }
 
   /** Opens the bucket (creating it with its TTL) and brings an existing bucket's TTL up to date. */
@@ -293,7 +391,19 @@ export class Bus {
   async publish(subject: string, message: Envelope): Promise<PubAck> {
     const headers = natsHeaders();
     injectTraceContext({ set: (k, v) => headers.set(k, v) });
-    return this.js.publish(subject, encoder.encode(JSON.stringify(message)), { msgID: message.id, headers });
+    const data = encoder.encode(JSON.stringify(message));
+    this.checkSize(`subject ${subject} (message ${message.id})`, data.length);
+    return this.js.publish(subject, data, { msgID: message.id, headers });
+  }
+
+  /**
+   * Throws PayloadTooLargeError when a body of `bytes` would not fit the server's
+   * `max_payload` (less the room headers take). Checked before sending: the server would
+   * refuse it on every retry, and the client's own error would read as a transient one.
+   */
+  checkSize(target: string, bytes: number): void {
+    const limit = this.limits.maxPayloadBytes - HEADER_ROOM_BYTES;
+    if (bytes > limit) throw new PayloadTooLargeError(target, bytes, limit);
   }
 
   /** True while the connection is up (for readiness). */
@@ -303,6 +413,7 @@ export class Bus {
 
   /** Drains the connection: flushes pending publishes, then closes. */
   async close(): Promise<void> {
+    clearInterval(this.pinger);
     if (!this.nc.isClosed()) await this.nc.drain();
   }
 }

@@ -38,3 +38,33 @@ export class BusConfigError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * A message or KV value larger than the NATS server accepts (`max_payload`), or than its
+ * own budget. Retrying cannot shrink it, so it is never retried: the transport
+ * dead-letters the message whose handler tried to write it, at once.
+ */
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
+  readonly retryable = false;
+  constructor(
+    /** What was to be written: `subject orch.task.result`, `KV orch_jobs/<key>`, `object orch_outputs/<name>`. */
+    readonly target: string,
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`${target}: ${bytes} bytes exceed the limit of ${limitBytes} bytes; the value must be made smaller (or stored by reference), retrying cannot help`);
+  }
+}
+
+/** A stored object (ObjectRef) is missing, damaged, or its pointer selects nothing. */
+export class ObjectRefError extends Error {
+  override readonly name = 'ObjectRefError';
+  constructor(
+    message: string,
+    /** Missing objects may appear (a replica behind); damaged ones do not. */
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}

@@ -13,3 +13,4 @@ export * from './transport';
 export * from './worker';
 export * from './dead-letters';
 export * from './reputation-ledger';
+export * from './objects';

@@ -1,7 +1,7 @@
 import { KV } from '@nats-io/kv';
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { z } from 'zod';
-import { RetryableError } from './errors';
+import { PayloadTooLargeError, RetryableError } from './errors';
 
 /** The outcome of a compare-and-set update. */
 export interface CasResult<T> {
@@ -9,6 +9,17 @@ export interface CasResult<T> {
   readonly value: T | undefined;
   /** Whether this call wrote it. */
   readonly changed: boolean;
+}
+
+export interface CasOptions {
+  /** Lost races before giving up with a RetryableError (default 20). */
+  readonly maxRaces?: number;
+  /**
+   * Largest value written, bytes (usually the bus's `limits.recordBudgetBytes` or
+   * `maxPayloadBytes`): a larger one throws PayloadTooLargeError before anything is sent,
+   * since the server would refuse it on every retry.
+   */
+  readonly maxBytes?: number;
 }
 
 /**
@@ -22,8 +33,9 @@ export async function compareAndSet<T>(
   key: string,
   schema: z.ZodType<T>,
   decide: (current: T | undefined) => T | undefined,
-  maxRaces = 20,
+  options: CasOptions = {},
 ): Promise<CasResult<T>> {
+  const maxRaces = options.maxRaces ?? 20;
   for (let race = 0; race < maxRaces; race++) {
     const entry = await kv.get(key);
     const exists = entry !== null && entry.operation === 'PUT';
@@ -32,6 +44,10 @@ export async function compareAndSet<T>(
     if (next === undefined) return { value: current, changed: false };
     try {
       const data = JSON.stringify(next);
+      if (options.maxBytes !== undefined) {
+        const bytes = Buffer.byteLength(data);
+        if (bytes > options.maxBytes) throw new PayloadTooLargeError(`KV ${entry?.bucket ?? 'bucket'}/${key}`, bytes, options.maxBytes);
+      }
       if (exists) await kv.update(key, data, entry.revision);
       else await kv.create(key, data);
       return { value: next, changed: true };

@@ -1,11 +1,11 @@
 import { ArgumentsHost, Catch, RpcExceptionFilter } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
-import { ConsumerSpec, DeadLetter, Subjects, envelope } from '@orchestra/contracts';
+import { ConsumerSpec, DeadLetter, Subjects, deadLetterPayload, envelope } from '@orchestra/contracts';
 import { extractTraceContext, withSpan } from '@orchestra/service';
 import { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { Observable, isObservable, lastValueFrom, throwError } from 'rxjs';
 import { Bus } from './bus';
-import { BusConnectionError, PoisonMessageError } from './errors';
+import { BusConnectionError, PayloadTooLargeError, PoisonMessageError } from './errors';
 import { InboundMessage } from './inbound';
 
 /** How long one pull waits for messages before the next is issued, ms. */
@@ -17,8 +17,8 @@ const MAX_LEASE_MS = 10 * 60_000;
 /** Pause after a failed pull (NATS restarting, leader election), ms. */
 const PULL_RETRY_MS = 1_000;
 
-/** Longest body text kept in a dead-letter record: room for any message we publish, under NATS's 1 MiB default. */
-const DEAD_LETTER_BODY_CHARS = 900_000;
+/** Default of `ORCH_STUCK_HANDLER_MS`: how long every handler slot of a consumer may stay busy before /readyz says so, ms. */
+export const DEFAULT_STUCK_HANDLER_MS = 5 * 60_000;
 
 export interface JetStreamTransportOptions {
   /** Handlers running at once per consumer in this replica. */
@@ -27,6 +27,26 @@ export interface JetStreamTransportOptions {
   readonly drainTimeoutMs?: number;
   /** Consumer specs to look handlers up in (default: the bus's, see `consumersFromEnv`); tests shorten backoffs here. */
   readonly consumers?: readonly ConsumerSpec[];
+  /** A consumer whose every handler slot has been busy this long is reported not ready, ms (`ORCH_STUCK_HANDLER_MS`). */
+  readonly stuckHandlerMs?: number;
+}
+
+/** What the transport knows about its own health, for /healthz and /readyz. */
+export interface TransportHealth {
+  /** False once a consumer's pump has stopped for good: only a restart brings it back. */
+  readonly live: boolean;
+  /** False while some consumer has every handler slot stuck past the threshold. */
+  readonly ready: boolean;
+  /** Per consumer: `pumping`, `stopped: <why>`, or `stuck: <what>`. */
+  readonly checks: Record<string, string>;
+}
+
+/** One consumer's pump as the health checks see it. */
+interface PumpState {
+  readonly limit: number;
+  /** Start time (ms) of each running handler, by message. */
+  readonly running: Map<JsMsg, number>;
+  stopped?: string;
 }
 
 /**
@@ -51,6 +71,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
   /** The pull in progress per consumer, to stop on close. */
   private readonly pulls = new Set<ConsumerMessages>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly pumps = new Map<string, PumpState>();
   private closing = false;
 
   constructor(
@@ -66,7 +87,20 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
         const spec = (this.options.consumers ?? this.bus.consumers).find((c) => c.durable === durable);
         if (!spec) throw new Error(`@EventPattern('${durable}') names no consumer in Consumers (libs/contracts)`);
         const consumer = await this.bus.js.consumers.get(spec.stream, spec.durable);
-        void this.pump(spec, consumer);
+        const state: PumpState = { limit: this.options.concurrency ?? 16, running: new Map() };
+        this.pumps.set(spec.durable, state);
+        // A pump that ends while the service is not closing strands its share of the work:
+        // it is reported not live (/healthz 503), so the supervisor or the kubelet restarts
+        // the process, and logged; an unhandled rejection would exit without saying why.
+        this.pump(spec, consumer, state).then(
+          () => {
+            if (!this.closing) state.stopped = 'the pump returned while the service was running';
+          },
+          (error: unknown) => {
+            state.stopped = describe(error);
+            this.logger.error(`${spec.durable}: consuming stopped for good (${state.stopped}); /healthz reports not live until the process is restarted`);
+          },
+        );
       }
       callback();
     } catch (error) {
@@ -74,8 +108,39 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     }
   }
 
-  private async pump(spec: ConsumerSpec, consumer: Consumer): Promise<void> {
-    const limit = this.options.concurrency ?? 16;
+  /**
+   * Liveness and readiness of the consumers. Not live: a pump stopped. Not ready: every
+   * handler slot of a consumer has been busy for `stuckHandlerMs` (handlers hung on a call
+   * that never returns; new messages wait). Not live would be wrong there: the handlers
+   * may yet finish, and their leases are released after 10 minutes for other replicas.
+   */
+  health(now = Date.now()): TransportHealth {
+    const stuckMs = this.options.stuckHandlerMs ?? DEFAULT_STUCK_HANDLER_MS;
+    const checks: Record<string, string> = {};
+    let live = true;
+    let ready = true;
+    for (const [durable, state] of this.pumps) {
+      if (state.stopped) {
+        live = false;
+        checks[`consumer ${durable}`] = `stopped: ${state.stopped}`;
+        continue;
+      }
+      const starts = [...state.running.values()];
+      const newest = Math.max(...starts);
+      if (starts.length >= state.limit && now - newest > stuckMs) {
+        ready = false;
+        const oldest = [...state.running.entries()].sort((a, b) => a[1] - b[1])[0];
+        checks[`consumer ${durable}`] =
+          `stuck: all ${state.limit} handler slots busy for over ${stuckMs} ms (ORCH_STUCK_HANDLER_MS); oldest ${oldest[0].subject} #${oldest[0].info.streamSequence} for ${now - oldest[1]} ms`;
+      } else {
+        checks[`consumer ${durable}`] = `pumping (${starts.length}/${state.limit} busy)`;
+      }
+    }
+    return { live, ready, checks };
+  }
+
+  private async pump(spec: ConsumerSpec, consumer: Consumer, state: PumpState): Promise<void> {
+    const limit = state.limit;
     const mine = new Set<Promise<void>>();
     while (!this.closing) {
       if (mine.size >= limit) {
@@ -102,7 +167,9 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
             msg.nak();
             continue;
           }
+          state.running.set(msg, Date.now());
           const task = this.handle(spec, msg).finally(() => {
+            state.running.delete(msg);
             mine.delete(task);
             this.inFlight.delete(task);
           });
@@ -125,7 +192,7 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       // or the bus failed, each time. Stop the loop, keeping the message and the reason.
       return this.settleFailure(spec, msg, new PoisonMessageError(`delivered ${msg.info.deliveryCount} times without being settled (handlers crashed, or the bus failed, every time)`));
     }
-    const message = new InboundMessage(msg);
+    const message = new InboundMessage(msg, this.bus.limits);
     const started = Date.now();
     // The lease is renewed while the handler runs, but not forever: a handler stuck on a
     // call that never returns lets its message go back to the consumer for another replica.
@@ -154,7 +221,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
 
   private async settleFailure(spec: ConsumerSpec, msg: JsMsg, error: unknown): Promise<void> {
     const reason = describe(error);
-    const poison = error instanceof PoisonMessageError;
+    // Poison, or a write the server refuses for its size: every delivery would fail alike.
+    const poison = error instanceof PoisonMessageError || error instanceof PayloadTooLargeError || isClientSizeRefusal(error);
     // The bus failing (NATS restarting, a leader election) is nobody's fault and passes: it
     // does not use up the message's deliveries, or an outage would dead-letter healthy work.
     const busFailure = isBusFailure(error);
@@ -173,32 +241,40 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       msg.term();
       this.logger.error(`${spec.durable}: dead-lettered ${msg.subject} #${msg.info.streamSequence}: ${why}`);
     } catch (dlqError) {
-      // Without a dead-letter record the message must not vanish: leave it to redelivery.
-      this.logger.error(`${spec.durable}: could not dead-letter #${msg.info.streamSequence} (${describe(dlqError)}); naking`);
-      msg.nak(spec.backoffMs[spec.backoffMs.length - 1]);
+      if (isBusFailure(dlqError)) {
+        // NATS is down: the letter can be written once it is back, so the message waits for it.
+        this.logger.error(`${spec.durable}: could not dead-letter #${msg.info.streamSequence} (${describe(dlqError)}); naking until NATS is back`);
+        msg.nak(spec.backoffMs[spec.backoffMs.length - 1]);
+        return;
+      }
+      // A letter is an excerpt and a reference, so this should never happen; if it does,
+      // naking would redeliver the message every backoff, forever, holding one of the
+      // consumer's ack-pending slots each time (64 such messages stall the planner). The
+      // original stays in its stream under the sequence logged here, where an operator
+      // finds it (`nats stream get <stream> <seq>`): nothing is lost, and nothing loops.
+      msg.term();
+      this.logger.error(
+        `${spec.durable}: could not dead-letter ${msg.subject} #${msg.info.streamSequence} of stream ${msg.info.stream} (${describe(dlqError)}); terminated it instead of redelivering it forever; reason it failed: ${why}`,
+      );
     }
   }
 
   private async deadLetter(spec: ConsumerSpec, msg: JsMsg, reason: string): Promise<void> {
-    const body = new InboundMessage(msg).text();
-    const jobId = jobIdOf(body) ?? '-';
-    await this.bus.publish(
-      Subjects.deadLetter(spec.durable),
-      envelope(
-        DeadLetter,
-        jobId,
-        {
-          consumer: spec.durable,
-          subject: msg.subject,
-          streamSequence: msg.info.streamSequence,
-          deliveries: msg.info.deliveryCount,
-          reason,
-          body: body.slice(0, DEAD_LETTER_BODY_CHARS),
-          truncated: body.length > DEAD_LETTER_BODY_CHARS,
-        },
-        [spec.durable, msg.info.streamSequence],
-      ),
+    const message = new InboundMessage(msg, this.bus.limits);
+    const jobId = message.peekJobId() ?? '-';
+    const letter = deadLetterPayload(
+      {
+        consumer: spec.durable,
+        subject: msg.subject,
+        stream: msg.info.stream,
+        streamSequence: msg.info.streamSequence,
+        deliveries: msg.info.deliveryCount,
+        reason,
+        body: message.text(),
+      },
+      this.bus.limits,
     );
+    await this.bus.publish(Subjects.deadLetter(spec.durable), envelope(DeadLetter, jobId, letter, [spec.durable, msg.info.stream, msg.info.streamSequence]));
   }
 
   async close(): Promise<void> {
@@ -237,15 +313,14 @@ function isBusFailure(error: unknown): boolean {
   return error instanceof Error && BUS_FAILURES.test(error.name);
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+/**
+ * The NATS client's own refusal of an oversized message (a write that skipped the bus's
+ * checks, e.g. a raw KV put): as hopeless as PayloadTooLargeError.
+ */
+function isClientSizeRefusal(error: unknown): boolean {
+  return error instanceof Error && error.name === 'InvalidArgumentError' && /max_payload/.test(error.message);
 }
 
-function jobIdOf(body: string): string | undefined {
-  try {
-    const jobId = (JSON.parse(body) as { jobId?: unknown }).jobId;
-    return typeof jobId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(jobId) ? jobId : undefined;
-  } catch {
-    return undefined;
-  }
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -2,7 +2,8 @@ import { DynamicModule, INestApplicationContext, Module, Provider, Type } from '
 import { JsonLogger, ReadinessReport, runService } from '@orchestra/service';
 import { Bus } from './bus';
 import { BusModule } from './bus.module';
-import { JetStreamTransport } from './transport';
+import { BusConfigError } from './errors';
+import { DEFAULT_STUCK_HANDLER_MS, JetStreamTransport } from './transport';
 
 /** A bus-driven service: its controllers consume durable consumers, its providers publish. */
 export interface BusWorkerOptions {
@@ -40,15 +41,38 @@ export async function runBusWorker(options: BusWorkerOptions): Promise<void> {
     controllers: options.controllers ?? [],
     providers: options.providers ?? [],
   };
+  let stuckHandlerMs: number;
+  try {
+    stuckHandlerMs = stuckHandlerMsFromEnv();
+  } catch (error) {
+    new JsonLogger({ service: options.name }).fatal({ msg: 'cannot start', err: error });
+    process.exit(1);
+  }
+  const transport = new JetStreamTransport(bus, { concurrency: options.concurrency, stuckHandlerMs });
   await runService({
     name: options.name,
     module,
-    app: { kind: 'microservice', strategy: new JetStreamTransport(bus, { concurrency: options.concurrency }) },
+    app: { kind: 'microservice', strategy: transport },
     opsPort: options.opsPort,
     readiness: async (app) => {
       const own = (await options.readiness?.(app)) ?? { ready: true };
       const nats = bus.isConnected();
-      return { ready: nats && own.ready, checks: { nats: nats ? 'up' : 'down', ...own.checks } };
+      const consumers = transport.health();
+      return { ready: nats && consumers.ready && own.ready, checks: { nats: nats ? 'up' : 'down', ...consumers.checks, ...own.checks } };
+    },
+    liveness: () => {
+      const connection = bus.connectionHealth();
+      const consumers = transport.health();
+      return { live: connection.live && consumers.live, checks: { nats: connection.detail, ...consumers.checks } };
     },
   });
+}
+
+/** `ORCH_STUCK_HANDLER_MS`: how long every handler slot of a consumer may be busy before /readyz reports it stuck. */
+export function stuckHandlerMsFromEnv(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.ORCH_STUCK_HANDLER_MS;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_STUCK_HANDLER_MS;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1_000) throw new BusConfigError(`ORCH_STUCK_HANDLER_MS must be an integer number of milliseconds, at least 1000; got ${JSON.stringify(raw)}`);
+  return value;
 }

@@ -14,3 +14,4 @@ export * from './limits';
 export * from './untrusted';
 export * from './permissions';
 export * from './json-parts';
+export * from './objects';

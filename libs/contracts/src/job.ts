@@ -128,7 +128,8 @@ export type StepState = z.infer<typeof StepStateSchema>;
 
 /** Why a job did not succeed: a machine-readable code and a sentence for people. */
 export const JobErrorSchema = z.object({
-  code: z.enum(['invalid_plan', 'step_failed', 'no_candidates', 'budget_exceeded', 'deadline', 'cancelled']),
+  /** `too_large`: the job's record could not be kept within its size budget (ORCH_RECORD_BUDGET_BYTES). */
+  code: z.enum(['invalid_plan', 'step_failed', 'no_candidates', 'budget_exceeded', 'deadline', 'cancelled', 'too_large']),
   message: z.string(),
   stepId: z.string().optional(),
 });

@@ -30,6 +30,8 @@ export interface SizeLimits {
    * stored by reference in the object store (`ORCH_INLINE_OUTPUT_BYTES`).
    */
   readonly inlineOutputBytes: number;
+  /** Largest value stored by reference in the object store, bytes (`ORCH_MAX_OBJECT_BYTES`). */
+  readonly maxObjectBytes: number;
   /** Longest untrusted text kept anywhere (reasons, status messages, quoted answers), characters (`ORCH_TEXT_LIMIT_CHARS`). */
   readonly textLimitChars: number;
   /** Deepest nesting accepted in untrusted JSON (`ORCH_JSON_MAX_DEPTH`). */
@@ -46,6 +48,7 @@ export const DEFAULT_LIMITS: SizeLimits = {
   maxBodyBytes: 256 * 1024,
   recordBudgetBytes: DEFAULT_MAX_PAYLOAD_BYTES - PAYLOAD_HEADROOM_BYTES,
   inlineOutputBytes: 64 * 1024,
+  maxObjectBytes: 16 * 1024 * 1024,
   textLimitChars: 2_000,
   maxJsonDepth: 64,
   deadLetterExcerptChars: 2_048,
@@ -61,6 +64,7 @@ const SETTINGS: ReadonlyArray<readonly [keyof SizeLimits, string]> = [
   ['maxBodyBytes', 'ORCH_MAX_BODY_BYTES'],
   ['recordBudgetBytes', 'ORCH_RECORD_BUDGET_BYTES'],
   ['inlineOutputBytes', 'ORCH_INLINE_OUTPUT_BYTES'],
+  ['maxObjectBytes', 'ORCH_MAX_OBJECT_BYTES'],
   ['textLimitChars', 'ORCH_TEXT_LIMIT_CHARS'],
   ['maxJsonDepth', 'ORCH_JSON_MAX_DEPTH'],
   ['deadLetterExcerptChars', 'ORCH_DEAD_LETTER_EXCERPT_CHARS'],

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { Envelope, envelope, messageKind } from './envelope';
 import { JobSpecSchema } from './job';
+import { DEFAULT_LIMITS, SizeLimits, utf8Bytes } from './limits';
+import { truncateText } from './untrusted';
 
 /** api → planner: a new job. */
 export const JobSubmitted = messageKind('job.submitted', 1, z.object({ job: JobSpecSchema }).strict());
@@ -165,8 +167,37 @@ export type JobEventPayload = z.infer<typeof JobEvent.payload>;
  */
 export const FAILED_STEP_LETTERS = 'steps';
 
-/** A message that could not be handled, kept with the reason (the dead-letter record). */
+/**
+ * A message that could not be handled, kept with the reason (the dead-letter record).
+ *
+ * Version 2 refers to the original by its stream and sequence and keeps only a bounded
+ * excerpt of it, so a letter always fits a message whatever the original's size (version 1
+ * embedded the whole body as an escaped string, larger than the original: a big poison
+ * message could not be dead-lettered at all). Replay reads the original from its stream.
+ */
 export const DeadLetter = messageKind(
+  'dead.letter',
+  2,
+  z
+    .object({
+      consumer: z.string(),
+      subject: z.string(),
+      /** The stream holding the original message; empty when there is none (a failed-step record). */
+      stream: z.string(),
+      streamSequence: z.number().int().nonnegative(),
+      deliveries: z.number().int().nonnegative(),
+      reason: z.string(),
+      /** Size of the original body, bytes. */
+      bytes: z.number().int().nonnegative(),
+      /** The start of the original body as text, at most `deadLetterExcerptChars` (plus a truncation marker). */
+      excerpt: z.string(),
+    })
+    .strict(),
+);
+export type DeadLetterPayload = z.infer<typeof DeadLetter.payload>;
+
+/** Dead letters written before version 2 (whole body inline); still listed and shown, replayed from their body. */
+export const DeadLetterV1 = messageKind(
   'dead.letter',
   1,
   z
@@ -176,13 +207,24 @@ export const DeadLetter = messageKind(
       streamSequence: z.number().int().nonnegative(),
       deliveries: z.number().int().nonnegative(),
       reason: z.string(),
-      /** The original body, as text. */
       body: z.string(),
-      /** True when `body` was cut to fit a message; such a letter can be read but not replayed. */
       truncated: z.boolean(),
     })
     .strict(),
 );
+
+/**
+ * A dead letter's payload with its texts bounded: the excerpt to `deadLetterExcerptChars`,
+ * the reason to `reasonChars` (the one place that decides what a letter may hold).
+ */
+export function deadLetterPayload(
+  letter: Omit<DeadLetterPayload, 'excerpt' | 'bytes' | 'reason'> & { reason: string; body: string },
+  limits: Pick<SizeLimits, 'deadLetterExcerptChars' | 'textLimitChars'> = DEFAULT_LIMITS,
+): DeadLetterPayload {
+  const { body, reason, ...rest } = letter;
+  // A failed step's reason lists every attempt's; a few texts' worth keeps that readable.
+  return { ...rest, reason: truncateText(reason, limits.textLimitChars * 4), bytes: utf8Bytes(body), excerpt: truncateText(body, limits.deadLetterExcerptChars) };
+}
 
 /**
  * Builds a progress event. Its id is `job.event:<jobId>:<event>:<stepId>:<attempt>`, so

@@ -1,4 +1,4 @@
-import { Buckets, Consumers, type ConsumerSpec, Streams, Subjects } from './topology';
+import { Buckets, Consumers, type ConsumerSpec, ObjectBuckets, Streams, Subjects } from './topology';
 
 /**
  * Who may do what on NATS: the least subject permissions of each service, derived from
@@ -30,25 +30,30 @@ export interface SubjectPermissions {
 }
 
 type Bucket = (typeof Buckets)[keyof typeof Buckets];
+type ObjectBucket = (typeof ObjectBuckets)[keyof typeof ObjectBuckets];
 
 const api = (call: string) => `$JS.API.${call}`;
 const kvStream = (bucket: Bucket) => `KV_${bucket}`;
+const objectStream = (bucket: ObjectBucket) => `OBJ_${bucket}`;
+
+/** Every stream Orchestra owns: its own, and those behind its KV and object buckets. */
+function allStreams(): string[] {
+  return [...Object.values(Streams).map((s) => s.name), ...Object.values(Buckets).map(kvStream), ...Object.values(ObjectBuckets).map(objectStream)];
+}
 
 /** Reading the metadata of every stream, consumer and bucket: what start-up checks need. */
 function topologyInfo(): string[] {
-  const streams = [...Object.values(Streams).map((s) => s.name), ...Object.values(Buckets).map(kvStream)];
   return [
     api('INFO'),
-    ...streams.map((s) => api(`STREAM.INFO.${s}`)),
+    ...allStreams().map((s) => api(`STREAM.INFO.${s}`)),
     ...Object.values(Consumers).map((c) => api(`CONSUMER.INFO.${c.stream}.${c.durable}`)),
   ];
 }
 
 /** Creating and updating the topology (never deleting or purging it). */
 function topologyManagement(): string[] {
-  const streams = [...Object.values(Streams).map((s) => s.name), ...Object.values(Buckets).map(kvStream)];
   return [
-    ...streams.flatMap((s) => [api(`STREAM.CREATE.${s}`), api(`STREAM.UPDATE.${s}`)]),
+    ...allStreams().flatMap((s) => [api(`STREAM.CREATE.${s}`), api(`STREAM.UPDATE.${s}`)]),
     ...Object.values(Consumers).flatMap((c) => [
       api(`CONSUMER.CREATE.${c.stream}.${c.durable}`),
       api(`CONSUMER.CREATE.${c.stream}.${c.durable}.>`),
@@ -85,6 +90,16 @@ function orderedConsumer(stream: string): string[] {
   ];
 }
 
+/** Reading values stored by reference (chunks and metadata are single-message reads). */
+function objectRead(bucket: ObjectBucket): string[] {
+  return streamRead(objectStream(bucket));
+}
+
+/** Storing values by reference: chunk and metadata publishes. */
+function objectWrite(bucket: ObjectBucket): string[] {
+  return [`$O.${bucket}.>`];
+}
+
 /** Reading single messages of a stream by sequence. */
 function streamRead(stream: string): string[] {
   return [api(`STREAM.MSG.GET.${stream}`), api(`DIRECT.GET.${stream}`), api(`DIRECT.GET.${stream}.>`)];
@@ -109,6 +124,7 @@ const USE: Record<Exclude<NatsRole, 'operator'>, { publish: string[]; subscribe?
       // Server-Sent Events: an ordered consumer per stream of a job's events, and the resume point.
       ...orderedConsumer(Streams.events.name),
       ...streamRead(Streams.events.name),
+      ...objectRead(ObjectBuckets.outputs),
     ],
   },
   planner: {
@@ -122,6 +138,8 @@ const USE: Record<Exclude<NatsRole, 'operator'>, { publish: string[]; subscribe?
       ...kvRead(Buckets.submissions),
       ...kvRead(Buckets.reputation),
       ...kvWrite(Buckets.reputation),
+      ...objectRead(ObjectBuckets.outputs),
+      ...objectWrite(ObjectBuckets.outputs),
     ],
   },
   dispatcher: {
@@ -133,6 +151,7 @@ const USE: Record<Exclude<NatsRole, 'operator'>, { publish: string[]; subscribe?
       ...kvRead(Buckets.metagraph),
       ...kvRead(Buckets.reputation),
       ...kvWrite(Buckets.reputation),
+      ...objectRead(ObjectBuckets.outputs),
     ],
     // Every replica hears every cancellation (a core subscription beside the consumer).
     subscribe: [Subjects.jobCancel],
@@ -145,6 +164,7 @@ const USE: Record<Exclude<NatsRole, 'operator'>, { publish: string[]; subscribe?
       ...eventsAndDeadLetters(Consumers.verifier.durable),
       ...kvRead(Buckets.reputation),
       ...kvWrite(Buckets.reputation),
+      ...objectRead(ObjectBuckets.outputs),
     ],
   },
   'metagraph-sync': {

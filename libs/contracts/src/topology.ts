@@ -132,6 +132,21 @@ export const Buckets = {
 } as const;
 
 /**
+ * JetStream Object Store buckets: values too large to keep inline in a record or a
+ * message (step outputs, task inputs, job results over `inlineOutputBytes`), stored once
+ * and referred to by an ObjectRef (libs/contracts objects.ts).
+ */
+export const ObjectBuckets = {
+  /** `<jobId>/<what>` → JSON. Written by the planner; read by the dispatcher, verifier and api. */
+  outputs: 'orch_outputs',
+} as const;
+
+/** How long an object lives, ms: as long as the job record that refers to it. */
+export const ObjectBucketTtlMs: Readonly<Record<(typeof ObjectBuckets)[keyof typeof ObjectBuckets], number>> = {
+  [ObjectBuckets.outputs]: 7 * DAY,
+};
+
+/**
  * How long a KV entry lives after its last write, ms (none: kept until replaced). Job
  * records and submissions live as long as the streams' messages that could still refer
  * to them; an Idempotency-Key is honoured for a day, as payment APIs do. The planner

@@ -19,6 +19,8 @@ export {
   startOpsServer,
   type OpsServer,
   type OpsServerOptions,
+  type LivenessCheck,
+  type LivenessReport,
   type ReadinessCheck,
   type ReadinessReport,
 } from './ops-server';

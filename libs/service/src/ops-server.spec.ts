@@ -1,12 +1,13 @@
 import { Counter } from 'prom-client';
 import { MetricConflictError } from './errors';
 import { counter, gauge, histogram, initMetrics } from './metrics';
-import { startOpsServer, type OpsServer, type ReadinessReport } from './ops-server';
+import { startOpsServer, type LivenessReport, type OpsServer, type ReadinessReport } from './ops-server';
 
 describe('ops server', () => {
   let ops: OpsServer;
   let base: string;
   let report: ReadinessReport | Error = { ready: true, checks: { nats: 'up' } };
+  let life: LivenessReport | Error = { live: true };
 
   beforeAll(async () => {
     initMetrics();
@@ -16,6 +17,10 @@ describe('ops server', () => {
       readiness: async () => {
         if (report instanceof Error) throw report;
         return report;
+      },
+      liveness: () => {
+        if (life instanceof Error) throw life;
+        return life;
       },
     });
     base = `http://127.0.0.1:${ops.port}`;
@@ -27,6 +32,19 @@ describe('ops server', () => {
     const res = await fetch(`${base}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers /healthz 503 with the reason when the liveness check says the process cannot recover', async () => {
+    life = { live: false, checks: { 'consumer planner': 'stopped: the connection closed' } };
+    let res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ status: 'dead', checks: { 'consumer planner': 'stopped: the connection closed' } });
+    // A check that throws is a bug in the check, not a dead process: no restart loop for it.
+    life = new Error('bug');
+    res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', checks: { liveness: 'check failed: bug' } });
+    life = { live: true };
   });
 
   it('serves registered metrics in Prometheus text format, Node defaults under their standard names', async () => {
@@ -86,6 +104,7 @@ describe('ops server', () => {
   // Last: shutting down is irreversible.
   it('turns /readyz to 503 once shutdown has begun, while /healthz stays 200', async () => {
     report = { ready: true };
+    life = { live: false };
     ops.markShuttingDown();
     const res = await fetch(`${base}/readyz`);
     expect(res.status).toBe(503);

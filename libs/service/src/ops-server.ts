@@ -15,6 +15,19 @@ export interface ReadinessReport {
 /** A readiness probe, asked on every `/readyz` request. */
 export type ReadinessCheck = () => ReadinessReport | Promise<ReadinessReport>;
 
+/**
+ * What `/healthz` reports: `live: false` means the process cannot recover by itself (a
+ * consumer that stopped pulling, a NATS connection that stopped reading) and must be
+ * restarted; `checks` says why.
+ */
+export interface LivenessReport {
+  live: boolean;
+  checks?: Record<string, string>;
+}
+
+/** A liveness probe, asked on every `/healthz` request. */
+export type LivenessCheck = () => LivenessReport | Promise<LivenessReport>;
+
 /** Options for {@link startOpsServer}. */
 export interface OpsServerOptions {
   /** TCP port; 0 picks a free one (read it back from {@link OpsServer.port}). */
@@ -25,6 +38,8 @@ export interface OpsServerOptions {
    */
   host?: string;
   readiness: ReadinessCheck;
+  /** Liveness beyond "the process answers"; default: always live. */
+  liveness?: LivenessCheck;
   /** Registry served on `/metrics`; defaults to the process registry. */
   registry?: Registry;
 }
@@ -48,7 +63,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * Starts the liveness/readiness/metrics endpoint (plain `node:http`, so it works for
  * services without an HTTP framework):
  * - `GET /healthz` → 200 `{ status: 'ok' }` while the process is live (also during drain,
- *   so the kubelet does not kill a process that is shutting down cleanly);
+ *   so the kubelet does not kill a process that is shutting down cleanly), 503
+ *   `{ status: 'dead', checks }` when the liveness check says it cannot recover by itself;
  * - `GET /readyz` → 200 or 503 with the {@link ReadinessReport};
  * - `GET /metrics` → Prometheus text format;
  * - anything else → 404 (or 405 for a wrong method) as `application/problem+json`.
@@ -58,7 +74,11 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   let shuttingDown = false;
 
   const routes: Record<string, (res: ServerResponse) => Promise<void>> = {
-    '/healthz': async (res) => sendJson(res, 200, { status: 'ok' }),
+    '/healthz': async (res) => {
+      // Draining is not dying: a process shutting down cleanly must not be killed for it.
+      const report = shuttingDown ? { live: true } : await liveness();
+      sendJson(res, report.live ? 200 : 503, { status: report.live ? 'ok' : 'dead', ...(report.checks ? { checks: report.checks } : {}) });
+    },
     '/readyz': async (res) => {
       const report = shuttingDown ? { ready: false, checks: { shutdown: 'in progress' } } : await readiness();
       sendJson(res, report.ready ? 200 : 503, report);
@@ -75,6 +95,17 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     } catch (error) {
       // A throwing check means "not ready", not "ops server broken".
       return { ready: false, checks: { readiness: `error: ${error instanceof Error ? error.message : String(error)}` } };
+    }
+  }
+
+  async function liveness(): Promise<LivenessReport> {
+    if (!options.liveness) return { live: true };
+    try {
+      return await options.liveness();
+    } catch (error) {
+      // A liveness check that throws is a bug in the check, not proof the process is dead:
+      // restarting for it would turn one bug into a restart loop.
+      return { live: true, checks: { liveness: `check failed: ${error instanceof Error ? error.message : String(error)}` } };
     }
   }
 

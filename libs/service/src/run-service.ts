@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { ServiceConfigError, ServiceStartError } from './errors';
 import { JsonLogger } from './logger';
 import { initMetrics } from './metrics';
-import { startOpsServer, type OpsServer, type ReadinessReport } from './ops-server';
+import { startOpsServer, type LivenessReport, type OpsServer, type ReadinessReport } from './ops-server';
 import { initTracing } from './tracing';
 
 /**
@@ -46,6 +46,11 @@ export interface RunServiceOptions {
    * that, and once shutdown begins, the service is reported not ready without asking).
    */
   readiness?: (app: INestApplicationContext) => ReadinessReport | Promise<ReadinessReport>;
+  /**
+   * Service-specific liveness, asked on every /healthz once the app has started: report
+   * `live: false` only for what a restart cures (a consumer that stopped for good).
+   */
+  liveness?: (app: INestApplicationContext) => LivenessReport | Promise<LivenessReport>;
   /** Upper bound on shutdown before exiting 1; `SHUTDOWN_GRACE_MS` overrides it. Default 20 000. */
   shutdownGraceMs?: number;
 }
@@ -110,6 +115,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
       host: opsHost,
       readiness: () =>
         app ? (options.readiness?.(app) ?? { ready: true }) : { ready: false, checks: { app: 'starting' } },
+      liveness: () => (app ? (options.liveness?.(app) ?? { live: true }) : { live: true }),
     });
   } catch (error) {
     const cause = new ServiceStartError(`ops server could not listen on ${opsHost}:${opsPort}`, { cause: error });

@@ -191,6 +191,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
             env: { ...serviceEnv, ...credentials, OPS_PORT: String(opsPort), OPS_HOST: '127.0.0.1' },
             cwd: REPO_ROOT,
             logFile: join(options.logDir, `${name}.log`),
+            livenessUrl: `http://127.0.0.1:${opsPort}/healthz`,
           },
           onEvent,
         );

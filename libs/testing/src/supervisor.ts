@@ -10,7 +10,17 @@ export interface ProcessSpec {
   readonly cwd: string;
   /** Where its stdout and stderr go (appended). */
   readonly logFile: string;
+  /**
+   * A liveness URL (`/healthz`) probed as a kubelet would: after LIVENESS_FAILURES answers
+   * of 503 in a row the process is killed and restarted. Connection errors do not count
+   * (a process still starting, or already exited, is handled by the exit path).
+   */
+  readonly livenessUrl?: string;
 }
+
+/** Liveness probe period, ms, and the 503s in a row that get a process restarted (Kubernetes' defaults: 10 s, 3). */
+const LIVENESS_PERIOD_MS = 5_000;
+const LIVENESS_FAILURES = 3;
 
 /** A run at least this long resets the restart backoff, ms. */
 const STABLE_MS = 10_000;
@@ -25,6 +35,7 @@ export class SupervisedProcess {
   private quickCrashes = 0;
   private startedAt = 0;
   private readonly lineListeners = new Set<(line: string) => void>();
+  private probe?: NodeJS.Timeout;
 
   constructor(
     readonly spec: ProcessSpec,
@@ -54,6 +65,7 @@ export class SupervisedProcess {
       for (const line of lines) for (const listener of this.lineListeners) listener(line);
     });
     child.stderr?.on('data', (chunk: Buffer) => this.log?.write(chunk));
+    this.watchLiveness(child);
     child.once('exit', (code, signal) => {
       if (this.child !== child || this.stopping) return;
       this.restarts++;
@@ -66,6 +78,26 @@ export class SupervisedProcess {
         if (!this.stopping && this.child === child) this.start();
       }, delay).unref();
     });
+  }
+
+  private watchLiveness(child: ChildProcess): void {
+    clearInterval(this.probe);
+    const url = this.spec.livenessUrl;
+    if (!url) return;
+    let failures = 0;
+    this.probe = setInterval(() => {
+      if (this.child !== child || this.stopping) return clearInterval(this.probe);
+      fetch(url, { signal: AbortSignal.timeout(LIVENESS_PERIOD_MS) })
+        .then(async (res) => {
+          failures = res.status === 503 ? failures + 1 : 0;
+          if (failures < LIVENESS_FAILURES || this.child !== child || this.stopping) return;
+          this.onEvent(`${this.spec.name} is not live (${LIVENESS_FAILURES} × 503 from ${url}: ${(await res.text()).slice(0, 500)}); killing it to restart it`);
+          failures = 0;
+          child.kill('SIGKILL');
+        })
+        .catch(() => undefined);
+    }, LIVENESS_PERIOD_MS);
+    this.probe.unref();
   }
 
   /** Resolves with the first stdout line that satisfies `match` (e.g. a "ready" log line). */
@@ -93,6 +125,7 @@ export class SupervisedProcess {
   /** Stops it for good: SIGTERM, then SIGKILL after `graceMs`. Resolves with its exit code. */
   async stop(graceMs = 25_000): Promise<number | null> {
     this.stopping = true;
+    clearInterval(this.probe);
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) {
       this.log?.end();
