@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DeadLetter,
+  DeadLetterV1,
   JobCancelRequested,
   JobEvent,
   JobSpecSchema,
@@ -29,6 +30,8 @@ interface Recording {
 const recording = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'cafe98f.json'), 'utf8')) as Recording;
 
 const KINDS = [JobSubmitted, JobCancelRequested, TaskReady, TaskResult, StepVerified, StepRejected, JobEvent, DeadLetter];
+/** Older versions of bumped kinds that this version still reads (the dlq tool shows and replays v1 letters). */
+const OLDER_KINDS = [DeadLetterV1];
 
 describe('version n reads what version n-1 wrote', () => {
   it('has a recording of every message kind', () => {
@@ -37,15 +40,11 @@ describe('version n reads what version n-1 wrote', () => {
   });
 
   it.each(Object.entries(recording.messages))('message %s', (_key, { body }) => {
-    const kind = KINDS.find((k) => k.type === body.type);
+    const kind = [...KINDS, ...OLDER_KINDS].find((k) => k.type === body.type && k.version === body.version);
+    // A kind whose version was bumped must keep a reader for the version before.
     expect(kind).toBeDefined();
-    if (kind?.version === body.version) {
-      const parsed = kind.envelope.safeParse(body);
-      expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
-    } else {
-      // A bumped kind: this version must still know how to read the old one.
-      expect({ type: body.type, version: body.version, current: kind?.version }).toEqual('a reader for the older version');
-    }
+    const parsed = kind?.envelope.safeParse(body);
+    expect(parsed?.success ? [] : parsed?.error.issues).toEqual([]);
   });
 
   it.each(Object.entries(recording.kv))('record %s', (key, value) => {

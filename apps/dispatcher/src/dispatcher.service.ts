@@ -336,8 +336,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
    */
   private carriable(task: Task, outcome: ResultOutcome): ResultOutcome {
     const bytes = jsonBytes({ ...task, ...outcome });
-    // The budget of the server we are connected to (its max_payload), as every other write.
-    const budget = this.bus.limits.recordBudgetBytes;
+    // The configured budget, never above what the connected server accepts (its max_payload).
+    const budget = Math.min(this.config.limits.recordBudgetBytes, this.bus.limits.recordBudgetBytes);
     if (bytes <= budget) return outcome;
     const answerBytes = outcome.raw === undefined ? 0 : jsonBytes(outcome.raw);
     this.logger.warn({ msg: 'answer too large to carry; rejected as too_large', stepId: task.stepId, uid: outcome.uid, bytes, budget });
