@@ -15,7 +15,6 @@ const neuron = (uid: number, overrides: Partial<Neuron> = {}): Neuron => ({
   incentive: 0.5,
   consensus: 0.5,
   dividends: 0,
-  validatorTrust: 0,
   validatorPermit: false,
   active: false,
   lastUpdate: 3,

@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /**
  * One neuron (UID) of a subnet as Orchestra sees it, read from the chain's runtime APIs
- * (NeuronInfoRuntimeApi.get_neurons_lite, SubnetInfoRuntimeApi.get_subnet_state).
- * Fractions (incentive, consensus, dividends, validatorTrust) are the chain's u16 values
+ * (SubnetInfoRuntimeApi.get_metagraph).
+ * Fractions (incentive, consensus, dividends) are the chain's u16 values
  * divided by 65535, as the Bittensor SDK does. Stake and emission are in rao (1e9 per unit)
  * as decimal strings, because u64 values overflow a JS number. Trust and rank are not here:
  * finney stopped computing them (spec 401+).
@@ -17,10 +17,10 @@ export const NeuronSchema = z.object({
   uid: z.number().int().nonnegative(),
   hotkey: z.string(),
   coldkey: z.string(),
-  /** Alpha staked on this hotkey on this subnet, as the chain reports it (get_subnet_state alpha_stake), rao. */
+  /** Alpha staked on this hotkey on this subnet, as the chain reports it (get_metagraph alpha_stake), rao. */
   alphaStakeRao: z.string().regex(/^\d+$/),
   /**
-   * The hotkey's stake weight on the subnet as the chain computes it (get_subnet_state
+   * The hotkey's stake weight on the subnet as the chain computes it (get_metagraph
    * total_stake: alpha + TaoWeight x root stake), rao; the SDK's `metagraph.S`. On runtimes
    * without runtime APIs (before metadata V15) it is the alpha stake alone.
    */
@@ -31,7 +31,6 @@ export const NeuronSchema = z.object({
   consensus: z.number().min(0).max(1),
   /** Share of the subnet's validator emission, 0..1: non-zero only for validators. */
   dividends: z.number().min(0).max(1),
-  validatorTrust: z.number().min(0).max(1),
   /** Holds a validator permit: a validator, never a miner to hire. */
   validatorPermit: z.boolean(),
   active: z.boolean(),

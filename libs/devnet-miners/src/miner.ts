@@ -230,7 +230,6 @@ export function neuronOf(miner: SimulatedMiner, incentive: number): Neuron {
     incentive,
     consensus: incentive,
     dividends: 0,
-    validatorTrust: 0,
     validatorPermit: false,
     active: false,
     lastUpdate: 1,

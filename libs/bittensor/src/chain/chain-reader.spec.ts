@@ -47,7 +47,6 @@ function expectedMetagraph(subnet: SubnetState, runtime: SubtensorRuntimeName = 
         incentive: n.incentive / 65535,
         consensus: n.consensus / 65535,
         dividends: n.dividends / 65535,
-        validatorTrust: n.validatorTrust / 65535,
         validatorPermit: n.validatorPermit,
         active: n.active,
         lastUpdate: n.lastUpdate,

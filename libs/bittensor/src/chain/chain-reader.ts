@@ -2,10 +2,17 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import type { ApiDecoration } from '@polkadot/api/types';
 import type { bool, Compact, Option, Struct, u16, u64, u128, u32, u8, Vec } from '@polkadot/types';
 import type { AccountId32, Header } from '@polkadot/types/interfaces';
-import type { Codec } from '@polkadot/types/types';
+import type { PortableRegistry } from '@polkadot/types';
+import type { Codec, Registry } from '@polkadot/types/types';
+import { u8aToHex } from '@polkadot/util';
+import { encodeAddress } from '@polkadot/util-crypto';
 import type { Metagraph, Neuron, SubnetPool } from '@orchestra/contracts';
 import { ChainConnectError, ChainReadError, SubnetNotFoundError } from './errors';
 import { axonIpToString } from './ip';
+import { ScaleDecoder, type ScaleValue } from './scale';
+
+/** Substrate's generic ss58 prefix, which Bittensor uses; the node's own (system_properties) wins. */
+const BITTENSOR_SS58_FORMAT = 42;
 
 /**
  * Subtensor's own signed extensions, unknown to @polkadot/types. Reading storage never
@@ -46,35 +53,6 @@ interface AxonInfo extends Struct {
   readonly protocol: u8;
 }
 
-/** The fields read of NeuronInfoRuntimeApi.get_neurons_lite's NeuronInfoLite. */
-interface NeuronInfoLite extends Struct {
-  readonly hotkey: AccountId32;
-  readonly coldkey: AccountId32;
-  readonly uid: Compact<u16>;
-  readonly active: bool;
-  readonly axonInfo: AxonInfo;
-  readonly emission: Compact<u64>;
-  readonly incentive: Compact<u16>;
-  readonly consensus: Compact<u16>;
-  readonly validatorTrust: Compact<u16>;
-  readonly dividends: Compact<u16>;
-  readonly lastUpdate: Compact<u64>;
-  readonly validatorPermit: bool;
-}
-
-/** The fields read of SubnetInfoRuntimeApi.get_subnet_state's SubnetState: per-UID stake. */
-interface SubnetStakes extends Struct {
-  readonly hotkeys: Vec<AccountId32>;
-  readonly alphaStake: Vec<Compact<u64>>;
-  readonly totalStake: Vec<Compact<u64>>;
-}
-
-/** The fields read of SubnetInfoRuntimeApi.get_dynamic_info's DynamicInfo: the pool reserves. */
-interface DynamicInfo extends Struct {
-  readonly taoIn: Compact<u64>;
-  readonly alphaIn: Compact<u64>;
-}
-
 /** SwapRuntimeApi.sim_swap_tao_for_alpha's SimSwapResult (rao). */
 interface SimSwapResult extends Struct {
   readonly taoAmount: u64;
@@ -101,16 +79,17 @@ const RECONNECT_DELAY_MS = 2_500;
 
 /**
  * Reads Bittensor metagraphs from any subtensor node over @polkadot/api, the way the
- * Bittensor SDK's Metagraph.sync does today: from runtime API calls, not storage items
- * (finney removed Trust, Rank and PruningScores in spec 401 and re-keyed others; the
- * runtime APIs are the interface the chain keeps). Per subnet, in parallel, at one block:
- * - NeuronInfoRuntimeApi.get_neurons_lite(netuid): UIDs, keys, axons and the per-UID
- *   signals (u16 fractions / 65535 as the SDK converts them).
- * - SubnetInfoRuntimeApi.get_subnet_state(netuid): alpha and total stake per UID, as the
- *   chain computes them (total = alpha + TaoWeight x root stake).
- * - SubnetInfoRuntimeApi.get_dynamic_info(netuid): the pool reserves (None: no such subnet).
+ * Bittensor SDK does today: from runtime API calls, not storage items (finney removed
+ * Trust, Rank and PruningScores in spec 401 and re-keyed others; the runtime APIs are the
+ * interface the chain keeps). Per subnet, at one block, in one round trip:
+ * - SubnetInfoRuntimeApi.get_metagraph(netuid): keys, axons, the per-UID signals (u16
+ *   fractions / 65535 as the SDK converts them), alpha and total stake as the chain
+ *   computes them (total = alpha + TaoWeight x root stake), the pool reserves; None when
+ *   the subnet does not exist.
  * - SwapRuntimeApi.current_alpha_price(netuid): the price, rao of TAO per alpha.
- * That is one round trip per subnet whatever its size.
+ * get_metagraph's answer (~34 kB for 256 UIDs) is decoded by {@link ScaleDecoder} from the
+ * runtime's own type of it, into plain values: @polkadot/types' per-field Codec objects
+ * made a finney-sized sync take seconds of CPU.
  *
  * Runtimes whose metadata predates V15 describe no runtime API; for them (old testnet
  * specs, the spec-224 fixture) the reader falls back to the storage items those specs had.
@@ -170,9 +149,9 @@ export class ChainReader {
   /** The subnet's metagraph at the block; {@link SubnetNotFoundError} if it does not exist there. */
   async readMetagraph(netuid: number, options: ReadAtOptions = {}): Promise<Metagraph> {
     return this.reading(`reading the metagraph of subnet ${netuid}`, async () => {
-      const { apiAt, number } = await this.blockAt(options.at);
-      const read = hasRuntimeApis(apiAt) ? readViaRuntimeApis : readViaStorage;
-      return { ...(await read(apiAt, netuid, number)), netuid, block: number, syncedAt: new Date().toISOString() };
+      const at = await this.blockAt(options.at);
+      const read = hasRuntimeApis(at.apiAt) ? (b: Block) => this.readViaRuntimeApis(b, netuid) : (b: Block) => readViaStorage(b.apiAt, netuid, b.number);
+      return { ...(await read(at)), netuid, block: at.number, syncedAt: new Date().toISOString() };
     });
   }
 
@@ -192,6 +171,15 @@ export class ChainReader {
         taoFeeRao: quote.taoFee.toString(),
         alphaFeeRao: quote.alphaFee.toString(),
       };
+    });
+  }
+
+  /** The latest finalized block: pass its hash as `at` to read several subnets at one state. */
+  async finalizedHead(): Promise<ChainBlock> {
+    return this.reading('reading the finalized head', async () => {
+      const hash = await this.api.rpc.chain.getFinalizedHead();
+      const header = await this.api.rpc.chain.getHeader(hash);
+      return { number: header.number.toNumber(), hash: hash.toHex() };
     });
   }
 
@@ -218,11 +206,25 @@ export class ChainReader {
     await new Promise((resolve) => setTimeout(resolve, RPC_MEMO_LINGER_MS));
   }
 
-  private async blockAt(at: string | undefined): Promise<{ apiAt: ApiDecoration<'promise'>; number: number }> {
+  private async blockAt(at: string | undefined): Promise<Block> {
     // Finalized rather than best: what Orchestra dispatches on must not be reorged away.
     const hash = at ?? (await this.api.rpc.chain.getFinalizedHead()).toHex();
     const [header, apiAt] = await Promise.all([this.api.rpc.chain.getHeader(hash), this.api.at(hash)]);
-    return { apiAt, number: header.number.toNumber() };
+    return { apiAt, hash, number: header.number.toNumber() };
+  }
+
+  private async readViaRuntimeApis({ apiAt, hash, number }: Block, netuid: number): Promise<SubnetRead> {
+    const { registry } = apiAt;
+    // Hex, not a Uint8Array: @polkadot/api would read a Uint8Array as length-prefixed Bytes.
+    const args = u8aToHex(registry.createType('u16', netuid).toU8a());
+    const outputType = runtimeCallOutput(registry, 'SubnetInfoRuntimeApi', 'get_metagraph');
+    const [raw, price] = await Promise.all([
+      this.api.rpc.state.call('SubnetInfoRuntimeApi_get_metagraph', args, hash),
+      apiAt.call['swapRuntimeApi']['currentAlphaPrice'](netuid) as Promise<u64>,
+    ]);
+    const decoded = decoderFor(registry).decode(outputType, raw.toU8a(true));
+    if (decoded === null) throw new SubnetNotFoundError(netuid, number);
+    return metagraphFromRuntime(decoded, netuid, number, registry.chainSS58 ?? BITTENSOR_SS58_FORMAT, price.toBigInt());
   }
 
   private async reading<T>(what: string, read: () => Promise<T>): Promise<T> {
@@ -244,63 +246,138 @@ async function closeApi(api: ApiPromise): Promise<void> {
 
 type SubnetRead = Omit<Metagraph, 'netuid' | 'block' | 'syncedAt'>;
 
+interface Block {
+  apiAt: ApiDecoration<'promise'>;
+  hash: string;
+  number: number;
+}
+
 /** Whether the runtime describes the runtime APIs a metagraph is read with (metadata V15+). */
 function hasRuntimeApis(apiAt: ApiDecoration<'promise'>): boolean {
   const { call } = apiAt;
-  return 'neuronInfoRuntimeApi' in call && 'subnetInfoRuntimeApi' in call && 'swapRuntimeApi' in call;
+  return 'subnetInfoRuntimeApi' in call && 'swapRuntimeApi' in call;
 }
 
-const fraction = (value: Compact<u16> | u16 | undefined) => (value?.toNumber() ?? 0) / U16_MAX;
+const fraction = (value: Compact<u16> | u16 | number | undefined) => (typeof value === 'number' ? value : (value?.toNumber() ?? 0)) / U16_MAX;
 
-async function readViaRuntimeApis(apiAt: ApiDecoration<'promise'>, netuid: number, block: number): Promise<SubnetRead> {
-  const { neuronInfoRuntimeApi, subnetInfoRuntimeApi, swapRuntimeApi } = apiAt.call;
-  const [dynamic, lite, state, price] = (await Promise.all([
-    subnetInfoRuntimeApi['getDynamicInfo'](netuid),
-    neuronInfoRuntimeApi['getNeuronsLite'](netuid),
-    subnetInfoRuntimeApi['getSubnetState'](netuid),
-    swapRuntimeApi['currentAlphaPrice'](netuid),
-  ])) as [Option<DynamicInfo>, Vec<NeuronInfoLite>, Option<SubnetStakes>, u64];
-  if (dynamic.isNone) throw new SubnetNotFoundError(netuid, block);
-  if (state.isNone) throw new ChainReadError(`the node has subnet ${netuid} but no get_subnet_state for it at block ${block}; retry, or try another node`);
-  const { taoIn, alphaIn } = dynamic.unwrap();
-  const stakes = state.unwrap();
-  // get_subnet_state's vectors are per UID; matched by hotkey, so a node that answered two
-  // inconsistent views cannot attach one neuron's stake to another.
-  const stakeIndex = new Map(stakes.hotkeys.map((hotkey, i) => [hotkey.toString(), i]));
+const decoders = new WeakMap<Registry, ScaleDecoder>();
 
-  const neurons = [...lite]
-    .map((n): Neuron => {
-      const hotkey = n.hotkey.toString();
-      const at = stakeIndex.get(hotkey);
-      if (at === undefined) throw new ChainReadError(`subnet ${netuid} at block ${block}: neuron ${hotkey} has no stake entry in get_subnet_state; retry, or try another node`);
-      return {
-        uid: n.uid.toNumber(),
-        hotkey,
-        coldkey: n.coldkey.toString(),
-        alphaStakeRao: stakes.alphaStake[at]?.toString() ?? '0',
-        totalStakeRao: stakes.totalStake[at]?.toString() ?? '0',
-        emissionRao: n.emission.toString(),
-        incentive: fraction(n.incentive),
-        consensus: fraction(n.consensus),
-        dividends: fraction(n.dividends),
-        validatorTrust: fraction(n.validatorTrust),
-        validatorPermit: n.validatorPermit.isTrue,
-        active: n.active.isTrue,
-        lastUpdate: n.lastUpdate.toNumber(),
-        axon: servedAxon(n.axonInfo),
-      };
-    })
-    .sort((a, b) => a.uid - b.uid);
+/** One decoder per runtime registry, so its compiled types are reused across reads. */
+function decoderFor(registry: Registry): ScaleDecoder {
+  let decoder = decoders.get(registry);
+  if (!decoder) {
+    decoder = new ScaleDecoder(registry.lookup as PortableRegistry);
+    decoders.set(registry, decoder);
+  }
+  return decoder;
+}
 
+/** The type id of a runtime API method's return value, from the runtime's metadata. */
+function runtimeCallOutput(registry: Registry, api: string, method: string): number {
+  const found = registry.metadata.apis.find((a) => a.name.toString() === api)?.methods.find((m) => m.name.toString() === method);
+  if (!found) throw new ChainReadError(`the runtime has no ${api}.${method}; this reader needs a subtensor runtime that has (finney spec 2xx+)`);
+  return found.output.toNumber();
+}
+
+const ss58Cache = new Map<string, string>();
+/** Hotkeys recur every sync round; ss58 (a blake2 checksum each) is worth remembering, within bounds. */
+const SS58_CACHE_MAX = 100_000;
+
+function ss58(publicKey: Uint8Array, format: number): string {
+  const key = `${format}:${Buffer.from(publicKey).toString('hex')}`;
+  let address = ss58Cache.get(key);
+  if (address === undefined) {
+    address = encodeAddress(publicKey, format);
+    if (ss58Cache.size >= SS58_CACHE_MAX) ss58Cache.clear();
+    ss58Cache.set(key, address);
+  }
+  return address;
+}
+
+/**
+ * The metagraph in get_metagraph's decoded answer. Every field read is checked for the type
+ * it must have: a node (or a runtime) that answers something else is refused with the field
+ * named, never turned into a plausible-looking metagraph.
+ */
+function metagraphFromRuntime(value: ScaleValue, netuid: number, block: number, ss58Format: number, priceRao: bigint): SubnetRead {
+  const where = `get_metagraph(${netuid}) at block ${block}`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+    throw new ChainReadError(`${where} is not a struct`);
+  }
+  const field = (name: string) => {
+    if (!(name in value)) throw new ChainReadError(`${where} has no field ${name}; this reader knows finney's runtime (spec 424)`);
+    return value[name];
+  };
+  const list = (name: string) => {
+    const v = field(name);
+    if (!Array.isArray(v)) throw new ChainReadError(`${where}: ${name} is not a list`);
+    return v;
+  };
+  const bigintAt = (name: string) => {
+    const values = list(name);
+    return (i: number) => (typeof values[i] === 'bigint' || typeof values[i] === 'number' ? BigInt(values[i] as bigint) : 0n);
+  };
+  const numberAt = (name: string) => {
+    const values = list(name);
+    return (i: number) => (typeof values[i] === 'number' ? (values[i] as number) : 0);
+  };
+  const flagAt = (name: string) => {
+    const values = list(name);
+    return (i: number) => values[i] === true;
+  };
+  const account = (v: ScaleValue, what: string) => {
+    if (!(v instanceof Uint8Array) || v.length !== 32) throw new ChainReadError(`${where}: ${what} is not a 32-byte account`);
+    return ss58(v, ss58Format);
+  };
+
+  const hotkeys = list('hotkeys');
+  const coldkeys = list('coldkeys');
+  const axons = list('axons');
+  const [active, permit] = [flagAt('active'), flagAt('validator_permit')];
+  const [incentive, consensus, dividends] = [numberAt('incentives'), numberAt('consensus'), numberAt('dividends')];
+  const [lastUpdate, emission, alphaStake, totalStake] = [bigintAt('last_update'), bigintAt('emission'), bigintAt('alpha_stake'), bigintAt('total_stake')];
+  const reserve = (name: string) => {
+    const v = field(name);
+    if (typeof v !== 'bigint') throw new ChainReadError(`${where}: ${name} is not a u64`);
+    return v.toString();
+  };
+
+  const neurons = hotkeys.map((hotkey, uid): Neuron => ({
+    uid,
+    hotkey: account(hotkey, `hotkeys[${uid}]`),
+    coldkey: account(coldkeys[uid], `coldkeys[${uid}]`),
+    alphaStakeRao: alphaStake(uid).toString(),
+    totalStakeRao: totalStake(uid).toString(),
+    emissionRao: emission(uid).toString(),
+    incentive: fraction(incentive(uid)),
+    consensus: fraction(consensus(uid)),
+    dividends: fraction(dividends(uid)),
+    validatorPermit: permit(uid),
+    active: active(uid),
+    lastUpdate: Number(lastUpdate(uid)),
+    axon: servedAxon(axonFields(axons[uid], `${where}: axons[${uid}]`)),
+  }));
   return {
-    pool: {
-      netuid,
-      taoReserveRao: taoIn.toString(),
-      alphaReserveRao: alphaIn.toString(),
-      price: Number(price.toBigInt()) / RAO_PER_UNIT,
-    },
+    pool: { netuid, taoReserveRao: reserve('tao_in'), alphaReserveRao: reserve('alpha_in'), price: Number(priceRao) / RAO_PER_UNIT },
     neurons,
   };
+}
+
+interface AxonFields {
+  ip: bigint;
+  port: number;
+  ipType: number;
+  protocol: number;
+  version: number;
+}
+
+function axonFields(v: ScaleValue | undefined, where: string): AxonFields {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) throw new ChainReadError(`${where} is not an AxonInfo`);
+  const { ip, port, ip_type: ipType, protocol, version } = v;
+  if (typeof ip !== 'bigint' || typeof port !== 'number' || typeof ipType !== 'number' || typeof protocol !== 'number' || typeof version !== 'number') {
+    throw new ChainReadError(`${where} is not an AxonInfo (ip u128, port u16, ip_type u8, protocol u8, version u32)`);
+  }
+  return { ip, port, ipType, protocol, version };
 }
 
 /**
@@ -343,11 +420,10 @@ async function readViaStorage(apiAt: ApiDecoration<'promise'>, netuid: number, b
       incentive: fraction(vector<u16>('incentive')[uid]),
       consensus: fraction(vector<u16>('consensus')[uid]),
       dividends: fraction(vector<u16>('dividends')[uid]),
-      validatorTrust: fraction(vector<u16>('validatorTrust')[uid]),
       validatorPermit: flag('validatorPermit', uid),
       active: flag('active', uid),
       lastUpdate: vector<u64>('lastUpdate')[uid]?.toNumber() ?? 0,
-      axon: axon && axon.isSome ? servedAxon(axon.unwrap()) : null,
+      axon: axon && axon.isSome ? servedAxon(codecAxonFields(axon.unwrap())) : null,
     };
   });
 
@@ -365,24 +441,20 @@ const SUBNET_ITEMS = [
   'incentive',
   'consensus',
   'dividends',
-  'validatorTrust',
   'emission',
   'lastUpdate',
   'validatorPermit',
   'active',
 ] as const;
 
-function servedAxon(info: AxonInfo): Neuron['axon'] {
-  const ip = info.ip.toBigInt();
+function codecAxonFields(info: AxonInfo): AxonFields {
+  return { ip: info.ip.toBigInt(), port: info.port.toNumber(), ipType: info.ipType.toNumber(), protocol: info.protocol.toNumber(), version: info.version.toNumber() };
+}
+
+function servedAxon({ ip, port, ipType, protocol, version }: AxonFields): Neuron['axon'] {
   // The SDK's is_serving: ip != 0.0.0.0.
   if (ip === 0n) return null;
-  return {
-    ip: axonIpToString(ip),
-    port: info.port.toNumber(),
-    ipType: info.ipType.toNumber(),
-    protocol: info.protocol.toNumber(),
-    version: info.version.toNumber(),
-  };
+  return { ip: axonIpToString(ip), port, ipType, protocol, version };
 }
 
 /**
