@@ -130,7 +130,8 @@ describe('rankCandidates on metagraphs read from the chain', () => {
       const best = served.reduce((a, b) => (b.incentive > a.incentive || (b.incentive === a.incentive && b.uid < a.uid) ? b : a));
       expect(candidates[0].neuron.uid).toBe(best.uid);
     }
-  });
+    // Three 256-UID subnets through a real node and reader: generous on a shared, loaded machine.
+  }, 120_000);
 
   it('never picks a UID with a permit or dividends on any chain state, however incoherent', async () => {
     await fc.assert(

@@ -333,7 +333,7 @@ export class FakeSubtensor {
     }
     if ((SUBNET_CALLS as readonly string[]).includes(method)) {
       // A netuid that does not exist gets the type's default (empty, None, 0), as from the chain.
-      return block.storage.callAnswer(method, argsHex) ?? call.encodeResult(undefined);
+      return block.storage.callAnswer(method, Number(args[0].toString())) ?? call.encodeResult(undefined);
     }
     if (method === 'SwapRuntimeApi_sim_swap_tao_for_alpha') {
       const [netuid, tao] = args.map((arg) => BigInt(arg.toString()));

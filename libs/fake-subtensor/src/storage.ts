@@ -1,4 +1,3 @@
-import { u8aToHex } from '@polkadot/util';
 import type { ChainState, NeuronState, SubnetState } from './chain-state';
 import { assertValidChainState, chainTotalStake } from './chain-state';
 import { ipToU128 } from './ip';
@@ -7,8 +6,6 @@ import type { SubtensorRuntime } from './subtensor-runtime';
 /** A storage key and its SCALE-encoded value, both 0x-hex. */
 type Entry = readonly [key: string, value: string];
 
-/** A runtime call's answer: `<Api>_<method>:<0x args>` and its SCALE-encoded result, both 0x-hex. */
-type CallAnswer = readonly [call: string, result: string];
 
 /** Pool values kept per subnet to answer swap simulations, whose amount is the caller's. */
 export interface PoolState {
@@ -16,12 +13,34 @@ export interface PoolState {
   readonly alphaReserveRao: bigint;
 }
 
-/** One subnet's share of a snapshot: its storage, its runtime-API answers and its pool. */
-interface EncodedSubnet {
+/**
+ * One subnet's share of a snapshot: its storage, its pool and its runtime-API answers. The
+ * answers are encoded on first request (a sync may never ask for some of them) from a copy
+ * of the subnet taken with the storage, so a state mutated later cannot leak into this block.
+ */
+class EncodedSubnet {
   readonly netuid: number;
   readonly entries: Entry[];
-  readonly calls: CallAnswer[];
   readonly pool: PoolState;
+  private readonly frozen: SubnetState;
+  private answers?: Map<string, string>;
+
+  constructor(subnet: SubnetState, private readonly runtime: SubtensorRuntime) {
+    this.frozen = structuredClone(subnet);
+    const neurons = [...subnet.neurons].sort((a, b) => a.uid - b.uid);
+    this.netuid = subnet.netuid;
+    this.entries = storageEntries(subnet.netuid, subnet, neurons, runtime);
+    this.pool = { taoReserveRao: subnet.taoReserveRao, alphaReserveRao: subnet.alphaReserveRao };
+  }
+
+  /** The encoded answer of `call` (one of SUBNET_CALLS), keyed by `<call>:<0x args>`. */
+  answer(call: string): string | undefined {
+    if (!this.answers) {
+      const neurons = [...this.frozen.neurons].sort((a, b) => a.uid - b.uid);
+      this.answers = new Map(runtimeCallAnswers(this.frozen, neurons, this.runtime));
+    }
+    return this.answers.get(call);
+  }
 }
 
 /**
@@ -41,13 +60,11 @@ export const SUBNET_CALLS = [
 export class StorageSnapshot {
   private readonly sortedKeys: string[];
   private readonly values: Map<string, string>;
-  private readonly calls: Map<string, string>;
-  private readonly pools: Map<number, PoolState>;
+  private readonly subnets: Map<number, EncodedSubnet>;
 
   private constructor(subnets: EncodedSubnet[]) {
     this.values = new Map(subnets.flatMap((s) => s.entries));
-    this.calls = new Map(subnets.flatMap((s) => s.calls));
-    this.pools = new Map(subnets.map((s) => [s.netuid, s.pool]));
+    this.subnets = new Map(subnets.map((s) => [s.netuid, s]));
     // Lower-case hex strings sort exactly like the bytes they spell, i.e. in trie order.
     this.sortedKeys = [...this.values.keys()].sort();
   }
@@ -63,14 +80,14 @@ export class StorageSnapshot {
     return this.values.get(key) ?? null;
   }
 
-  /** The encoded answer of a per-subnet call (see SUBNET_CALLS) for these argument bytes, if the subnet exists. */
-  callAnswer(call: string, argsHex: string): string | undefined {
-    return this.calls.get(`${call}:${argsHex}`);
+  /** The encoded answer of a per-subnet call (see SUBNET_CALLS) for a netuid, if the subnet exists. */
+  callAnswer(call: string, netuid: number): string | undefined {
+    return this.subnets.get(netuid)?.answer(call);
   }
 
   /** The pool of a subnet, if it exists. */
   pool(netuid: number): PoolState | undefined {
-    return this.pools.get(netuid);
+    return this.subnets.get(netuid)?.pool;
   }
 
   /** Up to `count` keys starting with `prefix`, strictly after `startKey` when given (state_getKeysPaged). */
@@ -110,13 +127,7 @@ export class SubnetEncodingCache {
 }
 
 function encodeSubnet(subnet: SubnetState, runtime: SubtensorRuntime): EncodedSubnet {
-  const neurons = [...subnet.neurons].sort((a, b) => a.uid - b.uid);
-  return {
-    netuid: subnet.netuid,
-    entries: storageEntries(subnet.netuid, subnet, neurons, runtime),
-    calls: runtime.runtimeCall(SUBNET_CALLS[0]) ? runtimeCallAnswers(subnet, neurons, runtime) : [],
-    pool: { taoReserveRao: subnet.taoReserveRao, alphaReserveRao: subnet.alphaReserveRao },
-  };
+  return new EncodedSubnet(subnet, runtime);
 }
 
 /**
@@ -180,9 +191,8 @@ function axonInfo({ axon, lastUpdate }: NeuronState) {
  * hyperparameters, registration blocks) are the types' defaults; rank, trust and
  * pruning_score, which finney stopped computing, are 0 as the chain reports them.
  */
-function runtimeCallAnswers(subnet: SubnetState, neurons: NeuronState[], runtime: SubtensorRuntime): CallAnswer[] {
+function runtimeCallAnswers(subnet: SubnetState, neurons: NeuronState[], runtime: SubtensorRuntime): Array<[call: string, result: string]> {
   const { netuid } = subnet;
-  const argsHex = u8aToHex(runtime.registry.createType('u16', netuid).toU8a());
   const noAxon = { block: 0, version: 0, ip: 0, port: 0, ipType: 0, protocol: 0, placeholder1: 0, placeholder2: 0 };
   const column = <T>(pick: (n: NeuronState) => T) => neurons.map(pick);
   const perUid = {
@@ -240,10 +250,10 @@ function runtimeCallAnswers(subnet: SubnetState, neurons: NeuronState[], runtime
     },
     SwapRuntimeApi_current_alpha_price: subnet.alphaPriceRao,
   };
-  return SUBNET_CALLS.map((call): CallAnswer => {
+  return SUBNET_CALLS.map((call): [string, string] => {
     const method = runtime.runtimeCall(call);
     if (!method) throw new Error(`spec ${runtime.specVersion} has no runtime call ${call}`);
-    return [`${call}:${argsHex}`, method.encodeResult(values[call])];
+    return [call, method.encodeResult(values[call])];
   });
 }
 
