@@ -1,8 +1,7 @@
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import type { ApiDecoration } from '@polkadot/api/types';
-import type { bool, Compact, Option, Struct, u16, u64, u128, u32, u8, Vec } from '@polkadot/types';
+import type { bool, Option, PortableRegistry, Struct, u16, u64, u128, u32, u8, Vec } from '@polkadot/types';
 import type { AccountId32, Header } from '@polkadot/types/interfaces';
-import type { PortableRegistry } from '@polkadot/types';
 import type { Codec, Registry } from '@polkadot/types/types';
 import { u8aToHex } from '@polkadot/util';
 import { encodeAddress } from '@polkadot/util-crypto';
@@ -22,6 +21,11 @@ const BITTENSOR_SS58_FORMAT = 42;
 export const SUBTENSOR_SIGNED_EXTENSIONS = {
   SubtensorSignedExtension: { extrinsic: {}, payload: {} },
   CommitmentsSignedExtension: { extrinsic: {}, payload: {} },
+  // Finney's (spec 424) transaction extensions.
+  SubtensorTransactionExtension: { extrinsic: {}, payload: {} },
+  SudoTransactionExtension: { extrinsic: {}, payload: {} },
+  CheckShieldedTxValidity: { extrinsic: {}, payload: {} },
+  DrandPriority: { extrinsic: {}, payload: {} },
 };
 
 /** Tuning of {@link ChainReader.connect}. */
@@ -258,7 +262,7 @@ function hasRuntimeApis(apiAt: ApiDecoration<'promise'>): boolean {
   return 'subnetInfoRuntimeApi' in call && 'swapRuntimeApi' in call;
 }
 
-const fraction = (value: Compact<u16> | u16 | number | undefined) => (typeof value === 'number' ? value : (value?.toNumber() ?? 0)) / U16_MAX;
+const fraction = (value: u16 | number | undefined) => (typeof value === 'number' ? value : (value?.toNumber() ?? 0)) / U16_MAX;
 
 const decoders = new WeakMap<Registry, ScaleDecoder>();
 
