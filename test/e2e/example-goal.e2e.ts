@@ -41,6 +41,11 @@ describe('example goal end to end (separate processes)', () => {
 
     const job = await getJob(stack.apiUrl, jobId);
     expect(job.status).toBe('succeeded');
+    // Only miners were hired: the devnet's validators (UID 0, //Alice, and the UIDs after the
+    // six miners of each subnet) hold permits, big stakes and served axons.
+    const hired = job.steps.flatMap((s) => s.attempts.map((a) => a.uid));
+    expect(hired.length).toBeGreaterThan(0);
+    expect(hired.filter((uid) => uid === undefined || uid < 1 || uid > 6)).toEqual([]);
     const report = ReportSchema.parse(job.result);
     for (const p of report.provenance) {
       expect(p.uid).not.toBe(1);

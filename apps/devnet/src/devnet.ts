@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { loadHotkey } from '@orchestra/bittensor';
 import { SimulatedMiner, startSimulatedMiner } from '@orchestra/devnet-miners';
 import { ChainState, FakeSubtensor, NeuronState, SubnetState } from '@orchestra/fake-subtensor';
@@ -8,6 +9,17 @@ const U16_MAX = 65_535;
 
 /** The well-known development validator key, registered with stake on every subnet (as subtensor's localnet does). */
 export const DEVNET_VALIDATOR_URI = '//Alice';
+
+/**
+ * Other validators of every subnet, as on finney: permits, the big stakes, the dividends and a
+ * served axon. Their axons lead nowhere (a closed loopback port), so a ranking that hires
+ * validators shows as refused calls in the example.
+ */
+const OTHER_VALIDATORS = 2;
+/** Dividends of //Alice and the other validators, u16 shares summing to 65535. */
+const VALIDATOR_DIVIDENDS = [26_214, 22_938, 16_383];
+/** The block the miners registered at; their LastUpdate stays there (only weight setters update it). */
+const REGISTRATION_BLOCK = 1;
 
 /** A running devnet: a fake subtensor node and the simulated miners registered on it. */
 export interface Devnet {
@@ -20,7 +32,8 @@ export interface Devnet {
  * Starts the embedded network: simulated miners for every configured subnet (each a
  * real server on loopback speaking its subnet's protocol), then a fake subtensor node
  * whose chain registers them — UID 0 of every subnet is the staked validator //Alice,
- * UIDs 1..n the miners with incentive falling in config order, axons at their ports.
+ * UIDs 1..n the miners with incentive falling in config order, axons at their ports,
+ * then more validators with big stakes (see OTHER_VALIDATORS).
  * Miners refuse callers that are not validators with a permit on the chain.
  */
 export async function startDevnet(config: DevnetConfig, opts: { host?: string; chainPort?: number } = {}): Promise<Devnet> {
@@ -46,7 +59,16 @@ export async function startDevnet(config: DevnetConfig, opts: { host?: string; c
         miners.push({ ...miner, behaviour });
       }
     }
-    const state = chainState(config, validator.address, miners);
+    const others = await Promise.all(
+      config.subnets.flatMap((subnet) =>
+        Array.from({ length: OTHER_VALIDATORS }, async (_, k) => ({
+          netuid: subnet.netuid,
+          hotkey: (await loadHotkey(`//Orchestra/devnet/sn${subnet.netuid}/validator${k}`)).address,
+          port: await unusedPort(host),
+        })),
+      ),
+    );
+    const state = chainState(config, validator.address, miners, others.map((v) => ({ ...v, host })));
     const chain = await FakeSubtensor.start({ state, host, port: opts.chainPort ?? 9944, blockTimeMs: config.blockTimeMs });
     return {
       chain,
@@ -62,41 +84,87 @@ export async function startDevnet(config: DevnetConfig, opts: { host?: string; c
   }
 }
 
+/** A validator other than //Alice, and where its axon is said to be. */
+export interface DevnetValidator {
+  netuid: number;
+  hotkey: string;
+  host: string;
+  port: number;
+}
+
 /** The chain as the devnet registers it. */
-export function chainState(config: DevnetConfig, validatorHotkey: string, miners: ReadonlyArray<SimulatedMiner & { behaviour: string }>): ChainState {
+export function chainState(
+  config: DevnetConfig,
+  validatorHotkey: string,
+  miners: ReadonlyArray<SimulatedMiner & { behaviour: string }>,
+  otherValidators: readonly DevnetValidator[] = [],
+): ChainState {
   return {
     subnets: config.subnets.map((subnet): SubnetState => {
       const own = miners.filter((m) => m.netuid === subnet.netuid).sort((a, b) => a.uid - b.uid);
       // Colluders are a Sybil ring, as on the real network: several hotkeys of one coldkey.
       const ring = own.find((m) => m.behaviour === 'colluding')?.hotkey;
       const validator: NeuronState = {
-        ...neuronDefaults(0, validatorHotkey),
-        stakeRao: 100_000n * RAO_PER_TAO,
-        validatorPermit: true,
-        validatorTrust: U16_MAX,
-        dividends: U16_MAX,
+        ...validatorDefaults(0, validatorHotkey, VALIDATOR_DIVIDENDS[0]),
+        alphaStakeRao: 100_000n * RAO_PER_TAO,
+        taoStakeRao: 10_000n * RAO_PER_TAO,
       };
+      const incentives = fallingShares(own.length);
       const served = own.map(
         (m, i): NeuronState => ({
           ...neuronDefaults(m.uid, m.hotkey),
           coldkey: m.behaviour === 'colluding' && ring ? ring : m.hotkey,
-          stakeRao: BigInt(1_000 - 100 * Math.min(i, 9)) * RAO_PER_TAO,
+          alphaStakeRao: BigInt(1_000 - 100 * Math.min(i, 9)) * RAO_PER_TAO,
           emissionRao: BigInt(Math.max(1, 50 - 5 * i)) * 10_000_000n,
           // Incentive falls with config order, so the dispatcher ranks miners in that order.
-          incentive: Math.round(U16_MAX * Math.max(0.05, 0.9 - 0.12 * i)),
+          incentive: incentives[i],
           consensus: Math.round(U16_MAX * Math.max(0.05, 0.85 - 0.1 * i)),
-          trust: Math.round(U16_MAX * 0.9),
+          lastUpdate: REGISTRATION_BLOCK,
           axon: { ip: m.host, port: m.port, ipType: 4, protocol: 4, version: 9_012_000 },
         }),
       );
+      const others = otherValidators
+        .filter((v) => v.netuid === subnet.netuid)
+        .map(
+          (v, k): NeuronState => ({
+            ...validatorDefaults(own.length + 1 + k, v.hotkey, VALIDATOR_DIVIDENDS[(k + 1) % VALIDATOR_DIVIDENDS.length]),
+            alphaStakeRao: BigInt(300_000 - 50_000 * k) * RAO_PER_TAO,
+            taoStakeRao: 50_000n * RAO_PER_TAO,
+            axon: { ip: v.host, port: v.port, ipType: 4, protocol: 4, version: 9_012_000 },
+          }),
+        );
       return {
         netuid: subnet.netuid,
         taoReserveRao: BigInt(Math.round(subnet.taoReserve)) * RAO_PER_TAO,
         alphaReserveRao: BigInt(Math.round(subnet.alphaReserve)) * RAO_PER_TAO,
-        neurons: [validator, ...served],
+        // The devnet's pool quotes its reserve ratio; a client reads it from the chain all the same.
+        alphaPriceRao: BigInt(Math.round((subnet.taoReserve / subnet.alphaReserve) * 1e9)),
+        neurons: [validator, ...served, ...others],
       };
     }),
   };
+}
+
+/** `count` incentives falling in order (0.9, 0.78, … floored at 0.05) as u16 shares summing to 65535, as on chain. */
+function fallingShares(count: number): number[] {
+  const weights = Array.from({ length: count }, (_, i) => Math.max(0.05, 0.9 - 0.12 * i));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const shares = weights.map((w) => Math.floor((w / total) * U16_MAX));
+  if (count > 0) shares[0] += U16_MAX - shares.reduce((a, b) => a + b, 0);
+  return shares;
+}
+
+function validatorDefaults(uid: number, hotkey: string, dividends: number): NeuronState {
+  return { ...neuronDefaults(uid, hotkey), validatorPermit: true, validatorTrust: U16_MAX, dividends, active: true };
+}
+
+/** A loopback port nothing listens on (bound once, then released). */
+async function unusedPort(host: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 function neuronDefaults(uid: number, hotkey: string): NeuronState {
@@ -105,15 +173,16 @@ function neuronDefaults(uid: number, hotkey: string): NeuronState {
     hotkey,
     // Devnet coldkeys own one hotkey each; the validator's coldkey is its own address.
     coldkey: hotkey,
-    stakeRao: 0n,
+    alphaStakeRao: 0n,
+    taoStakeRao: 0n,
     emissionRao: 0n,
     incentive: 0,
-    trust: 0,
     consensus: 0,
     dividends: 0,
     validatorTrust: 0,
     validatorPermit: false,
-    active: true,
+    // Miners are inactive on today's chain: only weight setters (validators) are active.
+    active: false,
     lastUpdate: 0,
     axon: null,
   };

@@ -4,7 +4,7 @@ import { Metagraph, Neuron, Reputation, decayReputation } from '@orchestra/contr
 export interface Candidate {
   readonly neuron: Neuron & { axon: NonNullable<Neuron['axon']> };
   readonly score: number;
-  /** From chain signals alone, 0..1. */
+  /** From the chain alone, 0..1: the UID's incentive against the subnet's best miner's. */
   readonly chainScore: number;
   /** From Orchestra's own observations, 0..1 (1 for a UID never tried: optimism). */
   readonly quality: number;
@@ -34,20 +34,21 @@ const REFERENCE_LATENCY_MS = 1_000;
 /** Why neurons were left out, for the "no eligible UID" explanation. */
 export interface RankingReport {
   readonly candidates: Candidate[];
-  readonly excluded: { alreadyTried: number; noAxon: number; refusedAddress: number; self: number };
+  readonly excluded: { alreadyTried: number; validator: number; noAxon: number; refusedAddress: number; self: number };
 }
 
-/** Blocks after which a neuron that has not updated counts as fully inactive (about 4 h at 12 s blocks). */
-const STALE_BLOCKS = 1_200;
-
 /**
- * Ranks a subnet's miners from chain signals: incentive (what validators pay it for),
- * trust and consensus (agreement about it), its share of the subnet's largest stake,
- * and recency of activity. Rank and trust left the SDK's per-neuron view in 2025-12,
- * so trust is a minor term that is zero when the chain no longer reports it.
- * Ties go to the lower UID, so ranking is deterministic.
+ * Ranks the miners of a subnet, never its validators. A validator holds a permit (top stake)
+ * and earns dividends; it does not answer requests, so a UID with either is left out,
+ * whatever else it has (a big stake, a served axon). So is a UID without a served axon.
  *
- * With `reputation`, the score blends in what Orchestra saw itself (see `blend`).
+ * The chain's word on a miner is its incentive, which the subnet's validators pay it for
+ * its work and which sums to 1 over the subnet: it is compared within the subnet (as a share
+ * of the best miner's), so a subnet of 200 miners ranks like one of 10. Nothing else the
+ * chain reports says whether a miner is good or up: trust and rank are gone (spec 401+),
+ * a miner is never `active` and its lastUpdate is its registration block, and stake is what
+ * validators hold. Orchestra's own evidence (`reputation`) supplies the rest (see `blend`).
+ * Ties go to the lower UID, so ranking is deterministic.
  */
 export function rankCandidates(
   metagraph: Metagraph,
@@ -62,16 +63,21 @@ export function rankCandidates(
     preferUid?: number;
   },
 ): RankingReport {
-  const excluded = { alreadyTried: 0, noAxon: 0, refusedAddress: 0, self: 0 };
-  const maxStake = metagraph.neurons.reduce((m, n) => (BigInt(n.stakeRao) > m ? BigInt(n.stakeRao) : m), 1n);
+  const excluded = { alreadyTried: 0, validator: 0, noAxon: 0, refusedAddress: 0, self: 0 };
+  const miners = metagraph.neurons.filter((n) => !isValidator(n));
+  const bestIncentive = miners.reduce((best, n) => Math.max(best, n.incentive), 0);
   const skip = new Set(opts.excludeUids);
   const candidates: Candidate[] = [];
   for (const neuron of metagraph.neurons) {
     if (neuron.hotkey === opts.selfHotkey) excluded.self++;
+    else if (isValidator(neuron)) excluded.validator++;
     else if (skip.has(neuron.uid)) excluded.alreadyTried++;
     else if (!neuron.axon) excluded.noAxon++;
     else if (!opts.addressAllowed(neuron.axon.ip)) excluded.refusedAddress++;
-    else candidates.push(blend(neuron as Candidate['neuron'], score(neuron, maxStake, metagraph.block), opts.reputation, opts.load?.(neuron.uid) ?? 0));
+    else {
+      const chainScore = bestIncentive > 0 ? neuron.incentive / bestIncentive : 0;
+      candidates.push(blend(neuron as Candidate['neuron'], chainScore, opts.reputation, opts.load?.(neuron.uid) ?? 0));
+    }
   }
   candidates.sort((a, b) => b.score - a.score || a.neuron.uid - b.neuron.uid);
   const preferred = candidates.findIndex((c) => c.neuron.uid === opts.preferUid);
@@ -111,9 +117,7 @@ export function reputationQuality(rep: Reputation): number {
   return transport * acceptance * (0.5 + 0.5 * speed);
 }
 
-function score(n: Neuron, maxStake: bigint, block: number): number {
-  const stakeShare = Number((BigInt(n.stakeRao) * 10_000n) / maxStake) / 10_000;
-  const age = Math.max(0, block - n.lastUpdate);
-  const activity = n.active ? Math.max(0, 1 - age / STALE_BLOCKS) : 0;
-  return 0.5 * n.incentive + 0.15 * n.consensus + 0.1 * n.trust + 0.1 * stakeShare + 0.15 * activity;
+/** A validator, by the chain's own marks: a permit, or dividends (earned only by validating). */
+export function isValidator(n: Neuron): boolean {
+  return n.validatorPermit || n.dividends > 0;
 }

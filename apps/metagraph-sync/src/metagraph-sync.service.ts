@@ -18,10 +18,12 @@ function syncConfig(env: NodeJS.ProcessEnv = process.env) {
 }
 
 /**
- * Keeps the metagraph KV current: reads each watched subnet's neurons and dTAO pool
- * from a subtensor node on every new finalized block (at most once per
- * `minIntervalMs`), and writes one entry per subnet. A lost node connection is
- * re-established on the next round; the KV keeps the last good view meanwhile.
+ * Keeps the metagraph KV current: reads each watched subnet's neurons, stakes and dTAO
+ * pool price from a subtensor node (through its runtime APIs, as the Bittensor SDK does:
+ * see ChainReader) every `minIntervalMs`, and writes one entry per subnet. Subnets are
+ * read in parallel (one round trip of runtime calls each). A subnet that fails to read
+ * keeps its last good entry and is retried on the next round; a lost node connection is
+ * re-established on the next round.
  */
 @Injectable()
 export class MetagraphSyncService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -63,13 +65,24 @@ export class MetagraphSyncService implements OnApplicationBootstrap, OnModuleDes
   private async syncOnce(): Promise<void> {
     this.reader ??= await ChainReader.connect(this.config.url);
     const started = process.hrtime.bigint();
-    const netuids = this.config.netuids ?? (await this.reader.listSubnets());
-    for (const netuid of netuids) {
-      const metagraph = await this.reader.readMetagraph(netuid);
-      await this.kv.put(metagraphKey(netuid), JSON.stringify(metagraph));
-      syncedBlock.set({ netuid: String(netuid) }, metagraph.block);
-    }
+    const reader = this.reader;
+    const netuids = this.config.netuids ?? (await reader.listSubnets());
+    // One block for every subnet of a round, so the KV never mixes two chain states in one sync.
+    const at = (await reader.finalizedHead()).hash;
+    const results = await Promise.allSettled(
+      netuids.map(async (netuid) => {
+        const metagraph = await reader.readMetagraph(netuid, { at });
+        await this.kv.put(metagraphKey(netuid), JSON.stringify(metagraph));
+        syncedBlock.set({ netuid: String(netuid) }, metagraph.block);
+      }),
+    );
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ netuid: netuids[i], err: String((r.reason as Error)?.message ?? r.reason) }] : []));
     syncSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    if (failed.length === netuids.length && failed.length > 0) throw (results[0] as PromiseRejectedResult).reason;
+    if (failed.length > 0) {
+      this.logger.warn({ msg: 'some subnets kept their last metagraph: reading them failed; retrying next round', failed, url: this.config.url });
+      return;
+    }
     if (!this.synced) this.logger.log({ msg: 'first metagraph sync done', netuids, url: this.config.url });
     this.synced = true;
   }

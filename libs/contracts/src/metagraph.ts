@@ -1,26 +1,40 @@
 import { z } from 'zod';
 
 /**
- * One neuron (UID) of a subnet as Orchestra sees it, decoded from the chain.
- * Fractions (incentive, trust, consensus, dividends, validatorTrust) are the chain's
- * u16 values divided by 65535, as the Bittensor SDK does. Stake and emission are in
- * rao (1 TAO = 1e9 rao) as decimal strings, because u64 values overflow a JS number.
+ * One neuron (UID) of a subnet as Orchestra sees it, read from the chain's runtime APIs
+ * (SubnetInfoRuntimeApi.get_metagraph).
+ * Fractions (incentive, consensus, dividends) are the chain's u16 values
+ * divided by 65535, as the Bittensor SDK does. Stake and emission are in rao (1e9 per unit)
+ * as decimal strings, because u64 values overflow a JS number. Trust and rank are not here:
+ * finney stopped computing them (spec 401+).
+ *
+ * Miners and validators (2026): validators hold a permit (top stake) and earn dividends;
+ * miners earn incentive, which sums to 1 over a subnet. A miner is `active: false` and its
+ * `lastUpdate` stays at its registration block (only weight setters update it), so neither
+ * says anything about whether a miner is up.
  */
 export const NeuronSchema = z.object({
   uid: z.number().int().nonnegative(),
   hotkey: z.string(),
   coldkey: z.string(),
-  /** Alpha stake of the hotkey on this subnet, rao. */
-  stakeRao: z.string().regex(/^\d+$/),
+  /** Alpha staked on this hotkey on this subnet, as the chain reports it (get_metagraph alpha_stake), rao. */
+  alphaStakeRao: z.string().regex(/^\d+$/),
+  /**
+   * The hotkey's stake weight on the subnet as the chain computes it (get_metagraph
+   * total_stake: alpha + TaoWeight x root stake), rao; the SDK's `metagraph.S`. On runtimes
+   * without runtime APIs (before metadata V15) it is the alpha stake alone.
+   */
+  totalStakeRao: z.string().regex(/^\d+$/),
   emissionRao: z.string().regex(/^\d+$/),
+  /** Share of the subnet's miner emission, 0..1; sums to 1 over the subnet. */
   incentive: z.number().min(0).max(1),
-  trust: z.number().min(0).max(1),
   consensus: z.number().min(0).max(1),
+  /** Share of the subnet's validator emission, 0..1: non-zero only for validators. */
   dividends: z.number().min(0).max(1),
-  validatorTrust: z.number().min(0).max(1),
+  /** Holds a validator permit: a validator, never a miner to hire. */
   validatorPermit: z.boolean(),
   active: z.boolean(),
-  /** Block number of the neuron's last weight/metadata update. */
+  /** Block of the neuron's last weight update (a miner's registration block). */
   lastUpdate: z.number().int().nonnegative(),
   /** Served axon, or null when the neuron serves none (ip 0.0.0.0 on chain). */
   axon: z
@@ -36,17 +50,31 @@ export const NeuronSchema = z.object({
 export type Neuron = z.infer<typeof NeuronSchema>;
 
 /**
- * A subnet's dTAO pool. price = taoReserve / alphaReserve (TAO per alpha), the SDK's
- * fallback when no swap-simulation quote is available. Reserves in rao.
+ * A subnet's dTAO pool: reserves (rao) and the price the chain quotes for it,
+ * SwapRuntimeApi.current_alpha_price / 1e9. Never recomputed from the reserves: the swap
+ * curve is the runtime's and has changed between specs. (On runtimes without runtime APIs,
+ * before metadata V15, the SDK's fallback taoReserve / alphaReserve.)
  */
 export const SubnetPoolSchema = z.object({
   netuid: z.number().int().nonnegative(),
   taoReserveRao: z.string().regex(/^\d+$/),
   alphaReserveRao: z.string().regex(/^\d+$/),
-  /** TAO per 1 alpha. SN0 (root) is always 1. */
+  /** TAO per 1 alpha, as the chain quotes it (root, SN0, is 1). */
   price: z.number().nonnegative(),
 });
 export type SubnetPool = z.infer<typeof SubnetPoolSchema>;
+
+/**
+ * Reads a neuron as the previous version of metagraph-sync wrote it (a single `stakeRao`,
+ * before the chain's alpha and total stake were read apart), so a dispatcher upgraded
+ * before metagraph-sync still ranks from the metagraph in KV. Its extra fields (trust,
+ * validatorTrust) are dropped by the schema.
+ */
+function upgradeNeuronRecord(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || 'alphaStakeRao' in value || !('stakeRao' in value)) return value;
+  const { stakeRao, ...rest } = value as { stakeRao: unknown };
+  return { ...rest, alphaStakeRao: stakeRao, totalStakeRao: stakeRao };
+}
 
 /** A subnet's metagraph at one block: what metagraph-sync writes to KV and the dispatcher ranks from. */
 export const MetagraphSchema = z.object({
@@ -54,6 +82,6 @@ export const MetagraphSchema = z.object({
   block: z.number().int().nonnegative(),
   syncedAt: z.string(),
   pool: SubnetPoolSchema,
-  neurons: z.array(NeuronSchema),
+  neurons: z.array(z.preprocess(upgradeNeuronRecord, NeuronSchema)),
 });
 export type Metagraph = z.infer<typeof MetagraphSchema>;

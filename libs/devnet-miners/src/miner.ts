@@ -215,23 +215,24 @@ async function closedPort(host: string, port: number): Promise<number> {
 
 /**
  * The metagraph view of a simulated miner with the given incentive (and equal consensus),
- * for specs and benchmarks that write a metagraph directly instead of running the chain.
+ * as today's chain shows a miner (no permit or dividends, inactive, LastUpdate at its
+ * registration), for specs and benchmarks that write a metagraph directly instead of
+ * running the chain.
  */
 export function neuronOf(miner: SimulatedMiner, incentive: number): Neuron {
   return {
     uid: miner.uid,
     hotkey: miner.hotkey,
     coldkey: miner.hotkey,
-    stakeRao: '1000000000',
+    alphaStakeRao: '1000000000',
+    totalStakeRao: '1000000000',
     emissionRao: '0',
     incentive,
-    trust: 0,
     consensus: incentive,
     dividends: 0,
-    validatorTrust: 0,
     validatorPermit: false,
-    active: true,
-    lastUpdate: 100,
+    active: false,
+    lastUpdate: 1,
     axon: { ip: miner.host, port: miner.port, ipType: 4, protocol: 4, version: 1 },
   };
 }

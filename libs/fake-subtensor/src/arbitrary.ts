@@ -16,8 +16,9 @@ const COLDKEY_INDICES = 12;
 
 /**
  * fast-check Arbitrary of valid ChainStates over the full value ranges the chain stores
- * (u16 fractions, u64 rao, IPv4/IPv6 axons incl. 0.0.0.0 = not serving). Addresses are
- * real sr25519 dev keys: await `initDevKeys()` before sampling.
+ * (u16 fractions, u64 rao, IPv4/IPv6 axons incl. 0.0.0.0 = not serving). Roles need not be
+ * coherent (a UID may hold a permit and incentive), the worst case for readers and ranking.
+ * Addresses are real sr25519 dev keys: await `initDevKeys()` before sampling.
  */
 export function chainStateArbitrary(options: ChainStateArbitraryOptions = {}): fc.Arbitrary<ChainState> {
   const { maxSubnets = 4, maxNeuronsPerSubnet = 8 } = options;
@@ -26,13 +27,15 @@ export function chainStateArbitrary(options: ChainStateArbitraryOptions = {}): f
       .record({
         taoReserveRao: fc.bigInt({ min: 0n, max: U64_MAX }),
         alphaReserveRao: fc.bigInt({ min: 0n, max: U64_MAX }),
+        alphaPriceRao: fc.bigInt({ min: 0n, max: U64_MAX }),
         hotkeyIndices: fc.uniqueArray(fc.nat(HOTKEY_INDICES - 1), { maxLength: maxNeuronsPerSubnet }),
         neurons: fc.array(neuronFields, { minLength: maxNeuronsPerSubnet, maxLength: maxNeuronsPerSubnet }),
       })
-      .map(({ taoReserveRao, alphaReserveRao, hotkeyIndices, neurons }) => ({
+      .map(({ taoReserveRao, alphaReserveRao, alphaPriceRao, hotkeyIndices, neurons }) => ({
         netuid,
         taoReserveRao,
         alphaReserveRao,
+        alphaPriceRao,
         neurons: hotkeyIndices.map((hotkeyIndex, uid): NeuronState => ({
           uid,
           hotkey: devAddress('hotkey', hotkeyIndex),
@@ -67,10 +70,10 @@ const axon: fc.Arbitrary<AxonState | null> = fc.option(
 );
 
 const neuronFields = fc.record({
-  stakeRao: u64,
+  alphaStakeRao: u64,
+  taoStakeRao: u64,
   emissionRao: u64,
   incentive: u16,
-  trust: u16,
   consensus: u16,
   dividends: u16,
   validatorTrust: u16,

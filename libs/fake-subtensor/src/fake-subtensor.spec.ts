@@ -1,9 +1,9 @@
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import type { Codec } from '@polkadot/types/types';
-import { xxhashAsHex } from '@polkadot/util-crypto';
+import { blake2AsHex, xxhashAsHex } from '@polkadot/util-crypto';
 import WebSocket from 'ws';
 import type { ChainState } from './chain-state';
-import { InvalidChainStateError } from './chain-state';
+import { chainTotalStake, InvalidChainStateError } from './chain-state';
 import { devAddress, initDevKeys } from './dev-keys';
 import { FakeSubtensor } from './fake-subtensor';
 import { generateChainState } from './generate';
@@ -61,11 +61,74 @@ describe('FakeSubtensor', () => {
       expect((await sm['owner'](neuron.hotkey)).toString()).toBe(neuron.coldkey);
       expect(Number((await sm['subnetworkN'](1)).toString())).toBe(20);
       expect(api.registry.chainSS58).toBe(42);
-      expect(api.runtimeVersion.specVersion.toNumber()).toBe(224);
+      expect(api.runtimeVersion.specVersion.toNumber()).toBe(424);
+      expect(sm['trust']).toBeUndefined();
     } finally {
       await api.disconnect();
       // @polkadot/rpc-core keeps memoised calls alive 1.75 s after use; let them lapse so jest exits.
       await new Promise((resolve) => setTimeout(resolve, 1_800));
+    }
+  });
+
+  it("answers the runtime APIs a metagraph is read with, in the runtime's own types, to a plain @polkadot/api client", async () => {
+    const api = await ApiPromise.create({ provider: new WsProvider(fake.url), noInitWarn: true });
+    try {
+      const subnet = state.subnets[1];
+      const lite = (await api.call['neuronInfoRuntimeApi']['getNeuronsLite'](1)) as unknown as Array<Record<string, Codec>>;
+      expect(lite.map((n) => n['hotkey'].toString())).toEqual(subnet.neurons.map((n) => n.hotkey));
+      expect(lite.map((n) => Number(n['incentive'].toString()))).toEqual(subnet.neurons.map((n) => n.incentive));
+      expect(lite.map((n) => (n['validatorPermit'] as unknown as { isTrue: boolean }).isTrue)).toEqual(subnet.neurons.map((n) => n.validatorPermit));
+
+      const subnetState = ((await api.call['subnetInfoRuntimeApi']['getSubnetState'](1)) as unknown as { unwrap(): Record<string, Codec[]> }).unwrap();
+      expect(subnetState['totalStake'].map(String)).toEqual(subnet.neurons.map((n) => chainTotalStake(n).toString()));
+      expect(subnetState['alphaStake'].map(String)).toEqual(subnet.neurons.map((n) => n.alphaStakeRao.toString()));
+
+      expect((await api.call['swapRuntimeApi']['currentAlphaPrice'](1)).toString()).toBe(subnet.alphaPriceRao.toString());
+      const dynamic = (await api.call['subnetInfoRuntimeApi']['getDynamicInfo'](1)) as unknown as { isSome: boolean; unwrap(): Record<string, Codec> };
+      expect(dynamic.unwrap()['taoIn'].toString()).toBe(subnet.taoReserveRao.toString());
+      const metagraph = ((await api.call['subnetInfoRuntimeApi']['getMetagraph'](1)) as unknown as { unwrap(): Record<string, Codec[]> }).unwrap();
+      expect(metagraph['hotkeys'].map(String)).toEqual(subnet.neurons.map((n) => n.hotkey));
+
+      // A subnet that does not exist: what the chain answers, not an error.
+      expect(((await api.call['subnetInfoRuntimeApi']['getDynamicInfo'](77)) as unknown as { isNone: boolean }).isNone).toBe(true);
+      expect(((await api.call['neuronInfoRuntimeApi']['getNeuronsLite'](77)) as unknown as unknown[]).length).toBe(0);
+    } finally {
+      await api.disconnect();
+      await new Promise((resolve) => setTimeout(resolve, 1_800));
+    }
+  });
+
+  it("declares the runtime's own APIs (Metadata v2 among them) and answers state_call with raw SCALE bytes", async () => {
+    const version = (await rawRpc(fake.url, 'state_getRuntimeVersion')).result as { specVersion: number; apis: Array<[string, number]> };
+    expect(version.specVersion).toBe(424);
+    const metadataApi = version.apis.find(([id]) => id === '0x37e397fc7c91f5e4');
+    expect(metadataApi?.[1]).toBeGreaterThanOrEqual(2);
+    expect(version.apis.map(([id]) => id)).toContain(blake2AsHex('NeuronInfoRuntimeApi', 64));
+
+    // current_alpha_price(1): the u16 argument and the u64 answer are both little-endian SCALE.
+    const price = (await rawRpc(fake.url, 'state_call', ['SwapRuntimeApi_current_alpha_price', '0x0100'])).result as string;
+    expect(BigInt(`0x${Buffer.from(price.slice(2), 'hex').reverse().toString('hex')}`)).toBe(state.subnets[1].alphaPriceRao);
+    // get_subnet_state(77): Option::None keeps its tag byte.
+    expect((await rawRpc(fake.url, 'state_call', ['SubnetInfoRuntimeApi_get_subnet_state', '0x4d00'])).result).toBe('0x00');
+    expect(await rawRpc(fake.url, 'state_call', ['SubnetInfoRuntimeApi_get_subnet_statez', '0x0100'])).toMatchObject({ error: { code: 1002 } });
+    expect(await rawRpc(fake.url, 'state_call', ['StakeInfoRuntimeApi_get_stake_info_for_coldkey', `0x${'00'.repeat(32)}`])).toMatchObject({
+      error: { code: 1002, message: expect.stringMatching(/not provided by the fake node/) },
+    });
+    expect(await rawRpc(fake.url, 'state_call', ['SwapRuntimeApi_current_alpha_price', '0x01'])).toMatchObject({
+      error: { code: 1002, message: expect.stringMatching(/cannot decode its arguments/) },
+    });
+  });
+
+  it('can still be the spec-224 testnet runtime (metadata V14, storage only)', async () => {
+    const old = await FakeSubtensor.start({ state, blockTimeMs: 0, runtime: 'testnet-224' });
+    try {
+      const version = (await rawRpc(old.url, 'state_getRuntimeVersion')).result as { specVersion: number; apis: unknown[] };
+      expect(version).toMatchObject({ specVersion: 224, apis: [['0x37e397fc7c91f5e4', 2]] });
+      expect(await rawRpc(old.url, 'state_call', ['NeuronInfoRuntimeApi_get_neurons_lite', '0x0100'])).toMatchObject({ error: { code: 1002 } });
+      const subnetworkN1 = `${storagePrefix('SubnetworkN')}0100`;
+      expect((await rawRpc(old.url, 'state_getStorage', [subnetworkN1])).result).toBe('0x1400');
+    } finally {
+      await old.stop();
     }
   });
 

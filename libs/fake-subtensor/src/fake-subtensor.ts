@@ -5,8 +5,9 @@ import { blake2AsHex } from '@polkadot/util-crypto';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ChainState, SubnetState } from './chain-state';
 import { BITTENSOR_SS58_FORMAT } from './dev-keys';
-import { StorageSnapshot, SubnetEncodingCache } from './storage';
-import { subtensorRuntime, type SubtensorRuntime } from './subtensor-runtime';
+import { StorageSnapshot, SUBNET_CALLS, SubnetEncodingCache } from './storage';
+import { simSwapTaoForAlpha } from './swap';
+import { subtensorRuntime, type SubtensorRuntime, type SubtensorRuntimeName } from './subtensor-runtime';
 
 /** How to start a {@link FakeSubtensor}. */
 export interface FakeSubtensorOptions {
@@ -17,6 +18,8 @@ export interface FakeSubtensorOptions {
   port?: number;
   /** Produce a block every N ms; 0 = only on produceBlock()/setState(). Default 12000, as mainnet. */
   blockTimeMs?: number;
+  /** Which real runtime to be. Default `finney-424` (metadata V16, the runtime APIs served). */
+  runtime?: SubtensorRuntimeName;
 }
 
 /** A JSON-RPC failure answered to the client as `{ error: { code, message } }`. */
@@ -35,8 +38,6 @@ const INVALID_PARAMS = -32602;
 const PARSE_ERROR = -32700;
 /** Substrate's "execution failed" error for state_call. */
 const RUNTIME_CALL_FAILED = 1002;
-/** blake2_64("Metadata"): the Metadata runtime API's id in RuntimeVersion.apis. */
-const METADATA_API_ID = blake2AsHex('Metadata', 64);
 /** Block states kept for `at` queries, like a pruning node's default window (genesis is always kept). */
 const RETAINED_BLOCKS = 256;
 const MAX_KEYS_PER_PAGE = 1000;
@@ -63,14 +64,14 @@ interface Subscription {
 }
 
 /**
- * A subtensor node for devnets and tests: a WebSocket JSON-RPC server with the real
- * subtensor runtime metadata (spec 224) and SCALE storage built from a {@link ChainState},
- * so unmodified clients (@polkadot/api, the Bittensor SDK's substrate-interface) read it like
- * mainnet. Blocks carry no extrinsics and are final as soon as they are produced; every
- * state change is published as a new block, and recent blocks stay queryable by hash.
+ * A subtensor node for devnets and tests: a WebSocket JSON-RPC server with real subtensor
+ * runtime metadata (finney spec 424 by default), SCALE storage and runtime-API answers
+ * (state_call) built from a {@link ChainState}, so unmodified clients (@polkadot/api, the
+ * Bittensor SDK's substrate-interface) read it like finney. Blocks carry no extrinsics and
+ * are final as soon as they are produced; every state change is published as a new block,
+ * and recent blocks stay queryable by hash.
  */
 export class FakeSubtensor {
-  private readonly runtime: SubtensorRuntime = subtensorRuntime();
   private readonly encodingCache = new SubnetEncodingCache();
   private readonly blocksByHash = new Map<string, Block>();
   private readonly blocksByNumber: Block[] = [];
@@ -84,6 +85,7 @@ export class FakeSubtensor {
     private readonly server: WebSocketServer,
     private readonly endpoint: string,
     state: ChainState,
+    private readonly runtime: SubtensorRuntime,
   ) {
     this.currentState = state;
     this.genesisHash = this.appendBlock(StorageSnapshot.encode(state, this.runtime, this.encodingCache)).hash;
@@ -101,7 +103,8 @@ export class FakeSubtensor {
     let node: FakeSubtensor;
     try {
       const { port } = server.address() as AddressInfo;
-      node = new FakeSubtensor(server, `ws://${host.includes(':') ? `[${host}]` : host}:${port}`, options.state);
+      const url = `ws://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      node = new FakeSubtensor(server, url, options.state, subtensorRuntime(options.runtime));
     } catch (error) {
       server.close();
       throw error;
@@ -254,7 +257,7 @@ export class FakeSubtensor {
     system_properties: () => ({ ss58Format: BITTENSOR_SS58_FORMAT, tokenDecimals: 9, tokenSymbol: 'TAO' }),
     state_getMetadata: ([at]) => (this.blockAt(at), this.runtime.metadataHex),
     state_getRuntimeVersion: ([at]) => (this.blockAt(at), this.runtimeVersion()),
-    state_call: ([method, , at]) => (this.blockAt(at), this.runtimeCall(String(method))),
+    state_call: ([method, data, at]) => this.runtimeCall(this.blockAt(at), String(method), this.hexParam(data ?? '0x', 'data')),
     chain_getBlockHash: ([number]) => this.blockHash(number),
     chain_getFinalizedHead: () => this.head.hash,
     chain_getHeader: ([at]) => this.headerJson(this.blockAt(at)),
@@ -310,18 +313,35 @@ export class FakeSubtensor {
     };
   }
 
-  /** The runtime calls (state_call) of the Metadata API, the one runtime API the fake declares. */
-  private runtimeCall(method: string): string {
+  /**
+   * state_call: the Metadata API, the per-subnet runtime APIs a metagraph reader uses (answered
+   * from the block's encoded state) and the swap simulation. Anything else the runtime has is
+   * refused as unprovided rather than answered with a made-up value.
+   */
+  private runtimeCall(block: Block, method: string, argsHex: string): string {
     const { registry, metadataHex } = this.runtime;
-    switch (method) {
-      case 'Metadata_metadata_versions':
-        return registry.createType('Vec<u32>', [this.runtime.metadataVersion]).toHex();
-      case 'Metadata_metadata_at_version':
-        // Option::Some(Vec<u8>): 0x01, then the metadata bytes with their compact length.
-        return u8aToHex(u8aConcat([1], compactAddLength(hexToU8a(metadataHex))));
-      default:
-        throw new RpcError(RUNTIME_CALL_FAILED, `Runtime call ${method} is not provided by the fake node`);
+    if (method === 'Metadata_metadata_versions') return u8aToHex(registry.createType('Vec<u32>', [this.runtime.metadataVersion]).toU8a());
+    // Option::Some(Vec<u8>): 0x01, then the metadata bytes with their compact length.
+    if (method === 'Metadata_metadata_at_version') return u8aToHex(u8aConcat([1], compactAddLength(hexToU8a(metadataHex))));
+    const call = this.runtime.runtimeCall(method);
+    if (!call) throw new RpcError(RUNTIME_CALL_FAILED, `Runtime call ${method} does not exist in spec ${this.runtime.specVersion}`);
+    let args: ReturnType<typeof call.decodeArgs>;
+    try {
+      args = call.decodeArgs(hexToU8a(argsHex));
+    } catch (error) {
+      throw new RpcError(RUNTIME_CALL_FAILED, `Runtime call ${method}: cannot decode its arguments: ${(error as Error).message}`);
     }
+    if ((SUBNET_CALLS as readonly string[]).includes(method)) {
+      // A netuid that does not exist gets the type's default (empty, None, 0), as from the chain.
+      return block.storage.callAnswer(method, Number(args[0].toString())) ?? call.encodeResult(undefined);
+    }
+    if (method === 'SwapRuntimeApi_sim_swap_tao_for_alpha') {
+      const [netuid, tao] = args.map((arg) => BigInt(arg.toString()));
+      const pool = block.storage.pool(Number(netuid));
+      if (!pool) throw new RpcError(RUNTIME_CALL_FAILED, `Runtime call ${method}: subnet ${netuid} does not exist`);
+      return call.encodeResult(simSwapTaoForAlpha(pool, tao));
+    }
+    throw new RpcError(RUNTIME_CALL_FAILED, `Runtime call ${method} is not provided by the fake node`);
   }
 
   private runtimeVersion(): object {
@@ -332,8 +352,8 @@ export class FakeSubtensor {
       authoringVersion: 1,
       specVersion,
       implVersion: 1,
-      // Only the Metadata API, which clients probe first (state_call) before state_getMetadata.
-      apis: [[METADATA_API_ID, 2]],
+      // The runtime's own list (System.Version); clients probe the Metadata API (v2+) in it.
+      apis: this.runtime.apis,
       transactionVersion,
       stateVersion: 1,
     };

@@ -4,11 +4,14 @@ import { WebSocketServer } from 'ws';
 import { MetagraphSchema, type Metagraph } from '@orchestra/contracts';
 import {
   chainStateArbitrary,
+  chainTotalStake,
   FakeSubtensor,
   generateChainState,
   initDevKeys,
+  simSwapTaoForAlpha,
   type ChainState,
   type SubnetState,
+  type SubtensorRuntimeName,
 } from '@orchestra/fake-subtensor';
 import { ChainReader } from './chain-reader';
 import { ChainConnectError, SubnetNotFoundError } from './errors';
@@ -16,17 +19,21 @@ import { ChainConnectError, SubnetNotFoundError } from './errors';
 /**
  * The Bittensor SDK's view of a subnet, computed straight from the fake's state — written
  * independently of ChainReader (IPv6 is canonicalised by the WHATWG URL parser, which
- * follows the same RFC 5952 rules as netaddr).
+ * follows the same RFC 5952 rules as netaddr). On finney-424 price and total stake are the
+ * chain's answers (current_alpha_price, get_subnet_state); on testnet-224, which has no
+ * runtime APIs, the reserve ratio and the alpha stake.
  */
-function expectedMetagraph(subnet: SubnetState): Omit<Metagraph, 'block' | 'syncedAt'> {
+function expectedMetagraph(subnet: SubnetState, runtime: SubtensorRuntimeName = 'finney-424'): Omit<Metagraph, 'block' | 'syncedAt'> {
   const { netuid, taoReserveRao, alphaReserveRao } = subnet;
+  const legacy = runtime === 'testnet-224';
+  const reserveRatio = netuid === 0 || alphaReserveRao === 0n ? 1 : Number(taoReserveRao) / Number(alphaReserveRao);
   return {
     netuid,
     pool: {
       netuid,
       taoReserveRao: taoReserveRao.toString(),
       alphaReserveRao: alphaReserveRao.toString(),
-      price: netuid === 0 || alphaReserveRao === 0n ? 1 : Number(taoReserveRao) / Number(alphaReserveRao),
+      price: legacy ? reserveRatio : Number(subnet.alphaPriceRao) / 1e9,
     },
     neurons: [...subnet.neurons]
       .sort((a, b) => a.uid - b.uid)
@@ -34,13 +41,12 @@ function expectedMetagraph(subnet: SubnetState): Omit<Metagraph, 'block' | 'sync
         uid: n.uid,
         hotkey: n.hotkey,
         coldkey: n.coldkey,
-        stakeRao: n.stakeRao.toString(),
+        alphaStakeRao: n.alphaStakeRao.toString(),
+        totalStakeRao: (legacy ? n.alphaStakeRao : chainTotalStake(n)).toString(),
         emissionRao: n.emissionRao.toString(),
         incentive: n.incentive / 65535,
-        trust: n.trust / 65535,
         consensus: n.consensus / 65535,
         dividends: n.dividends / 65535,
-        validatorTrust: n.validatorTrust / 65535,
         validatorPermit: n.validatorPermit,
         active: n.active,
         lastUpdate: n.lastUpdate,
@@ -63,7 +69,7 @@ async function readAll(reader: ChainReader): Promise<Metagraph[]> {
   return Promise.all(netuids.map((netuid) => reader.readMetagraph(netuid)));
 }
 
-describe('ChainReader against FakeSubtensor', () => {
+describe('ChainReader against FakeSubtensor (finney spec 424, runtime APIs)', () => {
   let fake: FakeSubtensor;
   let reader: ChainReader;
   let initial: ChainState;
@@ -88,7 +94,7 @@ describe('ChainReader against FakeSubtensor', () => {
 
         const bySubnet = (a: { netuid: number }, b: { netuid: number }) => a.netuid - b.netuid;
         expect(metagraphs.map(({ block: _b, syncedAt: _s, ...rest }) => rest)).toEqual(
-          [...state.subnets].sort(bySubnet).map(expectedMetagraph),
+          [...state.subnets].sort(bySubnet).map((subnet) => expectedMetagraph(subnet)),
         );
         for (const metagraph of metagraphs) {
           expect(MetagraphSchema.parse(metagraph)).toEqual(metagraph);
@@ -128,6 +134,37 @@ describe('ChainReader against FakeSubtensor', () => {
   it('rejects a subnet that does not exist with SubnetNotFoundError', async () => {
     fake.setState(initial);
     await expect(reader.readMetagraph(999)).rejects.toBeInstanceOf(SubnetNotFoundError);
+  });
+
+  it("quotes TAO for alpha with the chain's swap simulation", async () => {
+    fake.setState(initial);
+    const { netuid, taoReserveRao, alphaReserveRao } = initial.subnets[1];
+    const quote = await reader.quoteTaoForAlpha(netuid, 25n * 10n ** 9n);
+    const expected = simSwapTaoForAlpha({ taoReserveRao, alphaReserveRao }, 25n * 10n ** 9n);
+    expect(quote).toEqual({
+      taoRao: '25000000000',
+      alphaRao: expected.alphaAmount.toString(),
+      taoFeeRao: expected.taoFee.toString(),
+      alphaFeeRao: '0',
+    });
+    await expect(reader.quoteTaoForAlpha(999, 1n)).rejects.toThrow(/subnet 999 does not exist/);
+  });
+});
+
+describe('ChainReader against FakeSubtensor (testnet spec 224, storage)', () => {
+  it('still reads a runtime whose metadata (V14) describes no runtime API, from its storage', async () => {
+    const state = await generateChainState({ subnets: 2, neuronsPerSubnet: 16, seed: 3 });
+    const fake = await FakeSubtensor.start({ state, blockTimeMs: 0, runtime: 'testnet-224' });
+    const reader = await ChainReader.connect(fake.url);
+    try {
+      const metagraphs = await readAll(reader);
+      expect(metagraphs.map(({ block: _b, syncedAt: _s, ...rest }) => rest)).toEqual(state.subnets.map((subnet) => expectedMetagraph(subnet, 'testnet-224')));
+      await expect(reader.readMetagraph(999)).rejects.toBeInstanceOf(SubnetNotFoundError);
+      await expect(reader.quoteTaoForAlpha(1, 1n)).rejects.toThrow(/without SwapRuntimeApi/);
+    } finally {
+      await reader.close();
+      await fake.stop();
+    }
   });
 });
 

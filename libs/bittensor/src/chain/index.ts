@@ -1,7 +1,8 @@
 export {
   ChainReader,
   SUBTENSOR_SIGNED_EXTENSIONS,
-  subnetPool,
+  reserveRatioPool,
+  type SwapQuote,
   type ChainBlock,
   type ChainReaderOptions,
   type ReadAtOptions,
