@@ -17,7 +17,7 @@ import {
 import { AddressPolicy, KeyringPair, MinerReply, SubnetAdapter, createSubnetAdapter, loadHotkey } from '@orchestra/bittensor';
 import { Bus, InboundMessage, ReputationLedger, RetryableError, readJson } from '@orchestra/bus';
 import { counter, histogram } from '@orchestra/service';
-import { Capability, verifyOutput } from '@orchestra/schemas';
+import { Capability, closePythonParsers, verifyOutput } from '@orchestra/schemas';
 import { KV } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/transport-node';
 import { z } from 'zod';
@@ -117,6 +117,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   async onModuleDestroy(): Promise<void> {
     this.cancelSubscription?.unsubscribe();
     await this.ledger?.close();
+    // The hedge race's checks keep a python3 parser process; it ends with the service.
+    await closePythonParsers();
   }
 
   async handle(message: InboundMessage): Promise<void> {
