@@ -17,7 +17,7 @@ import {
 import { AddressPolicy, KeyringPair, MinerReply, SubnetAdapter, createSubnetAdapter, loadHotkey } from '@orchestra/bittensor';
 import { Bus, InboundMessage, ReputationLedger, RetryableError, readJson } from '@orchestra/bus';
 import { counter, histogram } from '@orchestra/service';
-import { Capability, closePythonParsers, verifyOutput } from '@orchestra/schemas';
+import { Capability, answerDigest, closePythonParsers, verifyOutput } from '@orchestra/schemas';
 import { KV } from '@nats-io/kv';
 import type { Subscription } from '@nats-io/transport-node';
 import { z } from 'zod';
@@ -82,6 +82,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private ledger!: ReputationLedger;
   /** Calls running now per `<netuid>.<uid>`, for load-aware ranking. */
   private readonly inFlight = new Map<string, number>();
+  /** Replies whose checks ran here and passed (not merely "could not run"): their results carry `prechecked`. */
+  private readonly passedChecks = new WeakSet<MinerReply>();
   private cancelSubscription?: Subscription;
 
   constructor(
@@ -213,6 +215,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         statusCode: reply.statusCode,
         statusMessage: reply.statusMessage,
         raw: reply.raw,
+        // One parse per answer: the verifier reuses this verdict for exactly this text.
+        prechecked: reply.raw !== undefined && this.passedChecks.has(reply) ? { sha256: answerDigest(reply.raw) } : undefined,
         latencyMs: outcome.elapsedMs,
         // Every answered call is paid for, the hedges' too.
         costTao: answeredCalls * this.config.hirePriceAlpha * (metagraph as NonNullable<typeof metagraph>).pool.price,
@@ -229,11 +233,14 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
    * The verifier's own checks (shape and semantics), run here so that a hedge race is won
    * by an answer the verifier will accept, not merely the fastest one. A check that cannot
    * run (e.g. no python3 here) does not decide the race: the verifier has the last word.
+   * A pass is remembered so the verifier need not repeat the expensive part (the Python parse).
    */
   private async passesChecks(task: Task, reply: MinerReply): Promise<boolean> {
     if (reply.raw === undefined) return false;
     try {
-      return (await verifyOutput(task.schemaId, reply.raw, task.input)).ok;
+      const ok = (await verifyOutput(task.schemaId, reply.raw, task.input)).ok;
+      if (ok) this.passedChecks.add(reply);
+      return ok;
     } catch {
       return true;
     }

@@ -1,5 +1,5 @@
 import { REJECTION_KINDS, TaskResult } from '@orchestra/contracts';
-import { Standardized, UnverifiableError, verifyOutput } from '@orchestra/schemas';
+import { Standardized, UnverifiableError, answerDigest, verifyOutput } from '@orchestra/schemas';
 import { z } from 'zod';
 
 type Result = z.infer<typeof TaskResult.payload>;
@@ -25,9 +25,14 @@ export async function judge(result: Result): Promise<Verdict> {
   if (!result.ok || result.raw === undefined) {
     return { accepted: false, kind: 'miner_error', reason: `${who} failed: ${result.statusCode} ${result.statusMessage}`, errors: [] };
   }
+  // The dispatcher already ran these checks to pick the hedge race's winner. It is our own
+  // service on our own bus (whoever can forge its result could forge the answer itself), so
+  // its pass is reused — for the costly Python parse only, and only on the very text it was
+  // reached on. Shape and every in-process check are judged here, always.
+  const syntaxChecked = result.prechecked !== undefined && result.prechecked.sha256 === answerDigest(result.raw);
   let verified: Standardized;
   try {
-    verified = await verifyOutput(result.schemaId, result.raw, result.input);
+    verified = await verifyOutput(result.schemaId, result.raw, result.input, { syntaxChecked });
   } catch (error) {
     if (!(error instanceof UnverifiableError) || error.retryable) throw error;
     return { accepted: false, kind: 'unverifiable', reason: `cannot judge the answer of ${who} (not the miner's fault): ${error.message}`, errors: [] };
