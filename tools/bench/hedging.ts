@@ -9,6 +9,7 @@ import { Buckets, Metagraph, Subjects, TaskReady, TaskResult, envelope, metagrap
 import { SimulatedMiner, neuronOf, startSimulatedMiner } from '@orchestra/devnet-miners';
 import { REPO_ROOT, SupervisedProcess, freePort, startNatsServer } from '@orchestra/testing';
 import { z } from 'zod';
+import { round } from './stats';
 
 /** Miners, hires, hires in flight at once, and the miners' normal latency (tail calls take 10×). */
 const SIZES = {
@@ -158,7 +159,3 @@ async function waitReady(opsPort: number): Promise<void> {
   throw new Error(`the benchmark's dispatcher was not ready within 60 s`);
 }
 
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}

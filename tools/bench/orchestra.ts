@@ -1,0 +1,165 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { NatsConnection, connect } from '@nats-io/transport-node';
+import { DevnetStack, startDevnetStack } from '@orchestra/testing';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { BENCH_PLAN, BENCH_QUESTION, BENCH_STEPS as STEPS } from './chain';
+import { BENCH_DIR, BenchSize, Latency, closedLoop, latency } from './stats';
+
+/** Jobs per concurrency level. */
+const SIZES = { small: { 1: 20, 4: 40, 16: 96 }, full: { 1: 100, 4: 200, 16: 480 } } as const;
+export const CONCURRENCIES = [1, 4, 16] as const;
+
+/** Every miner answers correctly at once: the bench measures Orchestra, not the miners. */
+const INSTANT_DEVNET = {
+  $comment: 'bench: instant, correct miners only',
+  blockTimeMs: 2000,
+  slowMs: 15000,
+  subnets: [
+    { netuid: 1, name: 'text', taoReserve: 42000, alphaReserve: 1150000, miners: ['good', 'good', 'good', 'good'] },
+    { netuid: 13, name: 'data', taoReserve: 61000, alphaReserve: 980000, miners: ['good', 'good', 'good', 'good'] },
+    { netuid: 62, name: 'code', taoReserve: 37000, alphaReserve: 1400000, miners: ['good', 'good', 'good', 'good'] },
+  ],
+};
+
+export interface OrchestraLevel {
+  readonly concurrency: number;
+  readonly jobs: number;
+  readonly failed: number;
+  readonly jobsPerSecond: number;
+  /** Submit to job.succeeded, ms. */
+  readonly job: Latency;
+  /** (job latency − the miners' time) / steps, ms. */
+  readonly stepOverhead: Latency;
+  /** The miners' share of a step (the chosen calls' latency), ms. */
+  readonly minerPerStep: Latency;
+}
+
+export interface Orchestra {
+  readonly levels: OrchestraLevel[];
+  /** VmRSS of each service process, MB: idle (after warm-up) and the most seen under 16 jobs in flight. */
+  readonly rssMb: Record<string, { idle: number; load: number }>;
+  /** Stream writes (messages appended) per step, by stream, at 1 job in flight. */
+  readonly writesPerStep: Record<string, number>;
+}
+
+/**
+ * 3-step jobs (tools/bench/chain.ts) through the five services as separate processes (the devnet stack on free
+ * ports) with instant simulated miners: the time a step costs beyond the miners' own, and
+ * jobs/s at 1, 4 and 16 jobs in flight. Completion is watched on the event stream (a core
+ * NATS subscription, so watching adds no load to the api); the miners' time comes from the
+ * job record.
+ */
+export async function measureOrchestra(size: BenchSize, options: { serviceEnv?: Record<string, string> } = {}): Promise<Orchestra> {
+  mkdirSync(BENCH_DIR, { recursive: true });
+  const devnetConfig = join(BENCH_DIR, 'instant-devnet.json');
+  writeFileSync(devnetConfig, JSON.stringify(INSTANT_DEVNET, null, 2));
+  const stack = await startDevnetStack({ ports: 'auto', logDir: join(BENCH_DIR, 'orchestra-logs'), devnetConfig, serviceEnv: { LOG_LEVEL: 'warn', ...options.serviceEnv } });
+  const nc = await connect({ servers: stack.natsUrl, name: 'bench-orchestra' });
+  try {
+    const ends = watchJobEnds(nc);
+    const runJob = async (): Promise<{ ms: number; minerMs: number; ok: boolean }> => {
+      const t0 = performance.now();
+      const res = await fetch(`${stack.apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal: BENCH_QUESTION, plan: BENCH_PLAN }) });
+      if (res.status !== 202) throw new Error(`POST /v1/jobs answered ${res.status}: ${await res.text()}`);
+      const { jobId } = (await res.json()) as { jobId: string };
+      const ok = await ends.of(jobId);
+      const ms = performance.now() - t0;
+      return { ms, ok, minerMs: await minerTime(stack, jobId) };
+    };
+    // Warm-up: the metagraph reaches KV, the parser processes start, the JIT warms.
+    for (let i = 0; i < 5; i++) await runJob();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const idle = rssOf(stack);
+
+    const levels: OrchestraLevel[] = [];
+    const peak: Record<string, number> = {};
+    let writesPerStep: Record<string, number> = {};
+    for (const concurrency of CONCURRENCIES) {
+      const jobs = SIZES[size][concurrency];
+      const before = concurrency === 1 ? await streamSeqs(nc) : undefined;
+      const sampler = concurrency === 16 ? setInterval(() => Object.entries(rssOf(stack)).forEach(([k, v]) => (peak[k] = Math.max(peak[k] ?? 0, v))), 200) : undefined;
+      const runs: Array<{ ms: number; minerMs: number; ok: boolean }> = [];
+      const { wallMs } = await closedLoop(jobs, concurrency, async () => void runs.push(await runJob()));
+      clearInterval(sampler);
+      if (before) {
+        const after = await streamSeqs(nc);
+        writesPerStep = Object.fromEntries(Object.entries(after).map(([stream, seq]) => [stream, (seq - (before[stream] ?? 0)) / (jobs * STEPS)]).filter(([, n]) => (n as number) > 0));
+      }
+      const good = runs.filter((r) => r.ok);
+      levels.push({
+        concurrency,
+        jobs,
+        failed: runs.length - good.length,
+        jobsPerSecond: (jobs / wallMs) * 1_000,
+        job: latency(good.map((r) => r.ms)),
+        stepOverhead: latency(good.map((r) => (r.ms - r.minerMs) / STEPS)),
+        minerPerStep: latency(good.map((r) => r.minerMs / STEPS)),
+      });
+    }
+    const rssMb = Object.fromEntries(Object.entries(idle).map(([name, mb]) => [name, { idle: mb, load: peak[name] ?? mb }]));
+    return { levels, rssMb, writesPerStep };
+  } finally {
+    await nc.close();
+    await stack.stop();
+  }
+}
+
+/** Resolves each job's end (true: succeeded) from `job.*` terminal events on the event stream. */
+function watchJobEnds(nc: NatsConnection): { of(jobId: string): Promise<boolean> } {
+  const ended = new Map<string, boolean>();
+  const waiting = new Map<string, (ok: boolean) => void>();
+  nc.subscribe('orch.event.>', {
+    callback: (_err, msg) => {
+      const { jobId, payload } = msg.json<{ jobId: string; payload: { event: string } }>();
+      if (!['job.succeeded', 'job.failed', 'job.cancelled'].includes(payload.event)) return;
+      const ok = payload.event === 'job.succeeded';
+      const resolve = waiting.get(jobId);
+      if (resolve) {
+        waiting.delete(jobId);
+        resolve(ok);
+      } else ended.set(jobId, ok);
+    },
+  });
+  return {
+    of: (jobId) => {
+      const known = ended.get(jobId);
+      if (known !== undefined) {
+        ended.delete(jobId);
+        return Promise.resolve(known);
+      }
+      return new Promise((resolve) => waiting.set(jobId, resolve));
+    },
+  };
+}
+
+/** The miners' time in a job: the latency of each step's verified attempt, from the job record. */
+async function minerTime(stack: DevnetStack, jobId: string): Promise<number> {
+  const job = (await (await fetch(`${stack.apiUrl}/v1/jobs/${jobId}`)).json()) as { steps: Array<{ attempts: Array<{ latencyMs?: number; verdict?: string }> }> };
+  return job.steps.reduce((sum, step) => sum + step.attempts.reduce((s, a) => s + (a.latencyMs ?? 0), 0), 0);
+}
+
+/** The last sequence of every stream (KV buckets included): their difference is what was written. */
+async function streamSeqs(nc: NatsConnection): Promise<Record<string, number>> {
+  const jsm = await jetstreamManager(nc);
+  const seqs: Record<string, number> = {};
+  for await (const info of jsm.streams.list()) seqs[info.config.name] = info.state.last_seq;
+  return seqs;
+}
+
+/** VmRSS of each service process, MB (from /proc/<pid>/status). */
+function rssOf(stack: DevnetStack): Record<string, number> {
+  const rss: Record<string, number> = {};
+  for (const replica of stack.replicas) {
+    const pid = replica.process.pid;
+    if (pid === undefined) continue;
+    try {
+      const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+      if (Number.isFinite(kb)) rss[replica.name] = Math.round(kb / 1024);
+    } catch {
+      // the process is restarting: no sample this time
+    }
+  }
+  return rss;
+}
