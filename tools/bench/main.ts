@@ -3,7 +3,8 @@ import { Floor, floorBench, measureFloor, FLOOR_SIZES } from './floor';
 import { hedgingBench } from './hedging';
 import { Orchestra, measureOrchestra } from './orchestra';
 import { PeerLevel, measurePeer } from './peer';
-import { BenchSize, Row, round, writeResults } from './stats';
+import { join } from 'node:path';
+import { BENCH_DIR, BenchSize, Row, round, writeResults } from './stats';
 
 /**
  * What a case may ask for: the measurements other cases take as baselines, taken at most once
@@ -39,6 +40,7 @@ const orchestraBench: BenchCase = {
         'overhead ÷ floor (p50)': round(l.stepOverhead.p50 / floor.serial.p50, 1),
         'jobs/s ÷ floor chains/s': l.concurrency === 16 ? `${round((l.jobsPerSecond * 3) / floor.chainsPerSecond, 3)} (steps/s ÷ chains/s)` : '',
       })),
+      'where the time goes at 1 in flight: gaps between a job\'s consecutive progress events (as the bench received them)': Object.entries(orchestra.phases).map(([gap, l]) => ({ gap, n: l.n, 'p50 ms': round(l.p50, 1), 'p99 ms': round(l.p99, 1) })),
       'stream writes per step, measured (last sequence deltas at 1 in flight; KV buckets are streams KV_<bucket>)': Object.entries(orchestra.writesPerStep).map(([stream, n]) => ({ stream, 'writes/step': round(n, 2) })),
     };
   },
@@ -83,7 +85,7 @@ function memoized(): Measurements {
   };
   return {
     floor: (size) => once(`floor:${size}`, () => measureFloor(FLOOR_SIZES[size])),
-    orchestra: (size) => once(`orchestra:${size}`, () => measureOrchestra(size)),
+    orchestra: (size) => once(`orchestra:${size}`, () => measureOrchestra(size, { cpuProfileDir: process.env.BENCH_CPU_PROF ? join(BENCH_DIR, 'cpu-prof') : undefined })),
     peer: (size) => once(`peer:${size}`, () => measurePeer(size)),
   };
 }

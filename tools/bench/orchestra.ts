@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { NatsConnection, connect } from '@nats-io/transport-node';
 import { DevnetStack, startDevnetStack } from '@orchestra/testing';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BENCH_PLAN, BENCH_QUESTION, BENCH_STEPS as STEPS } from './chain';
@@ -42,6 +42,8 @@ export interface Orchestra {
   readonly rssMb: Record<string, { idle: number; load: number }>;
   /** Stream writes (messages appended) per step, by stream, at 1 job in flight. */
   readonly writesPerStep: Record<string, number>;
+  /** Time between consecutive progress events of a job (e.g. `step.hired → step.answered`), at 1 job in flight, ms. */
+  readonly phases: Record<string, Latency>;
 }
 
 /**
@@ -51,11 +53,19 @@ export interface Orchestra {
  * NATS subscription, so watching adds no load to the api); the miners' time comes from the
  * job record.
  */
-export async function measureOrchestra(size: BenchSize, options: { serviceEnv?: Record<string, string> } = {}): Promise<Orchestra> {
+export async function measureOrchestra(size: BenchSize, options: { cpuProfileDir?: string } = {}): Promise<Orchestra> {
   mkdirSync(BENCH_DIR, { recursive: true });
+  // CPU profiles of the services over the measured load, for finding the hot path.
+  const profiling: Record<string, string> = options.cpuProfileDir
+    ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(__dirname, 'cpu-profile-preload.js')}`.trim(), BENCH_CPU_PROF_DIR: options.cpuProfileDir }
+    : {};
+  if (options.cpuProfileDir) {
+    rmSync(options.cpuProfileDir, { recursive: true, force: true });
+    mkdirSync(options.cpuProfileDir, { recursive: true });
+  }
   const devnetConfig = join(BENCH_DIR, 'instant-devnet.json');
   writeFileSync(devnetConfig, JSON.stringify(INSTANT_DEVNET, null, 2));
-  const stack = await startDevnetStack({ ports: 'auto', logDir: join(BENCH_DIR, 'orchestra-logs'), devnetConfig, serviceEnv: { LOG_LEVEL: 'warn', ...options.serviceEnv } });
+  const stack = await startDevnetStack({ ports: 'auto', logDir: join(BENCH_DIR, 'orchestra-logs'), devnetConfig, serviceEnv: { LOG_LEVEL: 'warn', ...profiling } });
   const nc = await connect({ servers: stack.natsUrl, name: 'bench-orchestra' });
   try {
     const ends = watchJobEnds(nc);
@@ -72,17 +82,27 @@ export async function measureOrchestra(size: BenchSize, options: { serviceEnv?: 
     for (let i = 0; i < 5; i++) await runJob();
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const idle = rssOf(stack);
+    const toggleProfilers = () => {
+      if (options.cpuProfileDir) for (const replica of stack.replicas) if (replica.process.pid) process.kill(replica.process.pid, 'SIGUSR2');
+    };
+    toggleProfilers();
 
     const levels: OrchestraLevel[] = [];
     const peak: Record<string, number> = {};
     let writesPerStep: Record<string, number> = {};
+    let phases: Record<string, Latency> = {};
     for (const concurrency of CONCURRENCIES) {
       const jobs = SIZES[size][concurrency];
       const before = concurrency === 1 ? await streamSeqs(nc) : undefined;
+      if (concurrency === 1) ends.timelines = new Map();
       const sampler = concurrency === 16 ? setInterval(() => Object.entries(rssOf(stack)).forEach(([k, v]) => (peak[k] = Math.max(peak[k] ?? 0, v))), 200) : undefined;
       const runs: Array<{ ms: number; minerMs: number; ok: boolean }> = [];
       const { wallMs } = await closedLoop(jobs, concurrency, async () => void runs.push(await runJob()));
       clearInterval(sampler);
+      if (ends.timelines) {
+        phases = stepPhases(ends.timelines);
+        ends.timelines = undefined;
+      }
       if (before) {
         const after = await streamSeqs(nc);
         writesPerStep = Object.fromEntries(Object.entries(after).map(([stream, seq]) => [stream, (seq - (before[stream] ?? 0)) / (jobs * STEPS)]).filter(([, n]) => (n as number) > 0));
@@ -98,31 +118,37 @@ export async function measureOrchestra(size: BenchSize, options: { serviceEnv?: 
         minerPerStep: latency(good.map((r) => r.minerMs / STEPS)),
       });
     }
+    if (options.cpuProfileDir) {
+      toggleProfilers();
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      for (const replica of stack.replicas) {
+        const written = join(options.cpuProfileDir, `${replica.opsPort}.cpuprofile`);
+        if (existsSync(written)) renameSync(written, join(options.cpuProfileDir, `${replica.name}.cpuprofile`));
+      }
+    }
     const rssMb = Object.fromEntries(Object.entries(idle).map(([name, mb]) => [name, { idle: mb, load: peak[name] ?? mb }]));
-    return { levels, rssMb, writesPerStep };
+    return { levels, rssMb, writesPerStep, phases };
   } finally {
     await nc.close();
     await stack.stop();
   }
 }
 
-/** Resolves each job's end (true: succeeded) from `job.*` terminal events on the event stream. */
-function watchJobEnds(nc: NatsConnection): { of(jobId: string): Promise<boolean> } {
+/** A progress event as the bench saw it arrive. */
+interface SeenEvent {
+  readonly event: string;
+  readonly stepId?: string;
+  readonly atMs: number;
+}
+
+/**
+ * Resolves each job's end (true: succeeded) from `job.*` terminal events on the event stream,
+ * and keeps every job's events with their arrival times while `timelines` is set.
+ */
+function watchJobEnds(nc: NatsConnection): { of(jobId: string): Promise<boolean>; timelines?: Map<string, SeenEvent[]> } {
   const ended = new Map<string, boolean>();
   const waiting = new Map<string, (ok: boolean) => void>();
-  nc.subscribe('orch.event.>', {
-    callback: (_err, msg) => {
-      const { jobId, payload } = msg.json<{ jobId: string; payload: { event: string } }>();
-      if (!['job.succeeded', 'job.failed', 'job.cancelled'].includes(payload.event)) return;
-      const ok = payload.event === 'job.succeeded';
-      const resolve = waiting.get(jobId);
-      if (resolve) {
-        waiting.delete(jobId);
-        resolve(ok);
-      } else ended.set(jobId, ok);
-    },
-  });
-  return {
+  const watcher: { of(jobId: string): Promise<boolean>; timelines?: Map<string, SeenEvent[]> } = {
     of: (jobId) => {
       const known = ended.get(jobId);
       if (known !== undefined) {
@@ -132,6 +158,41 @@ function watchJobEnds(nc: NatsConnection): { of(jobId: string): Promise<boolean>
       return new Promise((resolve) => waiting.set(jobId, resolve));
     },
   };
+  nc.subscribe('orch.event.>', {
+    callback: (_err, msg) => {
+      const atMs = performance.now();
+      const { jobId, payload } = msg.json<{ jobId: string; payload: { event: string; stepId?: string } }>();
+      if (watcher.timelines) {
+        const timeline = watcher.timelines.get(jobId) ?? [];
+        timeline.push({ event: payload.event, stepId: payload.stepId, atMs });
+        watcher.timelines.set(jobId, timeline);
+      }
+      if (!['job.succeeded', 'job.failed', 'job.cancelled'].includes(payload.event)) return;
+      const ok = payload.event === 'job.succeeded';
+      const resolve = waiting.get(jobId);
+      if (resolve) {
+        waiting.delete(jobId);
+        resolve(ok);
+      } else ended.set(jobId, ok);
+    },
+  });
+  return watcher;
+}
+
+/**
+ * Where a step's time goes, from the progress events' arrival times: the median gap from each
+ * event to the next within a job (one job at a time, so nothing else interleaves).
+ */
+function stepPhases(timelines: Map<string, SeenEvent[]>): Record<string, Latency> {
+  const gaps = new Map<string, number[]>();
+  for (const timeline of timelines.values()) {
+    for (let i = 1; i < timeline.length; i++) {
+      const [from, to] = [timeline[i - 1], timeline[i]];
+      const key = `${from.event} → ${to.event}`;
+      gaps.set(key, [...(gaps.get(key) ?? []), to.atMs - from.atMs]);
+    }
+  }
+  return Object.fromEntries([...gaps].map(([key, samples]) => [key, latency(samples)]));
 }
 
 /** The miners' time in a job: the latency of each step's verified attempt, from the job record. */
