@@ -15,7 +15,7 @@ import {
   minerCallsOf,
 } from '@orchestra/contracts';
 import { AddressPolicy, KeyringPair, MinerReply, SubnetAdapter, createSubnetAdapter, loadHotkey } from '@orchestra/bittensor';
-import { Bus, InboundMessage, ReputationLedger, RetryableError, readJson } from '@orchestra/bus';
+import { Bus, InboundMessage, ParsedJsonCache, ReputationLedger, RetryableError, readJson } from '@orchestra/bus';
 import { counter, histogram } from '@orchestra/service';
 import { Capability, answerDigest, closePythonParsers, verifyOutput } from '@orchestra/schemas';
 import { KV } from '@nats-io/kv';
@@ -76,7 +76,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private readonly adapters = new Map<number, SubnetAdapter>();
   private readonly cancellations = new JobCancellations();
   private hotkey!: KeyringPair;
-  private metagraphs!: KV;
+  private metagraphs!: ParsedJsonCache<z.infer<typeof MetagraphSchema>>;
   private jobs!: KV;
   private reputation!: ReputationBook;
   private ledger!: ReputationLedger;
@@ -97,7 +97,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   async onApplicationBootstrap(): Promise<void> {
     this.hotkey = await loadHotkey(this.config.hotkey);
-    this.metagraphs = await this.bus.kv(Buckets.metagraph);
+    this.metagraphs = new ParsedJsonCache(await this.bus.kv(Buckets.metagraph), MetagraphSchema);
     // Leader reads: a lagging replica may not have the record of a job the planner just started.
     this.jobs = await this.bus.kv(Buckets.jobs, 'leader');
     this.reputation = new ReputationBook(await this.bus.kv(Buckets.reputation), this.config.reputation.cacheMs);
@@ -133,7 +133,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     // Taken before the status check, so a cancellation landing in between still aborts the hire.
     const ticket = this.cancellations.track(jobId);
     try {
-      const job = await readJson(this.jobs, jobId, JobViewSchema);
+      // Both reads at once: one round trip on the way to the hire instead of two.
+      const [job, metagraph] = await Promise.all([readJson(this.jobs, jobId, JobViewSchema), this.metagraphs.read(metagraphKey(task.netuid))]);
       // A task exists only for a job the planner recorded: no record means we read too early, not "over".
       if (!job) throw new RetryableError(`job ${jobId} has no record yet; retrying`);
       if (job.status !== 'running') {
@@ -141,7 +142,6 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         this.logger.log({ msg: 'not hiring: job is not running', jobId, stepId: task.stepId, status: job.status });
         return;
       }
-      const metagraph = await readJson(this.metagraphs, metagraphKey(task.netuid), MetagraphSchema);
       if (!metagraph && deliveryCount < METAGRAPH_PATIENCE) {
         throw new RetryableError(`no metagraph for SN${task.netuid} in KV yet (is metagraph-sync running?)`);
       }
