@@ -209,17 +209,22 @@ async function streamSeqs(nc: NatsConnection): Promise<Record<string, number>> {
   return seqs;
 }
 
-/** VmRSS of each service process, MB (from /proc/<pid>/status). */
+/**
+ * VmRSS of each service process, MB (from /proc/<pid>/status), and under `<name> children`
+ * that of the processes it started (the Python parsers), when it has any.
+ */
 function rssOf(stack: DevnetStack): Record<string, number> {
   const rss: Record<string, number> = {};
+  const mb = (pid: number | string) => Math.round(Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024);
   for (const replica of stack.replicas) {
     const pid = replica.process.pid;
     if (pid === undefined) continue;
     try {
-      const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-      if (Number.isFinite(kb)) rss[replica.name] = Math.round(kb / 1024);
+      rss[replica.name] = mb(pid);
+      const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean);
+      if (children.length) rss[`${replica.name} children`] = children.reduce((sum, child) => sum + mb(child), 0);
     } catch {
-      // the process is restarting: no sample this time
+      // the process is restarting (or the kernel lists no children): no sample this time
     }
   }
   return rss;
