@@ -41,6 +41,10 @@ const orchestraBench: BenchCase = {
         'jobs/s ÷ floor chains/s': l.concurrency === 16 ? `${round((l.jobsPerSecond * 3) / floor.chainsPerSecond, 3)} (steps/s ÷ chains/s)` : '',
       })),
       'where the time goes at 1 in flight: gaps between a job\'s consecutive progress events (as the bench received them)': Object.entries(orchestra.phases).map(([gap, l]) => ({ gap, n: l.n, 'p50 ms': round(l.p50, 1), 'p99 ms': round(l.p99, 1) })),
+      'CPU per job at 16 in flight, by process (children included: the Python parsers), from /proc/<pid>/stat': [
+        ...Object.entries(orchestra.cpuMsPerJob).map(([process, ms]) => ({ process, 'CPU ms/job': round(ms, 1) })),
+        { process: 'total', 'CPU ms/job': round(Object.values(orchestra.cpuMsPerJob).reduce((a, b) => a + b, 0), 1) },
+      ],
       'stream writes per step, measured (last sequence deltas at 1 in flight; KV buckets are streams KV_<bucket>)': Object.entries(orchestra.writesPerStep).map(([stream, n]) => ({ stream, 'writes/step': round(n, 2) })),
     };
   },
@@ -62,6 +66,9 @@ const peerBench: BenchCase = {
         'Orchestra p50 ms': o ? round(o.job.p50, 1) : '',
         'Orchestra p99 ms': o ? round(o.job.p99, 1) : '',
         'jobs/s Orchestra ÷ BullMQ': o ? round(o.jobsPerSecond / p.jobsPerSecond, 3) : '',
+        // CPU per job does not depend on what else the machine runs, unlike jobs/s.
+        'BullMQ CPU ms/job (bench + redis)': round(p.cpuMsPerJob, 1),
+        'Orchestra CPU ms/job (all processes)': o && p.concurrency === 16 ? round(Object.values(orchestra.cpuMsPerJob).reduce((a, b) => a + b, 0), 1) : '',
       };
     });
   },

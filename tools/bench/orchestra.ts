@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { NatsConnection, connect } from '@nats-io/transport-node';
 import { DevnetStack, startDevnetStack } from '@orchestra/testing';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BENCH_PLAN, BENCH_QUESTION, BENCH_STEPS as STEPS } from './chain';
@@ -42,6 +42,8 @@ export interface Orchestra {
   readonly rssMb: Record<string, { idle: number; load: number }>;
   /** Stream writes (messages appended) per step, by stream, at 1 job in flight. */
   readonly writesPerStep: Record<string, number>;
+  /** CPU time per job at 16 in flight, ms, by process (services, devnet, nats-server). */
+  readonly cpuMsPerJob: Record<string, number>;
   /** Time between consecutive progress events of a job (e.g. `step.hired → step.answered`), at 1 job in flight, ms. */
   readonly phases: Record<string, Latency>;
 }
@@ -91,14 +93,20 @@ export async function measureOrchestra(size: BenchSize, options: { cpuProfileDir
     const peak: Record<string, number> = {};
     let writesPerStep: Record<string, number> = {};
     let phases: Record<string, Latency> = {};
+    let cpuMsPerJob: Record<string, number> = {};
     for (const concurrency of CONCURRENCIES) {
       const jobs = SIZES[size][concurrency];
       const before = concurrency === 1 ? await streamSeqs(nc) : undefined;
       if (concurrency === 1) ends.timelines = new Map();
+      const cpuBefore = concurrency === 16 ? cpuMsOf(stack) : undefined;
       const sampler = concurrency === 16 ? setInterval(() => Object.entries(rssOf(stack)).forEach(([k, v]) => (peak[k] = Math.max(peak[k] ?? 0, v))), 200) : undefined;
       const runs: Array<{ ms: number; minerMs: number; ok: boolean }> = [];
       const { wallMs } = await closedLoop(jobs, concurrency, async () => void runs.push(await runJob()));
       clearInterval(sampler);
+      if (cpuBefore) {
+        const cpuAfter = cpuMsOf(stack);
+        cpuMsPerJob = Object.fromEntries(Object.entries(cpuAfter).map(([name, ms]) => [name, (ms - (cpuBefore[name] ?? 0)) / jobs]));
+      }
       if (ends.timelines) {
         phases = stepPhases(ends.timelines);
         ends.timelines = undefined;
@@ -127,7 +135,7 @@ export async function measureOrchestra(size: BenchSize, options: { cpuProfileDir
       }
     }
     const rssMb = Object.fromEntries(Object.entries(idle).map(([name, mb]) => [name, { idle: mb, load: peak[name] ?? mb }]));
-    return { levels, rssMb, writesPerStep, phases };
+    return { levels, rssMb, writesPerStep, phases, cpuMsPerJob };
   } finally {
     await nc.close();
     await stack.stop();
@@ -228,4 +236,39 @@ function rssOf(stack: DevnetStack): Record<string, number> {
     }
   }
   return rss;
+}
+
+/** CPU time (user + system) so far of every process of the stack, ms, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function cpuMsOf(stack: DevnetStack): Record<string, number> {
+  const ticks = (pid: number | string): number => {
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const cpu: Record<string, number> = {};
+  const pids: Array<[string, number | undefined]> = [...stack.processes].map(([name, p]) => [name, p.pid]);
+  if (stack.nats) pids.push(['nats-server', natsServerPid(stack.nats.port)]);
+  for (const [name, pid] of pids) {
+    if (pid === undefined) continue;
+    try {
+      const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean);
+      cpu[name] = (ticks(pid) + children.reduce((sum, child) => sum + ticks(child), 0)) * 10;
+    } catch {
+      // gone or restarting
+    }
+  }
+  return cpu;
+}
+
+/** The pid of the nats-server listening on `port` (its command line names the port). */
+function natsServerPid(port: number): number | undefined {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (args[0].endsWith('nats-server') && args.includes(String(port))) return Number(pid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return undefined;
 }

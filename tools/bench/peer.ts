@@ -1,7 +1,7 @@
 import { FlowProducer, Job, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FinancialRow, Financials, FinancialsRequest, verifyOutput } from '@orchestra/schemas';
@@ -16,6 +16,8 @@ export interface PeerLevel {
   readonly jobsPerSecond: number;
   /** flow added → its last step completed, ms. */
   readonly job: Latency;
+  /** CPU time per flow of this process (producer and workers) and redis-server, ms. */
+  readonly cpuMsPerJob: number;
 }
 
 /** Flows per concurrency level (more than the orchestra case's jobs: each takes far less time). */
@@ -90,8 +92,9 @@ export async function measurePeer(size: BenchSize): Promise<PeerLevel[]> {
     const levels: PeerLevel[] = [];
     for (const concurrency of CONCURRENCIES) {
       const jobs = SIZES[size][concurrency];
+      const cpuBefore = cpuMs(redis.pid);
       const { latencies, wallMs } = await closedLoop(jobs, concurrency, runFlow);
-      levels.push({ concurrency, jobs, jobsPerSecond: (jobs / wallMs) * 1_000, job: latency(latencies) });
+      levels.push({ concurrency, jobs, jobsPerSecond: (jobs / wallMs) * 1_000, job: latency(latencies), cpuMsPerJob: (cpuMs(redis.pid) - cpuBefore) / jobs });
     }
     if (failed) throw new Error(`${failed} BullMQ flows failed; the peer's numbers would not be comparable`);
     return levels;
@@ -103,8 +106,19 @@ export async function measurePeer(size: BenchSize): Promise<PeerLevel[]> {
   }
 }
 
+/** CPU time so far of this process and of `pid`, ms. */
+function cpuMs(pid: number | undefined): number {
+  const own = process.cpuUsage();
+  let other = 0;
+  if (pid !== undefined) {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    other = (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+  return (own.user + own.system) / 1_000 + other;
+}
+
 /** redis-server with an append-only file fsynced every second, no RDB snapshots, on a free port in a temp dir. */
-async function startRedis(): Promise<{ port: number; stop(): Promise<void> }> {
+async function startRedis(): Promise<{ port: number; pid: number | undefined; stop(): Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'orch-bench-redis-'));
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''], {
@@ -132,6 +146,7 @@ async function startRedis(): Promise<{ port: number; stop(): Promise<void> }> {
   client.disconnect();
   return {
     port,
+    pid: child.pid,
     async stop() {
       child.kill('SIGTERM');
       await exited;
