@@ -16,7 +16,7 @@ export interface PeerLevel {
   readonly jobsPerSecond: number;
   /** flow added → its last step completed, ms. */
   readonly job: Latency;
-  /** CPU time per flow of this process (producer and workers) and redis-server, ms. */
+  /** CPU time per flow of this process (producer and workers), its Python parsers and redis-server, ms. */
   readonly cpuMsPerJob: number;
 }
 
@@ -106,15 +106,16 @@ export async function measurePeer(size: BenchSize): Promise<PeerLevel[]> {
   }
 }
 
-/** CPU time so far of this process and of `pid`, ms. */
+/** CPU time so far of this process, its children (the Python parsers; redis-server included) and `pid`, ms. */
 function cpuMs(pid: number | undefined): number {
+  const ticks = (p: number | string) => {
+    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').split(/\s+/).filter(Boolean);
+  const others = new Set([...children, ...(pid === undefined ? [] : [String(pid)])]);
   const own = process.cpuUsage();
-  let other = 0;
-  if (pid !== undefined) {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    other = (Number(fields[11]) + Number(fields[12])) * 10;
-  }
-  return (own.user + own.system) / 1_000 + other;
+  return (own.user + own.system) / 1_000 + [...others].reduce((sum, p) => sum + ticks(p) * 10, 0);
 }
 
 /** redis-server with an append-only file fsynced every second, no RDB snapshots, on a free port in a temp dir. */
