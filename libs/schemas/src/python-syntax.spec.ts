@@ -90,7 +90,17 @@ describe('the long-lived Python parser', () => {
     expect(parser.pids[0]).not.toBe(pid);
   });
 
-  it('a parser that crashes mid-parse is not a verdict on the answer (not retryable, as a broken python3), and is replaced', async () => {
+  it('gives a parse whose process was killed under it to a fresh one', async () => {
+    const parser = pool('python3', 1);
+    expect(await parser.parse('x = 1')).toEqual([]);
+    const [pid] = parser.pids;
+    // No pause: the parse meets a dying (or dead, not yet reaped) process.
+    process.kill(pid, 'SIGKILL');
+    expect(await parser.parse('y = 2')).toEqual([]);
+    expect(parser.pids).not.toContain(pid);
+  });
+
+  it('a parse that crashes its parser twice is not a verdict on the answer (not retryable, as a broken python3), and the parser is replaced', async () => {
     const parser = pool(fakeParser, 1);
     const crashed = parser.parse('crash');
     await expect(crashed).rejects.toBeInstanceOf(UnverifiableError);

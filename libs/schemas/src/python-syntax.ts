@@ -69,6 +69,8 @@ interface Parse {
   readonly timeoutMs: number;
   readonly resolve: (errors: string[]) => void;
   readonly reject: (error: UnverifiableError) => void;
+  /** Parser processes that died with this parse in hand. */
+  crashes: number;
 }
 
 /**
@@ -89,6 +91,8 @@ class ParserProcess {
   constructor(
     private readonly python: string,
     private readonly onIdle: (parser: ParserProcess) => void,
+    /** Told when the child died with `parse` in hand (not by our timeout): the pool decides whether to try it again. */
+    private readonly onDeath: (parse: Parse, error: UnverifiableError) => void,
   ) {
     this.child = spawn(python, ['-I', '-c', PARSE_PROGRAM], { stdio: ['pipe', 'pipe', 'pipe'] });
     // An idle parser must not keep a finished process (a test, a CLI) alive; a parse in
@@ -106,8 +110,17 @@ class ParserProcess {
     // Also emitted after 'error' (then there is nothing left to fail).
     this.child.once('close', (status, signal) => {
       this.alive = false;
-      // A timeout has already answered its parse; anything else means `python` is not a working Python 3.
-      this.fail(new UnverifiableError(`Python syntax check unavailable: ${this.python} ended with ${signal ?? `status ${status}`}: ${this.stderr.trim().slice(-500)}`, { retryable: false }));
+      // A timeout has already answered its parse; anything else means `python` is not a working
+      // Python 3 — or this process died of something else (the OOM killer, an operator).
+      const error = new UnverifiableError(`Python syntax check unavailable: ${this.python} ended with ${signal ?? `status ${status}`}: ${this.stderr.trim().slice(-500)}`, {
+        retryable: false,
+      });
+      if (!this.current) return;
+      const { parse, timer } = this.current;
+      clearTimeout(timer);
+      this.current = undefined;
+      this.onDeath(parse, error);
+      this.onIdle(this);
     });
   }
 
@@ -215,7 +228,7 @@ export class PythonParserPool {
       return Promise.reject(new UnverifiableError(`Python syntax check busy: ${this.queue.length} parses already wait; judge this answer again later`, { retryable: true }));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ source: Buffer.from(code, 'utf8'), timeoutMs, resolve, reject });
+      this.queue.push({ source: Buffer.from(code, 'utf8'), timeoutMs, resolve, reject, crashes: 0 });
       this.pump();
     });
   }
@@ -229,13 +242,28 @@ export class PythonParserPool {
     await Promise.all(this.parsers.splice(0).map((p) => p.close(graceMs)));
   }
 
+  /**
+   * A parser died with `parse` in hand. Once may be bad luck — a process killed from outside, or
+   * one that died idle just before the parse was handed to it — so the parse goes first in line
+   * for a fresh process; twice means this interpreter cannot parse (it is no Python 3, or this
+   * input kills it), which an operator must look at: not retryable, as a missing python3.
+   */
+  private onDeath(parse: Parse, error: UnverifiableError): void {
+    if (this.closed || parse.crashes++ > 0) return parse.reject(error);
+    this.queue.unshift(parse);
+  }
+
   private pump(): void {
     if (this.closed) return;
     for (let i = this.parsers.length - 1; i >= 0; i--) if (!this.parsers[i].alive && !this.parsers[i].busy) this.parsers.splice(i, 1);
     while (this.queue.length > 0) {
       let parser = this.parsers.find((p) => p.alive && !p.busy);
       if (!parser && this.parsers.length < this.size) {
-        parser = new ParserProcess(this.python, () => this.pump());
+        parser = new ParserProcess(
+          this.python,
+          () => this.pump(),
+          (parse, error) => this.onDeath(parse, error),
+        );
         this.parsers.push(parser);
       }
       if (!parser) return;
