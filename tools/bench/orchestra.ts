@@ -52,8 +52,8 @@ export interface Orchestra {
  * 3-step jobs (tools/bench/chain.ts) through the five services as separate processes (the devnet stack on free
  * ports) with instant simulated miners: the time a step costs beyond the miners' own, and
  * jobs/s at 1, 4 and 16 jobs in flight. Completion is watched on the event stream (a core
- * NATS subscription, so watching adds no load to the api); the miners' time comes from the
- * job record.
+ * NATS subscription, so watching adds no load to the api), and so are the miners' times (the
+ * hire latency each `step.answered` event reports).
  */
 export async function measureOrchestra(size: BenchSize, options: { cpuProfileDir?: string } = {}): Promise<Orchestra> {
   mkdirSync(BENCH_DIR, { recursive: true });
@@ -76,9 +76,8 @@ export async function measureOrchestra(size: BenchSize, options: { cpuProfileDir
       const res = await fetch(`${stack.apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal: BENCH_QUESTION, plan: BENCH_PLAN }) });
       if (res.status !== 202) throw new Error(`POST /v1/jobs answered ${res.status}: ${await res.text()}`);
       const { jobId } = (await res.json()) as { jobId: string };
-      const ok = await ends.of(jobId);
-      const ms = performance.now() - t0;
-      return { ms, ok, minerMs: await minerTime(stack, jobId) };
+      const { ok, minerMs } = await ends.of(jobId);
+      return { ms: performance.now() - t0, ok, minerMs };
     };
     // Warm-up: the metagraph reaches KV, the parser processes start, the JIT warms.
     for (let i = 0; i < 5; i++) await runJob();
@@ -149,14 +148,27 @@ interface SeenEvent {
   readonly atMs: number;
 }
 
+/** How a job ended, and the miners' time in it: the sum of its `step.answered` latencies (the hire calls), ms. */
+interface JobEnd {
+  readonly ok: boolean;
+  readonly minerMs: number;
+}
+
+interface JobWatcher {
+  of(jobId: string): Promise<JobEnd>;
+  timelines?: Map<string, SeenEvent[]>;
+}
+
 /**
- * Resolves each job's end (true: succeeded) from `job.*` terminal events on the event stream,
- * and keeps every job's events with their arrival times while `timelines` is set.
+ * Resolves each job's end from `job.*` terminal events on the event stream (reading the job
+ * record instead would add an api request per job to the load), and keeps every job's events
+ * with their arrival times while `timelines` is set.
  */
-function watchJobEnds(nc: NatsConnection): { of(jobId: string): Promise<boolean>; timelines?: Map<string, SeenEvent[]> } {
-  const ended = new Map<string, boolean>();
-  const waiting = new Map<string, (ok: boolean) => void>();
-  const watcher: { of(jobId: string): Promise<boolean>; timelines?: Map<string, SeenEvent[]> } = {
+function watchJobEnds(nc: NatsConnection): JobWatcher {
+  const ended = new Map<string, JobEnd>();
+  const waiting = new Map<string, (end: JobEnd) => void>();
+  const minerMs = new Map<string, number>();
+  const watcher: JobWatcher = {
     of: (jobId) => {
       const known = ended.get(jobId);
       if (known !== undefined) {
@@ -169,19 +181,21 @@ function watchJobEnds(nc: NatsConnection): { of(jobId: string): Promise<boolean>
   nc.subscribe('orch.event.>', {
     callback: (_err, msg) => {
       const atMs = performance.now();
-      const { jobId, payload } = msg.json<{ jobId: string; payload: { event: string; stepId?: string } }>();
+      const { jobId, payload } = msg.json<{ jobId: string; payload: { event: string; stepId?: string; data?: { latencyMs?: number } } }>();
+      if (payload.event === 'step.answered') minerMs.set(jobId, (minerMs.get(jobId) ?? 0) + (payload.data?.latencyMs ?? 0));
       if (watcher.timelines) {
         const timeline = watcher.timelines.get(jobId) ?? [];
         timeline.push({ event: payload.event, stepId: payload.stepId, atMs });
         watcher.timelines.set(jobId, timeline);
       }
       if (!['job.succeeded', 'job.failed', 'job.cancelled'].includes(payload.event)) return;
-      const ok = payload.event === 'job.succeeded';
+      const end = { ok: payload.event === 'job.succeeded', minerMs: minerMs.get(jobId) ?? 0 };
+      minerMs.delete(jobId);
       const resolve = waiting.get(jobId);
       if (resolve) {
         waiting.delete(jobId);
-        resolve(ok);
-      } else ended.set(jobId, ok);
+        resolve(end);
+      } else ended.set(jobId, end);
     },
   });
   return watcher;
@@ -201,12 +215,6 @@ function stepPhases(timelines: Map<string, SeenEvent[]>): Record<string, Latency
     }
   }
   return Object.fromEntries([...gaps].map(([key, samples]) => [key, latency(samples)]));
-}
-
-/** The miners' time in a job: the latency of each step's verified attempt, from the job record. */
-async function minerTime(stack: DevnetStack, jobId: string): Promise<number> {
-  const job = (await (await fetch(`${stack.apiUrl}/v1/jobs/${jobId}`)).json()) as { steps: Array<{ attempts: Array<{ latencyMs?: number; verdict?: string }> }> };
-  return job.steps.reduce((sum, step) => sum + step.attempts.reduce((s, a) => s + (a.latencyMs ?? 0), 0), 0);
 }
 
 /** The last sequence of every stream (KV buckets included): their difference is what was written. */
