@@ -2,6 +2,7 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { u8aToHex } from '@polkadot/util';
 import { ChainReader, SUBTENSOR_SIGNED_EXTENSIONS } from '@orchestra/bittensor';
 import { FakeSubtensor, generateChainState } from '@orchestra/fake-subtensor';
+import { round } from './stats';
 
 /** Subnets x UIDs per size; full is mainnet-scale (64 subnets, 256 UIDs each). */
 const SIZES = {
@@ -119,6 +120,3 @@ async function timed(work: () => Promise<number>): Promise<{ seconds: number; ne
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, neurons };
 }
 
-function round(value: number, digits: number): number {
-  return Number(value.toFixed(digits));
-}

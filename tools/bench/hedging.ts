@@ -7,8 +7,9 @@ import { performance } from 'node:perf_hooks';
 import { Bus } from '@orchestra/bus';
 import { Buckets, Metagraph, Subjects, TaskReady, TaskResult, envelope, metagraphKey, parseUntrustedJson } from '@orchestra/contracts';
 import { SimulatedMiner, neuronOf, startSimulatedMiner } from '@orchestra/devnet-miners';
-import { REPO_ROOT, SupervisedProcess, freePort, startNatsServer } from '@orchestra/testing';
+import { REPO_ROOT, SupervisedProcess, freePort, serviceMain, startNatsServer } from '@orchestra/testing';
 import { z } from 'zod';
+import { round } from './stats';
 
 /** Miners, hires, hires in flight at once, and the miners' normal latency (tail calls take 10×). */
 const SIZES = {
@@ -75,8 +76,8 @@ async function runMode(size: 'small' | 'full', hedge: 'on' | 'off'): Promise<Sta
   const dispatcher = new SupervisedProcess(
     {
       name: `dispatcher-hedge-${hedge}`,
-      command: process.execPath,
-      args: ['-r', '@swc-node/register', join(REPO_ROOT, 'apps/dispatcher/src/main.ts')],
+      // The built dispatcher, as it ships (tools/build.js).
+      ...serviceMain('dispatcher'),
       env: { ...process.env, ORCH_NATS_URL: nats.url, ORCH_ALLOW_ADDRESSES: 'loopback', ORCH_HEDGE: `data.financials:${hedge}`, OPS_PORT: String(opsPort), OPS_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
       cwd: REPO_ROOT,
       logFile: join(logDir, 'dispatcher.log'),
@@ -163,7 +164,3 @@ async function waitReady(opsPort: number): Promise<void> {
   throw new Error(`the benchmark's dispatcher was not ready within 60 s`);
 }
 
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}

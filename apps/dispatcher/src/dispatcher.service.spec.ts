@@ -15,6 +15,7 @@ import {
   ReputationSchema,
 } from '@orchestra/contracts';
 import { metricsRegistry } from '@orchestra/service';
+import { answerDigest } from '@orchestra/schemas';
 import { BehaviourName, SimulatedMiner, neuronOf, startSimulatedMiner } from '@orchestra/devnet-miners';
 import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { z } from 'zod';
@@ -113,6 +114,8 @@ describe('DispatcherService (hedging, cancellation)', () => {
 
     const [result] = await resultOf('job_hedge');
     expect(result).toMatchObject({ uid: 1, ok: true, hedgedUids: [0], statusCode: 200 });
+    // The race's checks passed on this very answer: the verifier will not parse it again.
+    expect(result.prechecked).toEqual({ sha256: answerDigest(result.raw as string) });
     expect(result.latencyMs).toBeGreaterThanOrEqual(HEDGE_MS);
     expect(await hedgedTotal()).toBe(before + 1);
 

@@ -17,9 +17,9 @@ import {
   parseUntrustedJson,
 } from '@orchestra/contracts';
 import { AddressPolicy, KeyringPair, MinerReply, SubnetAdapter, createSubnetAdapter, loadHotkey, minerFaultReply } from '@orchestra/bittensor';
-import { Bus, InboundMessage, ReputationLedger, RetryableError, readJson, resolveObjectRefs } from '@orchestra/bus';
+import { Bus, InboundMessage, ParsedJsonCache, ReputationLedger, RetryableError, readJson, resolveObjectRefs } from '@orchestra/bus';
 import { counter, histogram } from '@orchestra/service';
-import { Capability, verifyOutput } from '@orchestra/schemas';
+import { Capability, answerDigest, closePythonParsers, verifyOutput } from '@orchestra/schemas';
 import { KV } from '@nats-io/kv';
 import { performance } from 'node:perf_hooks';
 import type { Subscription } from '@nats-io/transport-node';
@@ -81,12 +81,14 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private readonly adapters = new Map<number, SubnetAdapter>();
   private readonly cancellations = new JobCancellations();
   private hotkey!: KeyringPair;
-  private metagraphs!: KV;
+  private metagraphs!: ParsedJsonCache<z.infer<typeof MetagraphSchema>>;
   private jobs!: KV;
   private reputation!: ReputationBook;
   private ledger!: ReputationLedger;
   /** Calls running now per `<netuid>.<uid>`, for load-aware ranking. */
   private readonly inFlight = new Map<string, number>();
+  /** Replies whose checks ran here and passed (not merely "could not run"): their results carry `prechecked`. */
+  private readonly passedChecks = new WeakSet<MinerReply>();
   private cancelSubscription?: Subscription;
 
   constructor(
@@ -100,7 +102,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   async onApplicationBootstrap(): Promise<void> {
     this.hotkey = await loadHotkey(this.config.hotkey);
-    this.metagraphs = await this.bus.kv(Buckets.metagraph);
+    this.metagraphs = new ParsedJsonCache(await this.bus.kv(Buckets.metagraph), MetagraphSchema);
     // Leader reads: a lagging replica may not have the record of a job the planner just started.
     this.jobs = await this.bus.kv(Buckets.jobs, 'leader');
     this.reputation = new ReputationBook(await this.bus.kv(Buckets.reputation), this.config.reputation.cacheMs);
@@ -128,6 +130,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   async onModuleDestroy(): Promise<void> {
     this.cancelSubscription?.unsubscribe();
     await this.ledger?.close();
+    // The hedge race's checks keep a python3 parser process; it ends with the service.
+    await closePythonParsers();
   }
 
   async handle(message: InboundMessage): Promise<void> {
@@ -145,7 +149,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     // Taken before the status check, so a cancellation landing in between still aborts the hire.
     const ticket = this.cancellations.track(jobId);
     try {
-      const job = await readJson(this.jobs, jobId, JobViewSchema);
+      // Both reads at once: one round trip on the way to the hire instead of two.
+      const [job, metagraph] = await Promise.all([readJson(this.jobs, jobId, JobViewSchema), this.metagraphs.read(metagraphKey(task.netuid))]);
       // A task exists only for a job the planner recorded: no record means we read too early, not "over".
       if (!job) throw new RetryableError(`job ${jobId} has no record yet; retrying`);
       if (job.status !== 'running') {
@@ -153,7 +158,6 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         this.logger.log({ msg: 'not hiring: job is not running', jobId, stepId: task.stepId, status: job.status });
         return;
       }
-      const metagraph = await readJson(this.metagraphs, metagraphKey(task.netuid), MetagraphSchema);
       if (!metagraph && deliveryCount < METAGRAPH_PATIENCE) {
         throw new RetryableError(`no metagraph for SN${task.netuid} in KV yet (is metagraph-sync running?)`);
       }
@@ -233,6 +237,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
           statusMessage: reply.statusMessage,
           fault: reply.fault,
           raw: reply.raw,
+          // One parse per answer: the verifier reuses this verdict for exactly this text.
+          prechecked: reply.raw !== undefined && this.passedChecks.has(reply) ? { sha256: answerDigest(reply.raw) } : undefined,
           latencyMs: outcome.elapsedMs,
           // Every answered call is paid for, the hedges' too.
           costTao: answeredCalls * this.config.hirePriceAlpha * (metagraph as NonNullable<typeof metagraph>).pool.price,
@@ -249,11 +255,14 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
    * The verifier's own checks (shape and semantics), run here so that a hedge race is won
    * by an answer the verifier will accept, not merely the fastest one. A check that cannot
    * run (e.g. no python3 here) does not decide the race: the verifier has the last word.
+   * A pass is remembered so the verifier need not repeat the expensive part (the Python parse).
    */
   private async passesChecks(task: Task, reply: MinerReply): Promise<boolean> {
     if (reply.raw === undefined) return false;
     try {
-      return (await verifyOutput(task.schemaId, reply.raw, task.input)).ok;
+      const ok = (await verifyOutput(task.schemaId, reply.raw, task.input)).ok;
+      if (ok) this.passedChecks.add(reply);
+      return ok;
     } catch {
       return true;
     }

@@ -1,5 +1,6 @@
 import { DEFAULT_LIMITS, TaskResult, TRUNCATION_MARKER } from '@orchestra/contracts';
 import { z } from 'zod';
+import { answerDigest } from '@orchestra/schemas';
 import { judge, MAX_REJECTION_ERRORS } from './verdict';
 
 type Result = z.infer<typeof TaskResult.payload>;
@@ -120,5 +121,25 @@ describe('judge', () => {
       delete process.env.ORCH_PYTHON;
     }
     expect(await judge(result(coding))).toEqual({ accepted: true, output: code });
+  });
+
+  it("reuses the dispatcher's passed Python parse for exactly the text it passed on, and still judges the rest", async () => {
+    const code = { language: 'python', code: 'print("hi")\n', dependencies: [], entrypoint: 'main.py' };
+    const raw = JSON.stringify(code);
+    const coding = { capability: 'code.python', netuid: 62, schemaId: 'code.python@1', raw };
+    // No python3 here: a verdict reached without one proves the parse was not run again.
+    process.env.ORCH_PYTHON = 'python3-not-installed-here';
+    try {
+      expect(await judge(result({ ...coding, prechecked: { sha256: answerDigest(raw) } }))).toEqual({ accepted: true, output: code });
+      // A digest of other text (the answer changed on the way) is ignored: parsed afresh.
+      const changed = await judge(result({ ...coding, prechecked: { sha256: answerDigest(raw + ' ') } }));
+      expect(changed).toMatchObject({ accepted: false, kind: 'unverifiable' });
+      // Everything but the parse is still checked here.
+      const shellRaw = JSON.stringify({ ...code, entrypoint: 'main.sh' });
+      const shell = await judge(result({ ...coding, raw: shellRaw, prechecked: { sha256: answerDigest(shellRaw) } }));
+      expect(shell).toMatchObject({ accepted: false, kind: 'semantic', errors: ['entrypoint: must name a .py file, got "main.sh"'] });
+    } finally {
+      delete process.env.ORCH_PYTHON;
+    }
   });
 });

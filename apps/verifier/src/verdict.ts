@@ -1,5 +1,5 @@
 import { DEFAULT_LIMITS, REJECTION_KINDS, SizeLimits, TaskResult, truncateText } from '@orchestra/contracts';
-import { Standardized, UnknownSchemaError, UnverifiableError, verifyOutput } from '@orchestra/schemas';
+import { Standardized, UnknownSchemaError, UnverifiableError, answerDigest, verifyOutput } from '@orchestra/schemas';
 import { z } from 'zod';
 
 type Result = z.infer<typeof TaskResult.payload>;
@@ -44,9 +44,14 @@ async function decide(result: Result): Promise<Verdict> {
     const kind = result.fault === 'too_large' ? 'too_large' : 'miner_error';
     return { accepted: false, kind, reason: `${who} failed: ${result.statusCode} ${result.statusMessage}`, errors: [] };
   }
+  // The dispatcher already ran these checks to pick the hedge race's winner. It is our own
+  // service on our own bus (whoever can forge its result could forge the answer itself), so
+  // its pass is reused — for the costly Python parse only, and only on the very text it was
+  // reached on. Shape and every in-process check are judged here, always.
+  const syntaxChecked = result.prechecked !== undefined && result.prechecked.sha256 === answerDigest(result.raw);
   let verified: Standardized;
   try {
-    verified = await verifyOutput(result.schemaId, result.raw, result.input);
+    verified = await verifyOutput(result.schemaId, result.raw, result.input, { syntaxChecked });
   } catch (error) {
     if (error instanceof UnverifiableError || error instanceof UnknownSchemaError) {
       if (error.retryable) throw error;

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { checkPythonSyntax } from '@orchestra/schemas';
+import { checkPythonSyntax, closePythonParsers } from '@orchestra/schemas';
 import { StepRejected, StepVerified, Subjects, TaskResult, envelope, jobEvent } from '@orchestra/contracts';
 import { Bus, InboundMessage, ReputationLedger, resolveObjectRefs } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
@@ -22,7 +22,7 @@ export class VerifierService implements OnApplicationBootstrap, OnModuleDestroy 
 
   constructor(private readonly bus: Bus) {}
 
-  /** Says at start, not at the first code answer, when python3 is missing. */
+  /** Says at start, not at the first code answer, when python3 is missing (and starts the parser process the checks reuse). */
   async onApplicationBootstrap(): Promise<void> {
     this.ledger = await ReputationLedger.open(this.bus, (key, err) => this.logger.warn({ msg: 'could not record reputation', key, err }));
     try {
@@ -36,6 +36,7 @@ export class VerifierService implements OnApplicationBootstrap, OnModuleDestroy 
 
   async onModuleDestroy(): Promise<void> {
     await this.ledger?.close();
+    await closePythonParsers();
   }
 
   async handle(message: InboundMessage): Promise<void> {

@@ -218,6 +218,10 @@ export class Bus {
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
         timeout: opts.connectTimeoutMs ?? 10_000,
+        // Otherwise every request (each JetStream publish and KV read) builds two Errors up front
+        // to keep the caller's stack for a possible failure: 2–3% of each service's CPU under
+        // load (npm run bench, orchestra case, BENCH_CPU_PROF=1). Failures still say what failed.
+        noAsyncTraces: true,
         ...connectionOptions(access),
       });
     } catch (error) {

@@ -66,6 +66,42 @@ export async function readJson<T>(kv: KV, key: string, schema: z.ZodType<T>): Pr
   return entry && entry.operation === 'PUT' ? schema.parse(entry.json()) : undefined;
 }
 
+/**
+ * readJson for keys read far more often than written (the metagraph: rewritten about once a
+ * block, read by every task): a value parsed and validated at a revision is reused while the
+ * key stays at that revision — a revision's value never changes. Still one read per call, so
+ * a new value is seen at once; only the parsing is saved. Frozen, as it is shared.
+ */
+export class ParsedJsonCache<T> {
+  private readonly parsed = new Map<string, { revision: number; value: T }>();
+
+  constructor(
+    private readonly kv: KV,
+    private readonly schema: z.ZodType<T>,
+    /** Keys remembered at most; the cache starts over beyond. */
+    private readonly maxKeys = 1_024,
+  ) {}
+
+  async read(key: string): Promise<T | undefined> {
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    const cached = this.parsed.get(key);
+    if (cached?.revision === entry.revision) return cached.value;
+    const value = deepFreeze(this.schema.parse(entry.json()));
+    if (this.parsed.size >= this.maxKeys) this.parsed.clear();
+    this.parsed.set(key, { revision: entry.revision, value });
+    return value;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
 function isRevisionConflict(error: unknown): boolean {
   if (error instanceof JetStreamApiError) {
     return error.code === JetStreamApiCodes.StreamWrongLastSequence || error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown;

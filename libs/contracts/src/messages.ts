@@ -71,6 +71,12 @@ export const TaskResult = messageKind(
        */
       fault: z.string().max(64).optional(),
       raw: z.string().optional(),
+      /**
+       * Set when the dispatcher's hedge race already ran the verifier's checks on `raw` and they
+       * passed: the SHA-256 (hex) of `raw` they passed on. The verifier then skips only the
+       * Python parse, and only when the digest matches the `raw` it received.
+       */
+      prechecked: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict().optional(),
       latencyMs: z.number().nonnegative(),
       costTao: z.number().nonnegative(),
       ...hedged,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AnalysisRequest, AnalysisRequestSchema, AnalysisSchema, Analysis } from './analysis';
 import { PythonCode, PythonCodeSchema } from './code';
@@ -19,7 +20,16 @@ import { UnverifiableError } from './unverifiable';
  * input, else to the errors. Throws UnverifiableError when it cannot judge (checker missing,
  * input invalid): that is never the answer's fault.
  */
-export type SemanticCheck = (output: unknown, input: unknown) => Promise<string[]>;
+export type SemanticCheck = (output: unknown, input: unknown, options?: VerifyOptions) => Promise<string[]>;
+
+/** What verifyOutput may take as already established about the raw answer. */
+export interface VerifyOptions {
+  /**
+   * The Python syntax check already passed on exactly this raw answer (the dispatcher's hedge
+   * race ran it; see `answerDigest`), so the parse is not run again. Every other check still is.
+   */
+  readonly syntaxChecked?: boolean;
+}
 
 /** As many errors as describeIssues reports: enough to fix the answer, short enough to re-ask with. */
 const MAX_ERRORS = 20;
@@ -35,9 +45,9 @@ const MAX_NAMED_MISSING = 10;
 function semanticCheck<O, I>(
   schemaId: SchemaId,
   schemas: { output: z.ZodType<O>; input: z.ZodType<I> },
-  check: (output: O, input: I) => string[] | Promise<string[]>,
+  check: (output: O, input: I, options: VerifyOptions) => string[] | Promise<string[]>,
 ): SemanticCheck {
-  return async (output, input) => {
+  return async (output, input, options = {}) => {
     const parsedInput = schemas.input.safeParse(input);
     if (!parsedInput.success) {
       throw new UnverifiableError(`cannot check ${schemaId}: the task input is invalid (${describeIssues(parsedInput.error).join('; ')})`, {
@@ -47,7 +57,7 @@ function semanticCheck<O, I>(
     }
     const parsedOutput = schemas.output.safeParse(output);
     if (!parsedOutput.success) return describeIssues(parsedOutput.error);
-    return (await check(parsedOutput.data, parsedInput.data)).slice(0, MAX_ERRORS);
+    return (await check(parsedOutput.data, parsedInput.data, options)).slice(0, MAX_ERRORS);
   };
 }
 
@@ -95,9 +105,9 @@ function checkAnalysis(output: Analysis, input: AnalysisRequest): string[] {
 }
 
 /** code.python@1: the entrypoint is a .py file and the code parses as Python (never run). The input is not consulted. */
-async function checkPythonCode(output: PythonCode): Promise<string[]> {
+async function checkPythonCode(output: PythonCode, _input: unknown, options: VerifyOptions): Promise<string[]> {
   const errors = output.entrypoint.endsWith('.py') ? [] : [`entrypoint: must name a .py file, got ${JSON.stringify(output.entrypoint)}`];
-  return [...errors, ...(await checkPythonSyntax(output.code))];
+  return options.syntaxChecked ? errors : [...errors, ...(await checkPythonSyntax(output.code))];
 }
 
 /** The semantic check of each output schema that has one (schemas absent here have none). */
@@ -112,10 +122,19 @@ export const SEMANTIC_CHECKS: Readonly<Partial<Record<SchemaId, SemanticCheck>>>
  * the JSON Standardization Layer in one call. A schema-valid answer that fails its check is
  * `{ ok: false, kind: 'semantic', errors }`. Throws UnverifiableError when a check cannot run.
  */
-export async function verifyOutput<T = unknown>(schemaId: string, raw: string, input: unknown): Promise<Standardized<T>> {
+export async function verifyOutput<T = unknown>(schemaId: string, raw: string, input: unknown, options: VerifyOptions = {}): Promise<Standardized<T>> {
   const shaped = standardize<T>(schemaId, raw);
   const check = SEMANTIC_CHECKS[schemaId as SchemaId];
   if (!shaped.ok || !check) return shaped;
-  const errors = await check(shaped.value, input);
+  const errors = await check(shaped.value, input, options);
   return errors.length ? { ok: false, kind: 'semantic', errors } : shaped;
+}
+
+/**
+ * The digest a check verdict is tied to: SHA-256 (hex) of the raw answer's UTF-8. A verdict
+ * carried from one service to another is reused only for the very text it was reached on, so
+ * an answer changed on the way (cut to a size budget, say) is judged afresh.
+ */
+export function answerDigest(raw: string): string {
+  return createHash('sha256').update(raw, 'utf8').digest('hex');
 }

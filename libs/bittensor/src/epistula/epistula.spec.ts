@@ -31,6 +31,17 @@ describe('epistula headers', () => {
     expect(verifyHex(validator.address, `1712345679999.0.${miner.address}`, h['Epistula-Secret-Signature-0'])).toBe(true);
   });
 
+  it('signs the secret signatures once per interval and recipient, the request signature every time', () => {
+    const [a, b] = [epistulaHeaders(validator, '{}', miner.address, 1712345671000, 'u-a'), epistulaHeaders(validator, '{}', miner.address, 1712345679000, 'u-b')];
+    expect(b['Epistula-Secret-Signature-1']).toBe(a['Epistula-Secret-Signature-1']);
+    expect(b['Epistula-Request-Signature']).not.toBe(a['Epistula-Request-Signature']);
+    const toOther = epistulaHeaders(validator, '{}', validator.address, 1712345679000, 'u-c');
+    expect(verifyHex(validator.address, `1712345680000.0.${validator.address}`, toOther['Epistula-Secret-Signature-1'])).toBe(true);
+    const later = epistulaHeaders(validator, '{}', miner.address, 1712345681000, 'u-d');
+    expect(verifyHex(validator.address, `1712345690000.0.${miner.address}`, later['Epistula-Secret-Signature-1'])).toBe(true);
+    expect(epistulaHeaders(validator, '{}', miner.address, 1712345672000, 'u-e')['Epistula-Secret-Signature-1']).not.toBe(a['Epistula-Secret-Signature-1']);
+  });
+
   it('verifies on the miner side and refuses like the prompting miner', () => {
     const body = Buffer.from('{"messages":[]}');
     const now = Date.now();

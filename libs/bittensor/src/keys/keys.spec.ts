@@ -2,6 +2,8 @@ import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HotkeyLoadError, loadHotkey, signHex, verifyHex } from './keys';
+import { signatureVerify } from '@polkadot/util-crypto';
+import { u8aToHex, u8aWrapBytes } from '@polkadot/util';
 
 // Well-known Substrate dev account and the BIP39 "bottom drive obey lake…" dev phrase
 // (@polkadot/keyring testing pairs; substrate `DEV_PHRASE`), whose root sr25519 address is below.
@@ -45,5 +47,15 @@ describe('loadHotkey', () => {
     expect(verifyHex(DEV_PHRASE_ROOT, 'hello', sig)).toBe(false);
     expect(verifyHex(ALICE, 'hello', sig.slice(2))).toBe(false); // btwallet requires the 0x prefix
     expect(verifyHex('garbage', 'hello', sig)).toBe(false);
+  });
+
+  it("signs in WebAssembly what the keyring's own sr25519 verifies, and verifies the keyring's signatures and their wrapped form", async () => {
+    const alice = await loadHotkey('//Alice');
+    const fast = signHex(alice, 'hello');
+    expect(signatureVerify('hello', fast, ALICE).isValid).toBe(true);
+    expect(signHex(alice, 'hello')).not.toBe(fast); // sr25519 signatures are randomized
+    expect(verifyHex(ALICE, 'hello', u8aToHex(alice.sign(Buffer.from('hello'))))).toBe(true);
+    expect(verifyHex(ALICE, 'hello', u8aToHex(alice.sign(u8aWrapBytes('hello'))))).toBe(true);
+    expect(verifyHex(ALICE, 'hello', u8aToHex(alice.sign(Buffer.from('hellO'))))).toBe(false);
   });
 });

@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Keyring } from '@polkadot/keyring';
+import { decodePair } from '@polkadot/keyring/pair/decode';
 import type { KeyringPair } from '@polkadot/keyring/types';
-import { cryptoWaitReady, mnemonicValidate, signatureVerify } from '@polkadot/util-crypto';
-import { u8aToHex } from '@polkadot/util';
+import { cryptoWaitReady, decodeAddress, mnemonicValidate, signatureVerify } from '@polkadot/util-crypto';
+import { u8aEq, u8aToHex } from '@polkadot/util';
+import { isReady as wasmReady, sr25519Sign as wasmSign, sr25519Verify as wasmVerify } from '@polkadot/wasm-crypto';
 
 export type { KeyringPair } from '@polkadot/keyring/types';
 
@@ -78,9 +80,37 @@ function pairFromSecret(secret: string, what: string): KeyringPair {
   }
 }
 
+/**
+ * Why signing and verifying go through @polkadot/wasm-crypto when it is ready: the keyring's
+ * sr25519 is pure JavaScript (@scure/sr25519), ~4 ms a signature and ~10 ms a verification,
+ * against ~1 ms each in WebAssembly — and every hire signs once (synapse) or four times
+ * (Epistula), every axon verifies once. It was the dispatcher's largest CPU cost under load
+ * (npm run bench, orchestra case, BENCH_CPU_PROF=1). Both are schnorrkel over the "substrate"
+ * context, so their signatures verify with each other.
+ */
+const wasmKeys = new WeakMap<KeyringPair, { publicKey: Uint8Array; secretKey: Uint8Array } | null>();
+
+/** The pair's sr25519 key bytes for WebAssembly signing, or null when only the keyring can sign with it. */
+function wasmKeyOf(pair: KeyringPair): { publicKey: Uint8Array; secretKey: Uint8Array } | null {
+  let keys = wasmKeys.get(pair);
+  if (keys === undefined) {
+    try {
+      // A pair made from a secret here is unlocked; its PKCS8 form holds both keys.
+      const { publicKey, secretKey } = decodePair(undefined, pair.encodePkcs8(), 'none');
+      keys = pair.type === 'sr25519' && secretKey.length === 64 && u8aEq(publicKey, pair.publicKey) ? { publicKey, secretKey } : null;
+    } catch {
+      keys = null;
+    }
+    wasmKeys.set(pair, keys);
+  }
+  return keys;
+}
+
 /** Signs a UTF-8 message and returns `0x` + lowercase hex of the 64-byte sr25519 signature, as btwallet does. */
 export function signHex(pair: KeyringPair, message: string): string {
-  return u8aToHex(pair.sign(Buffer.from(message, 'utf8')));
+  const bytes = Buffer.from(message, 'utf8');
+  const keys = wasmReady() ? wasmKeyOf(pair) : null;
+  return u8aToHex(keys ? wasmSign(keys.publicKey, keys.secretKey, bytes) : pair.sign(bytes));
 }
 
 /**
@@ -91,6 +121,9 @@ export function signHex(pair: KeyringPair, message: string): string {
 export function verifyHex(address: string, message: string, signature: string | undefined): boolean {
   if (!signature || !/^0x[0-9a-fA-F]{128}$/.test(signature)) return false;
   try {
+    // The common case, a plain sr25519 signature, in WebAssembly; anything else (the wrapped
+    // form, a bad signature) gets the keyring's full answer as before.
+    if (wasmReady() && wasmVerify(Buffer.from(signature.slice(2), 'hex'), Buffer.from(message, 'utf8'), decodeAddress(address))) return true;
     return signatureVerify(Buffer.from(message, 'utf8'), signature, address).isValid;
   } catch {
     return false;
