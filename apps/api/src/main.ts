@@ -26,6 +26,11 @@ async function main(): Promise<void> {
     },
     opsPort: 9460,
     readiness: () => ({ ready: bus.isConnected(), checks: { nats: bus.isConnected() ? 'up' : 'down' } }),
+    // A connection closed for good or stalled is not live: the supervisor (or the kubelet) restarts the API.
+    liveness: () => {
+      const connection = bus.connectionHealth();
+      return { live: connection.live, checks: { nats: connection.detail } };
+    },
   });
 }
 

@@ -56,17 +56,25 @@ export class NatsServerStartError extends Error {
  * Ports handed out by {@link freePort}: below Linux's ephemeral range (32768–60999), so a
  * process that binds port 0 — a simulated miner, a client socket — can never be given a
  * port we picked for a service that will bind it a moment later (or again after a restart).
+ *
+ * A port is checked free when picked but bound later by the process it is for, so two test
+ * processes picking at once (parallel jest workers) could choose the same one. Each process
+ * therefore picks from its own slice of the range (by pid), which makes that a rare
+ * coincidence of two pids sharing a slice rather than of any two picks.
  */
 const PICK_FROM = 20_000;
 const PICK_TO = 32_000;
+const SLICES = 8;
+const SLICE = Math.floor((PICK_TO - PICK_FROM) / SLICES);
 
-/** A free TCP port on loopback, picked at random outside the ephemeral range and checked by binding it. */
+/** A free TCP port on loopback, picked at random from this process's slice and checked by binding it. */
 export async function freePort(): Promise<number> {
+  const from = PICK_FROM + (process.pid % SLICES) * SLICE;
   for (let tries = 0; tries < 50; tries++) {
-    const port = PICK_FROM + Math.floor(Math.random() * (PICK_TO - PICK_FROM));
+    const port = from + Math.floor(Math.random() * SLICE);
     if (await canBind(port)) return port;
   }
-  throw new Error(`no free port found between ${PICK_FROM} and ${PICK_TO}`);
+  throw new Error(`no free port found between ${from} and ${from + SLICE}`);
 }
 
 function canBind(port: number): Promise<boolean> {
