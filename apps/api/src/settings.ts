@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_PAYLOAD_BYTES, SizeLimits, sizeLimits } from '@orchestra/contracts';
+import { DEFAULT_MAX_PAYLOAD_BYTES, SizeLimits, sizeLimits, OrchestraError } from '@orchestra/contracts';
 import { KEEP_ALIVE_MS } from './job-events';
 
 /**
@@ -35,7 +35,7 @@ export interface ApiSettings {
 export const API_SETTINGS = Symbol('ApiSettings');
 
 /** A setting of the API that is not a positive integer or contradicts another. */
-export class ApiConfigError extends Error {
+export class ApiConfigError extends OrchestraError {
   override readonly name = 'ApiConfigError';
   readonly retryable = false;
 }

@@ -1,3 +1,4 @@
+import { OrchestraError } from '@orchestra/contracts';
 /** A hire's hold on its job's cancellation: abort when the job is cancelled, release when done. */
 export interface JobTicket {
   readonly signal: AbortSignal;
@@ -37,7 +38,7 @@ export class JobCancellations {
 }
 
 /** The reason a hire's signal aborts: its job was cancelled. */
-export class JobCancelledError extends Error {
+export class JobCancelledError extends OrchestraError {
   override readonly name = 'JobCancelledError';
   readonly retryable = false;
   constructor(

@@ -1,9 +1,9 @@
-import { JobSpec, PlanStepSpec, StepState, isObjectRef, objectRefAt, readJsonPointer } from '@orchestra/contracts';
+import { JobSpec, PlanStepSpec, StepState, isObjectRef, objectRefAt, readJsonPointer, OrchestraError } from '@orchestra/contracts';
 import { AGREEMENT_CHECKERS_BY_CAPABILITY, CAPABILITY_DEFINITIONS, isCapability } from '@orchestra/schemas';
 import { PLAYBOOKS } from './playbooks';
 
 /** The plan cannot run as given: the message says what to change. Never retryable. */
-export class InvalidPlanError extends Error {
+export class InvalidPlanError extends OrchestraError {
   override readonly name = 'InvalidPlanError';
   readonly retryable = false;
 }

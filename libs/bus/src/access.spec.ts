@@ -3,7 +3,7 @@ import { Buckets, NATS_ROLES, Subjects } from '@orchestra/contracts';
 import { NatsServerHandle, serviceMain, startNatsServer } from '@orchestra/testing';
 import { natsAccessFromEnv } from './access';
 import { Bus } from './bus';
-import { BusConfigError } from './errors';
+import { BusConfigError, BusConnectionError, isBusFailure } from './errors';
 
 describe('NATS access (a real nats-server with one user per role)', () => {
   let nats: NatsServerHandle;
@@ -43,7 +43,11 @@ describe('NATS access (a real nats-server with one user per role)', () => {
   it('grants each service its own subjects and nothing else', async () => {
     const users = nats.users as NonNullable<NatsServerHandle['users']>;
     const verifier = await open({ servers: nats.url, name: 'verifier', access: { ...users.verifier, topology: 'verify' } });
-    await expect(verifier.js.publish(Subjects.jobSubmitted, 'forged', { timeout: 5_000 })).rejects.toThrow(/Permissions Violation/);
+    const forged = await verifier.js.publish(Subjects.jobSubmitted, 'forged', { timeout: 5_000 }).catch((error: unknown) => error);
+    expect(forged).toBeInstanceOf(Error);
+    expect((forged as Error).message).toMatch(/Permissions Violation/);
+    // Retrying cannot cure a refusal: the transport must not take it for the bus failing.
+    expect(isBusFailure(forged)).toBe(false);
     const api = await open({ servers: nats.url, name: 'api', access: { ...users.api, topology: 'verify' } });
     await expect((await api.kv(Buckets.submissions)).put('job_1', '{}')).resolves.toBeGreaterThan(0);
     await expect((await api.kv(Buckets.reputation)).put('sn1.uid1.x', '{}')).rejects.toThrow(/Permissions Violation/);
@@ -66,6 +70,14 @@ describe('NATS access (a real nats-server with one user per role)', () => {
     expect(code).not.toBe(0);
     expect(output).toMatch(/refused user \\?"verifier\\?"/);
   }, 60_000);
+});
+
+describe('isBusFailure', () => {
+  it('is the bus failing, told by type: our connection error yes, a handler bug no', () => {
+    expect(isBusFailure(new BusConnectionError('gone'))).toBe(true);
+    expect(isBusFailure(new Error('TimeoutError'))).toBe(false);
+    expect(isBusFailure('TimeoutError')).toBe(false);
+  });
 });
 
 describe('natsAccessFromEnv', () => {

@@ -1,4 +1,4 @@
-import { DeadLetter, DeadLetterPayload, DeadLetterV1, FAILED_STEP_LETTERS, Streams } from '@orchestra/contracts';
+import { DeadLetter, DeadLetterPayload, DeadLetterV1, FAILED_STEP_LETTERS, Streams, OrchestraError } from '@orchestra/contracts';
 import { z } from 'zod';
 import { Bus } from './bus';
 
@@ -14,7 +14,7 @@ export interface DeadLetterEntry {
 }
 
 /** A dead letter cannot be replayed (missing, its original gone, or a record of a finished job). */
-export class DeadLetterReplayError extends Error {
+export class DeadLetterReplayError extends OrchestraError {
   override readonly name = 'DeadLetterReplayError';
   readonly retryable = false;
 }

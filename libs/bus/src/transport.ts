@@ -5,7 +5,7 @@ import { extractTraceContext, withSpan } from '@orchestra/service';
 import { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { Observable, isObservable, lastValueFrom, throwError } from 'rxjs';
 import { Bus } from './bus';
-import { BusConnectionError, PayloadTooLargeError, PoisonMessageError } from './errors';
+import { BusConnectionError, PayloadTooLargeError, PoisonMessageError, isBusFailure, isClientSizeRefusal } from './errors';
 import { InboundMessage } from './inbound';
 
 /** How long one pull waits for messages before the next is issued, ms. */
@@ -304,21 +304,6 @@ export class BusErrorFilter implements RpcExceptionFilter {
   catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
     return throwError(() => exception);
   }
-}
-
-/** Errors of the NATS client or server, as opposed to the handler's own. */
-const BUS_FAILURES = /^(ConnectionError|TimeoutError|RequestError|NoRespondersError|DrainingConnectionError|ClosedConnectionError|JetStreamNotEnabled|JetStreamStatusError|BusConnectionError)$/;
-
-function isBusFailure(error: unknown): boolean {
-  return error instanceof Error && BUS_FAILURES.test(error.name);
-}
-
-/**
- * The NATS client's own refusal of an oversized message (a write that skipped the bus's
- * checks, e.g. a raw KV put): as hopeless as PayloadTooLargeError.
- */
-function isClientSizeRefusal(error: unknown): boolean {
-  return error instanceof Error && error.name === 'InvalidArgumentError' && /max_payload/.test(error.message);
 }
 
 function describe(error: unknown): string {

@@ -15,3 +15,4 @@ export * from './untrusted';
 export * from './permissions';
 export * from './json-parts';
 export * from './objects';
+export * from './errors';

@@ -1,3 +1,4 @@
+import { OrchestraError } from './errors';
 /**
  * Size budgets: every limit on what Orchestra stores, sends or parses, in one place.
  *
@@ -55,7 +56,7 @@ export const DEFAULT_LIMITS: SizeLimits = {
 };
 
 /** A limit setting that is not a positive integer, or that breaks the relations between the limits. */
-export class LimitsConfigError extends Error {
+export class LimitsConfigError extends OrchestraError {
   override readonly name = 'LimitsConfigError';
   readonly retryable = false;
 }

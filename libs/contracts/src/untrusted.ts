@@ -1,4 +1,5 @@
 import { DEFAULT_LIMITS } from './limits';
+import { OrchestraError } from './errors';
 
 /**
  * Handling text and JSON that strangers wrote: miner and provider answers, status
@@ -21,7 +22,7 @@ export function truncateText(text: string, max: number = DEFAULT_LIMITS.textLimi
 }
 
 /** Untrusted JSON that is too large, too deep or not JSON at all. */
-export class UntrustedJsonError extends Error {
+export class UntrustedJsonError extends OrchestraError {
   override readonly name = 'UntrustedJsonError';
   readonly retryable = false;
   constructor(

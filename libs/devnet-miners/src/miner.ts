@@ -24,6 +24,7 @@ import { AnalysisRequestSchema, CodeRequestSchema } from '@orchestra/schemas';
 import { AnswerKind, Behaviour, BEHAVIOURS, BehaviourName, BehaviourOptions, BehaviourPlan, sleep } from './behaviours';
 import { analyse, colluded, onDemandEntities, plotScript, wrongSchemaEntities } from './content';
 import { FINANCIAL_ROWS } from './dataset';
+import { OrchestraError } from '@orchestra/contracts';
 
 /** How to start one simulated miner. */
 export interface SimulatedMinerOptions extends BehaviourOptions {
@@ -52,7 +53,7 @@ export interface SimulatedMiner {
 }
 
 /** The netuid has no simulated protocol. */
-export class UnknownSimulatedSubnetError extends Error {
+export class UnknownSimulatedSubnetError extends OrchestraError {
   override readonly name = 'UnknownSimulatedSubnetError';
   readonly retryable = false;
   constructor(readonly netuid: number) {

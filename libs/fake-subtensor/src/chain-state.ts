@@ -1,3 +1,4 @@
+import { OrchestraError } from '@orchestra/contracts';
 /**
  * What the fake chain holds, in the chain's own units: u16 fractions as raw integers
  * (0..65535), balances in rao, ss58 (format 42) addresses. The fake node encodes it into
@@ -57,7 +58,8 @@ export interface NeuronState {
 }
 
 /** A ChainState that cannot exist on a real subtensor chain. */
-export class InvalidChainStateError extends Error {
+export class InvalidChainStateError extends OrchestraError {
+  readonly retryable = false;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'InvalidChainStateError';

@@ -8,6 +8,7 @@ import { BITTENSOR_SS58_FORMAT } from './dev-keys';
 import { StorageSnapshot, SUBNET_CALLS, SubnetEncodingCache } from './storage';
 import { simSwapTaoForAlpha } from './swap';
 import { subtensorRuntime, type SubtensorRuntime, type SubtensorRuntimeName } from './subtensor-runtime';
+import { OrchestraError } from '@orchestra/contracts';
 
 /** How to start a {@link FakeSubtensor}. */
 export interface FakeSubtensorOptions {
@@ -23,7 +24,8 @@ export interface FakeSubtensorOptions {
 }
 
 /** A JSON-RPC failure answered to the client as `{ error: { code, message } }`. */
-class RpcError extends Error {
+class RpcError extends OrchestraError {
+  readonly retryable = false;
   constructor(
     readonly code: number,
     message: string,

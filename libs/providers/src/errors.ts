@@ -1,3 +1,4 @@
+import { OrchestraError } from '@orchestra/contracts';
 /**
  * Errors of gateway providers. Every failure says whose fault it is (`blame`) and whether the
  * same call may succeed later (`retryable`, with `retryAfterMs` when the gateway said when), so
@@ -43,7 +44,7 @@ const FAULTS: Readonly<Record<ProviderFault, { readonly blame: Blame; readonly r
 };
 
 /** A failed provider call. The message is ours; any text the gateway sent is in it, truncated. */
-export class ProviderError extends Error {
+export class ProviderError extends OrchestraError {
   override readonly name = 'ProviderError';
   readonly blame: Blame;
   readonly retryable: boolean;
@@ -66,20 +67,20 @@ export class ProviderError extends Error {
 }
 
 /** The caller's AbortSignal fired: nobody's fault, so it is thrown rather than blamed on a source. */
-export class ProviderAbortedError extends Error {
+export class ProviderAbortedError extends OrchestraError {
   override readonly name = 'ProviderAbortedError';
   readonly retryable = false;
 }
 
 /** The provider does not serve this capability or source: a configuration or planning mistake. */
-export class UnsupportedCapabilityError extends Error {
+export class UnsupportedCapabilityError extends OrchestraError {
   override readonly name = 'UnsupportedCapabilityError';
   readonly retryable = false;
   readonly blame: Blame = 'ours';
 }
 
 /** The call's input does not satisfy what the provider needs for the capability: a planning bug. */
-export class InvalidProviderInputError extends Error {
+export class InvalidProviderInputError extends OrchestraError {
   override readonly name = 'InvalidProviderInputError';
   readonly retryable = false;
   readonly blame: Blame = 'ours';
@@ -93,7 +94,7 @@ export class InvalidProviderInputError extends Error {
 }
 
 /** A provider setting is missing or malformed. */
-export class ProviderConfigError extends Error {
+export class ProviderConfigError extends OrchestraError {
   override readonly name = 'ProviderConfigError';
   readonly retryable = false;
   readonly blame: Blame = 'config';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CAPABILITY_DEFINITIONS, SchemaId } from './registry';
 import { ReportSchema } from './report';
+import { OrchestraError } from '@orchestra/contracts';
 
 const OUTPUT_SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([
   ...Object.values(CAPABILITY_DEFINITIONS).map((d) => [d.outputSchemaId, d.output] as const),
@@ -8,7 +9,7 @@ const OUTPUT_SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType
 ]);
 
 /** Thrown for a schema id nobody registered: a planning or configuration error, never retryable. */
-export class UnknownSchemaError extends Error {
+export class UnknownSchemaError extends OrchestraError {
   override readonly name = 'UnknownSchemaError';
   readonly retryable = false;
   constructor(readonly schemaId: string) {

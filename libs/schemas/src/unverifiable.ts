@@ -1,3 +1,4 @@
+import { OrchestraError } from '@orchestra/contracts';
 /**
  * A check could not be run, so nothing can be said about the answer: the checker is missing
  * or failed (python3 not installed, timed out on an overloaded host), or the task input it
@@ -5,7 +6,7 @@
  * answer. `retryable` says whether running the same check again later may succeed (a
  * timeout) or needs an operator (a missing python3, an invalid input).
  */
-export class UnverifiableError extends Error {
+export class UnverifiableError extends OrchestraError {
   override readonly name = 'UnverifiableError';
   readonly retryable: boolean;
   constructor(message: string, options: { retryable: boolean; cause?: unknown }) {

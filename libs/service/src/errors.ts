@@ -1,10 +1,12 @@
+import { OrchestraError } from '@orchestra/contracts';
 /**
  * Typed errors raised by the service runtime. Each carries the underlying failure as
  * `cause` so the JSON logger can print the whole chain.
  */
 
 /** An environment variable or option has a value the runtime cannot use. */
-export class ServiceConfigError extends Error {
+export class ServiceConfigError extends OrchestraError {
+  readonly retryable = false;
   override readonly name = 'ServiceConfigError';
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -12,7 +14,8 @@ export class ServiceConfigError extends Error {
 }
 
 /** A metric name is already registered with a different type or label set. */
-export class MetricConflictError extends Error {
+export class MetricConflictError extends OrchestraError {
+  readonly retryable = false;
   override readonly name = 'MetricConflictError';
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -20,7 +23,8 @@ export class MetricConflictError extends Error {
 }
 
 /** The service could not start (Nest bootstrap, listen, or the ops server failed). */
-export class ServiceStartError extends Error {
+export class ServiceStartError extends OrchestraError {
+  readonly retryable = false;
   override readonly name = 'ServiceStartError';
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);

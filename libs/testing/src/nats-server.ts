@@ -4,7 +4,7 @@ import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NATS_ROLES, type NatsRole, natsPermissions } from '@orchestra/contracts';
+import { NATS_ROLES, type NatsRole, natsPermissions, OrchestraError } from '@orchestra/contracts';
 
 /** A real nats-server with JetStream, started for a test suite. */
 export interface NatsServerHandle {
@@ -45,7 +45,8 @@ export interface NatsServerOptions {
 }
 
 /** Thrown when nats-server is missing or does not come up. */
-export class NatsServerStartError extends Error {
+export class NatsServerStartError extends OrchestraError {
+  readonly retryable = false;
   override readonly name = 'NatsServerStartError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -1,5 +1,6 @@
 import type { Capability } from '@orchestra/schemas';
 import type { CallFault } from '../net';
+import { OrchestraError } from '@orchestra/contracts';
 
 /** A miner to hire, as the dispatcher picked it from the metagraph. `ip` is the chain's literal IP. */
 export interface MinerTarget {
@@ -53,7 +54,7 @@ export interface SubnetAdapter {
 }
 
 /** The adapter cannot serve this capability: a configuration error (wrong protocol for the netuid). */
-export class UnsupportedCapabilityError extends Error {
+export class UnsupportedCapabilityError extends OrchestraError {
   override readonly name = 'UnsupportedCapabilityError';
   readonly retryable = false;
   constructor(
@@ -65,7 +66,7 @@ export class UnsupportedCapabilityError extends Error {
 }
 
 /** The hire input does not satisfy the capability's input schema: a planning bug, not a miner fault. */
-export class InvalidHireInputError extends Error {
+export class InvalidHireInputError extends OrchestraError {
   override readonly name = 'InvalidHireInputError';
   readonly retryable = false;
   constructor(
@@ -78,7 +79,7 @@ export class InvalidHireInputError extends Error {
 }
 
 /** No adapter implements this protocol yet. */
-export class UnsupportedProtocolError extends Error {
+export class UnsupportedProtocolError extends OrchestraError {
   override readonly name = 'UnsupportedProtocolError';
   readonly retryable = false;
   constructor(readonly protocol: string) {

@@ -17,6 +17,7 @@ import {
   V_7_2_0,
 } from '../synapse';
 import { PriorityGate, PriorityTimeoutError } from './priority-gate';
+import { OrchestraError } from '@orchestra/contracts';
 
 /** What a handler receives: the verified caller and the body's field values. */
 export interface AxonRequest {
@@ -67,7 +68,8 @@ export interface AxonServerOptions {
 export const NONCE_ALLOWED_DELTA_NS = 4_000_000_000n;
 
 /** A status-carrying failure inside the middleware (the SDK's SynapseException family). */
-class AxonError extends Error {
+class AxonError extends OrchestraError {
+  readonly retryable = false;
   constructor(
     readonly statusCode: number,
     message: string,

@@ -1,9 +1,10 @@
+import { OrchestraError } from '@orchestra/contracts';
 /**
  * The axon's priority stage: at most `concurrency` handlers run at once; waiting requests are
  * admitted highest priority first (the SDK feeds `priority_fn` into a PriorityThreadPoolExecutor).
  * A request that waits past its deadline gets a PriorityTimeoutError (the SDK's 408).
  */
-export class PriorityTimeoutError extends Error {
+export class PriorityTimeoutError extends OrchestraError {
   override readonly name = 'PriorityTimeoutError';
   readonly retryable = true;
 }

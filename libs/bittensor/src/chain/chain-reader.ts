@@ -167,7 +167,7 @@ export class ChainReader {
   async quoteTaoForAlpha(netuid: number, taoRao: bigint, options: ReadAtOptions = {}): Promise<SwapQuote> {
     return this.reading(`quoting ${taoRao} rao of TAO for alpha on subnet ${netuid}`, async () => {
       const { apiAt } = await this.blockAt(options.at);
-      if (!hasRuntimeApis(apiAt)) throw new ChainReadError(`${this.url} runs a runtime without SwapRuntimeApi; quotes need spec 2xx+ with metadata V15+`);
+      if (!hasRuntimeApis(apiAt)) throw new ChainReadError(`${this.url} runs a runtime without SwapRuntimeApi; quotes need spec 2xx+ with metadata V15+`, { retryable: false });
       const quote = (await apiAt.call['swapRuntimeApi']['simSwapTaoForAlpha'](netuid, taoRao)) as SimSwapResult;
       return {
         taoRao: quote.taoAmount.toString(),
@@ -279,7 +279,7 @@ function decoderFor(registry: Registry): ScaleDecoder {
 /** The type id of a runtime API method's return value, from the runtime's metadata. */
 function runtimeCallOutput(registry: Registry, api: string, method: string): number {
   const found = registry.metadata.apis.find((a) => a.name.toString() === api)?.methods.find((m) => m.name.toString() === method);
-  if (!found) throw new ChainReadError(`the runtime has no ${api}.${method}; this reader needs a subtensor runtime that has (finney spec 2xx+)`);
+  if (!found) throw new ChainReadError(`the runtime has no ${api}.${method}; this reader needs a subtensor runtime that has (finney spec 2xx+)`, { retryable: false });
   return found.output.toNumber();
 }
 
@@ -306,10 +306,10 @@ function ss58(publicKey: Uint8Array, format: number): string {
 function metagraphFromRuntime(value: ScaleValue, netuid: number, block: number, ss58Format: number, priceRao: bigint): SubnetRead {
   const where = `get_metagraph(${netuid}) at block ${block}`;
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
-    throw new ChainReadError(`${where} is not a struct`);
+    throw new ChainReadError(`${where} is not a struct`, { retryable: false });
   }
   const field = (name: string) => {
-    if (!(name in value)) throw new ChainReadError(`${where} has no field ${name}; this reader knows finney's runtime (spec 424)`);
+    if (!(name in value)) throw new ChainReadError(`${where} has no field ${name}; this reader knows finney's runtime (spec 424)`, { retryable: false });
     return value[name];
   };
   const list = (name: string) => {

@@ -1,5 +1,7 @@
+import { OrchestraError } from '@orchestra/contracts';
 /** The subtensor endpoint could not be reached (or did not finish the handshake) in time. */
-export class ChainConnectError extends Error {
+export class ChainConnectError extends OrchestraError {
+  readonly retryable = true;
   constructor(
     readonly url: string,
     message: string,
@@ -10,11 +12,16 @@ export class ChainConnectError extends Error {
   }
 }
 
-/** A storage read against a connected node failed. */
-export class ChainReadError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+/**
+ * A read against a connected node failed: retryable when the node may be restarting or
+ * behind (the default), not when its runtime lacks what the reader needs.
+ */
+export class ChainReadError extends OrchestraError {
+  readonly retryable: boolean;
+  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
     super(message, options);
     this.name = 'ChainReadError';
+    this.retryable = options?.retryable ?? true;
   }
 }
 
@@ -24,7 +31,7 @@ export class SubnetNotFoundError extends ChainReadError {
     readonly netuid: number,
     readonly block: number,
   ) {
-    super(`Subnet ${netuid} does not exist at block ${block}`);
+    super(`Subnet ${netuid} does not exist at block ${block}`, { retryable: false });
     this.name = 'SubnetNotFoundError';
   }
 }

@@ -1,5 +1,6 @@
 import type { PortableRegistry } from '@polkadot/types';
 import type { Si1Type } from '@polkadot/types/interfaces';
+import { OrchestraError } from '@orchestra/contracts';
 
 /**
  * A plain SCALE value: numbers for integers up to 32 bits, bigints above, Uint8Array for
@@ -10,7 +11,8 @@ import type { Si1Type } from '@polkadot/types/interfaces';
 export type ScaleValue = number | bigint | boolean | string | null | Uint8Array | ScaleValue[] | { [field: string]: ScaleValue };
 
 /** Bytes that do not decode as the type the runtime declares: the node's fault, not ours. */
-export class ScaleDecodeError extends Error {
+export class ScaleDecodeError extends OrchestraError {
+  readonly retryable = false;
   constructor(message: string) {
     super(message);
     this.name = 'ScaleDecodeError';

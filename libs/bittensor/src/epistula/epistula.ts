@@ -1,4 +1,4 @@
-import { parseUntrustedJson } from '@orchestra/contracts';
+import { parseUntrustedJson, OrchestraError } from '@orchestra/contracts';
 import { createHash, randomUUID } from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { signHex, verifyHex } from '../keys';
@@ -71,7 +71,7 @@ function secretSignatures(pair: KeyringPair, interval: number, signedFor: string
 }
 
 /** An Epistula request refused by a miner, with the HTTP status the prompting miner answers. */
-export class EpistulaVerificationError extends Error {
+export class EpistulaVerificationError extends OrchestraError {
   override readonly name = 'EpistulaVerificationError';
   readonly retryable = false;
   constructor(
@@ -148,7 +148,7 @@ export function chatChunkEvent(id: string, model: string, content: string, finis
 export const SSE_DONE = 'data: [DONE]\n\n';
 
 /** The stream was not OpenAI-style SSE. */
-export class SseFormatError extends Error {
+export class SseFormatError extends OrchestraError {
   override readonly name = 'SseFormatError';
   readonly retryable = false;
 }

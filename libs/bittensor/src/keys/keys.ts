@@ -7,6 +7,7 @@ import type { KeyringPair } from '@polkadot/keyring/types';
 import { cryptoWaitReady, decodeAddress, mnemonicValidate, signatureVerify } from '@polkadot/util-crypto';
 import { u8aEq, u8aToHex } from '@polkadot/util';
 import { isReady as wasmReady, sr25519Sign as wasmSign, sr25519Verify as wasmVerify } from '@polkadot/wasm-crypto';
+import { OrchestraError } from '@orchestra/contracts';
 
 export type { KeyringPair } from '@polkadot/keyring/types';
 
@@ -23,7 +24,7 @@ export const SS58_FORMAT = 42;
 export type HotkeySource = string | { file: string } | { wallet: string; hotkey: string; walletsDir?: string };
 
 /** The hotkey could not be loaded; a configuration error, never retryable. */
-export class HotkeyLoadError extends Error {
+export class HotkeyLoadError extends OrchestraError {
   override readonly name = 'HotkeyLoadError';
   readonly retryable = false;
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,3 +1,4 @@
+import { OrchestraError } from '@orchestra/contracts';
 /**
  * SSRF guard for miner addresses. Axon IPs come from the chain, where anyone who registers a
  * hotkey can publish any address; Orchestra must never be tricked into calling its own cluster,
@@ -9,7 +10,7 @@
 export type AddressClass = 'private' | 'loopback' | 'link-local' | 'multicast' | 'unspecified' | 'reserved';
 
 /** The address is not a literal IP, or falls in a refused class. Never retryable. */
-export class AddressRefusedError extends Error {
+export class AddressRefusedError extends OrchestraError {
   override readonly name = 'AddressRefusedError';
   readonly retryable = false;
   constructor(

@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, truncateText } from '@orchestra/contracts';
+import { DEFAULT_LIMITS, truncateText, OrchestraError } from '@orchestra/contracts';
 import http, { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { AddressPolicy, AddressRefusedError } from './address-policy';
@@ -19,7 +19,7 @@ export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 export type TransportFaultKind = 'timeout' | 'refused' | 'disconnected' | 'too_large' | 'network';
 
 /** A transport failure talking to a miner. Timeouts and resets may succeed on another try. */
-export class TransportError extends Error {
+export class TransportError extends OrchestraError {
   override readonly name = 'TransportError';
   readonly retryable: boolean;
   constructor(
@@ -33,7 +33,7 @@ export class TransportError extends Error {
 }
 
 /** The caller's AbortSignal fired: not the miner's fault, so it is thrown rather than reported. */
-export class RequestAbortedError extends Error {
+export class RequestAbortedError extends OrchestraError {
   override readonly name = 'RequestAbortedError';
   readonly retryable = false;
 }

@@ -1,3 +1,4 @@
+import { OrchestraError } from '@orchestra/contracts';
 /**
  * Python's `str()`/`repr()` of JSON-like values, ported exactly: the Bittensor body hash is
  * sha3-256 over `str(model_dump()[field])`, so one differing quote or space breaks every signature.
@@ -21,7 +22,7 @@ export class PyFloat {
 export type PyValue = null | undefined | boolean | number | bigint | string | PyFloat | PyValue[] | { [key: string]: PyValue };
 
 /** Thrown for values Python's model_dump could not have produced (functions, symbols, Dates…). */
-export class PythonReprError extends Error {
+export class PythonReprError extends OrchestraError {
   override readonly name = 'PythonReprError';
   readonly retryable = false;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { floatRepr, PyFloat, pythonStr } from './python-repr';
+import { OrchestraError } from '@orchestra/contracts';
 
 /**
  * The Synapse wire model of the Bittensor SDK (bittensor/core/synapse.py), for a TS client and server.
@@ -170,7 +171,7 @@ export function stringifyJson(value: unknown): string {
 }
 
 /** Headers that could not be read as a synapse (the SDK's SynapseParsingError, HTTP 400). */
-export class SynapseHeaderError extends Error {
+export class SynapseHeaderError extends OrchestraError {
   override readonly name = 'SynapseHeaderError';
   readonly retryable = false;
 }

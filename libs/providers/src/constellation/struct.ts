@@ -1,3 +1,4 @@
+import { OrchestraError } from '@orchestra/contracts';
 /**
  * google.protobuf.Struct as @grpc/proto-loader presents it (`{ fields: { k: { stringValue } } }`,
  * with `kind` naming the set member when `oneofs` is on) to and from plain JSON. Depth-bounded
@@ -18,7 +19,7 @@ export interface ProtoStruct {
 }
 
 /** A Struct nested deeper than allowed. */
-export class StructDepthError extends Error {
+export class StructDepthError extends OrchestraError {
   override readonly name = 'StructDepthError';
   readonly retryable = false;
 }

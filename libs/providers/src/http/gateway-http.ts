@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { parseUntrustedJson, truncateText } from '@orchestra/contracts';
+import { parseUntrustedJson, truncateText, OrchestraError } from '@orchestra/contracts';
 import { ProviderAbortedError, ProviderError, ProviderFault, ProviderId } from '../errors';
 import { parseRetryAfter } from './retry-after';
 
@@ -93,12 +93,13 @@ export async function gatewayFetch(req: GatewayRequest): Promise<GatewayResponse
 }
 
 /** Thrown by an `onText` consumer when the stream is not what the protocol promised. */
-export class StreamFormatError extends Error {
+export class StreamFormatError extends OrchestraError {
   override readonly name = 'StreamFormatError';
   readonly retryable = false;
 }
 
-class TooLargeError extends Error {}
+class TooLargeError extends OrchestraError {
+  readonly retryable = false;}
 
 /** Reads a body up to `max` bytes; past it, throws TooLargeError, or (`truncate`) stops quietly. */
 async function readCapped(
