@@ -28,6 +28,7 @@ import {
   startJob,
   terminalEvent,
 } from './job-machine';
+import { recordJobMetrics } from './job-metrics';
 
 const transitions = counter<'message' | 'outcome'>({
   name: 'planner_messages_total',
@@ -124,11 +125,14 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     caughtUp: (s: JobState | undefined) => boolean = () => true,
   ): Promise<void> {
     let transition: Transition | undefined;
+    let before: JobState | undefined;
     const result = await compareAndSet(this.jobs, jobId, JobStateSchema, (current) => {
+      before = current;
       transition = decide(current);
       return transition?.state;
     });
     transitions.inc({ message: messageType, outcome: result.changed ? 'applied' : 'unchanged' });
+    if (result.changed && result.value) recordJobMetrics(before, result.value);
     const state = result.value;
     if (!result.changed && !caughtUp(state)) {
       throw new RetryableError(`${messageType} for job ${jobId} is ahead of the job record read (${state ? `revision at ${state.updatedAt}` : 'no record'}); re-reading later`);

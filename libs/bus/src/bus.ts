@@ -1,5 +1,5 @@
 import { Envelope, Streams, Buckets, BucketTtlMs, Consumers, ConsumerSpec, StreamSpec } from '@orchestra/contracts';
-import { injectTraceContext } from '@orchestra/service';
+import { withPublishSpan } from '@orchestra/service';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -288,12 +288,15 @@ export class Bus {
 
   /**
    * Publishes an envelope to a subject with `Nats-Msg-Id` = envelope id, so the stream
-   * drops a republish of the same fact, and the caller's trace context in the headers.
+   * drops a republish of the same fact, and a PRODUCER span whose
+   * trace context (and the job id) travel in the headers.
    */
   async publish(subject: string, message: Envelope): Promise<PubAck> {
     const headers = natsHeaders();
-    injectTraceContext({ set: (k, v) => headers.set(k, v) });
-    return this.js.publish(subject, encoder.encode(JSON.stringify(message)), { msgID: message.id, headers });
+    const body = encoder.encode(JSON.stringify(message));
+    return withPublishSpan({ subject, jobId: message.jobId, messageId: message.id, bodyBytes: body.length }, { set: (k, v) => headers.set(k, v) }, () =>
+      this.js.publish(subject, body, { msgID: message.id, headers }),
+    );
   }
 
   /** True while the connection is up (for readiness). */

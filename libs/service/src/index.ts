@@ -29,11 +29,26 @@ export {
   type ServiceAppKind,
 } from './run-service';
 export {
+  JOB_ID_HEADER,
+  subjectTemplate,
+  withConsumeSpan,
+  withPublishSpan,
+  type ConsumeSpanInfo,
+  type PublishSpanInfo,
+} from './messaging-spans';
+export {
+  activeJobId,
   extractTraceContext,
   initTracing,
   injectTraceContext,
+  JOB_ID_ATTRIBUTE,
+  nameActiveHttpSpan,
+  tagActiveSpanWithJob,
+  traceExportersFromEnv,
+  withJobId,
   withSpan,
   type SpanAttributes,
+  type SpanOptions,
   type TraceCarrierReader,
   type TraceCarrierWriter,
   type TracingShutdown,

@@ -91,7 +91,7 @@ describe('runService', () => {
   it('drains on SIGTERM: readyz turns 503, hooks run, spans flush, exit 0', async () => {
     const collector = await startCollector();
     try {
-      const service = new FixtureProcess({ DRAIN_MS: '400', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
+      const service = new FixtureProcess({ DRAIN_MS: '400', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
       const started = await service.waitFor('service started');
       expect(started).toMatchObject({ level: 'info', service: 'fixture-worker', startupMs: expect.any(Number) });
       const readyz = `http://127.0.0.1:${started.opsPort as number}/readyz`;
@@ -106,7 +106,7 @@ describe('runService', () => {
 
       expect(await service.exitCode()).toBe(0);
       const drained = service.lines.find((line) => line.msg === 'drained');
-      expect(drained).toMatchObject({ context: 'Drainer', traceId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      expect(drained).toMatchObject({ context: 'Drainer', trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
       expect(service.lines.map((line) => line.msg)).toEqual(
         expect.arrayContaining(['service stopping', 'shutdown already in progress, signal ignored', 'service stopped']),
       );
@@ -119,7 +119,7 @@ describe('runService', () => {
       const exported = collector.bodies.join('\n');
       expect(exported).toContain('"drain"');
       expect(exported).toContain('job-drain');
-      expect(exported).toContain(drained!.traceId as string);
+      expect(exported).toContain(drained!.trace_id as string);
     } finally {
       await new Promise((resolve) => collector.server.close(resolve));
     }
