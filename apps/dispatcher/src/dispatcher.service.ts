@@ -40,7 +40,7 @@ type ResultOutcome = Omit<Result, 'stepId' | 'attempt' | 'capability' | 'netuid'
 // Calls to sources (today: miner axons), one count per call, with the outcome of its span.
 const calls = counter<'provider' | 'netuid' | 'capability' | 'outcome'>({
   name: 'provider_calls_total',
-  help: 'Calls to miners and providers, by provider (axon), subnet, capability and outcome (ok, aborted by us, or the status code)',
+  help: 'Calls to miners and providers, by provider (axon), subnet, capability and outcome (ok, aborted by us, error of ours, or the status code)',
   labelNames: ['provider', 'netuid', 'capability', 'outcome'],
 });
 const callSeconds = histogram<'provider' | 'netuid' | 'outcome'>({
@@ -248,7 +248,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /** One call to one miner (`hedge` 0 is the primary) in its CLIENT span, whose attributes say who was called and how it ended. */
-  private hire(jobId: string, task: Task, candidate: Candidate, signal: AbortSignal, hedge: number): Promise<MinerReply> {
+  private async hire(jobId: string, task: Task, candidate: Candidate, signal: AbortSignal, hedge: number): Promise<MinerReply> {
     const { neuron } = candidate;
     const attributes = {
       jobId,
@@ -263,17 +263,34 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       'server.address': neuron.axon.ip,
       'server.port': neuron.axon.port,
     };
-    return withSpan(`hire SN${task.netuid}`, attributes, async (span) => {
-      const reply = await this.callMiner(task, candidate, signal);
-      // Aborted by us (another call won, or a cancellation) is not the miner's outcome.
-      const outcome = signal.aborted ? 'aborted' : reply.ok ? 'ok' : String(reply.statusCode);
-      const netuid = String(task.netuid);
+    const netuid = String(task.netuid);
+    const count = (outcome: string, seconds: number) => {
       calls.inc({ provider: 'axon', netuid, capability: task.capability, outcome });
-      callSeconds.observe({ provider: 'axon', netuid, outcome }, reply.latencyMs / 1_000);
-      span.setAttribute('orchestra.outcome', outcome);
-      if (!reply.ok && !signal.aborted) span.setAttribute('error.type', String(reply.statusCode));
-      return reply;
+      callSeconds.observe({ provider: 'axon', netuid, outcome }, seconds);
+    };
+    const started = performance.now();
+    const result = await withSpan(`hire SN${task.netuid}`, attributes, async (span) => {
+      try {
+        const reply = await this.callMiner(task, candidate, signal);
+        // Aborted by us (another call won, or a cancellation) is not the miner's outcome.
+        const outcome = signal.aborted ? 'aborted' : reply.ok ? 'ok' : String(reply.statusCode);
+        count(outcome, reply.latencyMs / 1_000);
+        span.setAttribute('orchestra.outcome', outcome);
+        if (outcome !== 'ok' && outcome !== 'aborted') span.setAttribute('error.type', outcome);
+        return { reply };
+      } catch (error) {
+        // Adapters end an aborted call by throwing the abort: ours, so not an error of this span.
+        if (!signal.aborted) {
+          count('error', (performance.now() - started) / 1_000);
+          throw error;
+        }
+        count('aborted', (performance.now() - started) / 1_000);
+        span.setAttribute('orchestra.outcome', 'aborted');
+        return { aborted: error };
+      }
     }, { kind: SpanKind.CLIENT });
+    if ('aborted' in result) throw result.aborted;
+    return result.reply;
   }
 
   /**

@@ -96,7 +96,7 @@ export function traceExportersFromEnv(env: NodeJS.ProcessEnv = process.env): Spa
  * {@link traceExportersFromEnv}. Spans always get real ids, exported or not, so
  * `traceparent` propagates across services and logs carry trace ids.
  *
- * Instruments Node's `http` (server spans of the API, client spans of miner calls). That
+ * Instruments Node's `http` server side (the API's server spans). That
  * only works if `http` is loaded after this runs: services call it from
  * `@orchestra/service/register`, the first import of their `main.ts`.
  *
@@ -119,6 +119,9 @@ export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = proces
       new HttpInstrumentation({
         // Probes and scrapes every few seconds would bury the jobs' traces.
         ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)(\?|$)/.test(request.url ?? ''),
+        // Outgoing calls go to strangers (miners, gateways): injecting traceparent and
+        // baggage would hand them our trace ids. Each call has our own CLIENT span instead.
+        disableOutgoingRequestInstrumentation: true,
       }),
     ],
   });
