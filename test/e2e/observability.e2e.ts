@@ -241,7 +241,7 @@ describe('one job is one trace, and its metrics move (separate processes)', () =
       total(after[service], name, labels) - total(before[service], name, labels);
 
     expect(delta('api', 'orchestra_api_jobs_submitted_total')).toBe(1);
-    expect(delta('planner', 'orchestra_jobs_finished_total', { status: 'succeeded' })).toBe(1);
+    expect(delta('planner', 'orchestra_jobs_finished_total', { status: 'succeeded', reason: 'none' })).toBe(1);
     expect(delta('planner', 'orchestra_jobs_finished_total')).toBe(1);
     expect(delta('planner', 'orchestra_job_duration_seconds_count', { status: 'succeeded' })).toBe(1);
     expect(delta('planner', 'orchestra_steps_finished_total', { capability: 'data.financials', outcome: 'verified' })).toBe(1);

@@ -1,10 +1,10 @@
 import { JobState } from '@orchestra/contracts';
-import { counter, histogram } from '@orchestra/service';
+import { counter, gauge, histogram } from '@orchestra/service';
 
 /** What one committed transition changed, in countable terms. */
 export interface JobMetricDeltas {
   /** The job's final status, when this transition ended it. */
-  finished?: { status: JobState['status']; seconds: number };
+  finished?: { status: JobState['status']; reason: string; seconds: number };
   /** Steps that reached `verified` or `failed`. */
   steps: { capability: string; outcome: 'verified' | 'failed' }[];
   /** Attempts that got a verdict: verified, rejected (with the verifier's kind) or outvoted. */
@@ -21,7 +21,7 @@ export interface JobMetricDeltas {
 export function jobMetricDeltas(before: JobState | undefined, after: JobState): JobMetricDeltas {
   const deltas: JobMetricDeltas = { steps: [], attempts: [], spendTao: new Map() };
   if (after.status !== 'running' && after.status !== 'queued' && before?.status !== after.status) {
-    deltas.finished = { status: after.status, seconds: Math.max(0, (Date.parse(after.updatedAt) - Date.parse(after.submittedAt)) / 1_000) };
+    deltas.finished = { status: after.status, reason: after.error?.code ?? 'none', seconds: Math.max(0, (Date.parse(after.updatedAt) - Date.parse(after.submittedAt)) / 1_000) };
   }
   for (const step of after.steps) {
     const old = before?.steps.find((s) => s.id === step.id);
@@ -41,10 +41,10 @@ export function jobMetricDeltas(before: JobState | undefined, after: JobState): 
   return deltas;
 }
 
-const jobsFinished = counter<'status'>({
+const jobsFinished = counter<'status' | 'reason'>({
   name: 'jobs_finished_total',
-  help: 'Jobs that ended, by final status (succeeded, failed, cancelled)',
-  labelNames: ['status'],
+  help: 'Jobs that ended, by final status (succeeded, failed, cancelled) and error code (none, step_failed, no_candidates, budget_exceeded, deadline, cancelled, invalid_plan)',
+  labelNames: ['status', 'reason'],
 });
 const jobSeconds = histogram<'status'>({
   name: 'job_duration_seconds',
@@ -77,7 +77,7 @@ const spend = counter<'netuid'>({
 export function recordJobMetrics(before: JobState | undefined, after: JobState): void {
   const deltas = jobMetricDeltas(before, after);
   if (deltas.finished) {
-    jobsFinished.inc({ status: deltas.finished.status });
+    jobsFinished.inc({ status: deltas.finished.status, reason: deltas.finished.reason });
     jobSeconds.observe({ status: deltas.finished.status }, deltas.finished.seconds);
   }
   for (const s of deltas.steps) stepsFinished.inc(s);
@@ -86,4 +86,25 @@ export function recordJobMetrics(before: JobState | undefined, after: JobState):
     if (a.kind) rejections.inc({ capability: a.capability, kind: a.kind });
   }
   for (const [netuid, tao] of deltas.spendTao) spend.inc({ netuid: String(netuid) }, tao);
+}
+
+const runningJobs = gauge({
+  name: 'planner_running_jobs',
+  help: 'Running jobs this planner replica watches the deadline of',
+});
+const overdueSeconds = gauge({
+  name: 'planner_most_overdue_job_seconds',
+  help: "Seconds the most overdue running job is past its deadline (0 when none is): the deadline sweep fails such jobs within a second, so a value that grows means a stuck job",
+});
+
+/** Sets the running-job gauges from the deadlines (ms since epoch) of the running jobs a replica watches. */
+export function recordRunningJobs(deadlines: Iterable<number>, now: number): void {
+  let count = 0;
+  let earliest = Infinity;
+  for (const deadline of deadlines) {
+    count++;
+    earliest = Math.min(earliest, deadline);
+  }
+  runningJobs.set(count);
+  overdueSeconds.set(count > 0 ? Math.max(0, (now - earliest) / 1_000) : 0);
 }

@@ -28,7 +28,7 @@ import {
   startJob,
   terminalEvent,
 } from './job-machine';
-import { recordJobMetrics } from './job-metrics';
+import { recordJobMetrics, recordRunningJobs } from './job-metrics';
 
 const transitions = counter<'message' | 'outcome'>({
   name: 'planner_messages_total',
@@ -180,6 +180,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async sweepDeadlines(): Promise<void> {
     const now = Date.now();
+    recordRunningJobs(this.deadlines.values(), now);
     for (const [jobId, deadline] of this.deadlines) {
       if (deadline > now) continue;
       try {
