@@ -9,9 +9,17 @@
  * initTracing call then finds tracing started and reuses it.
  */
 import { basename, dirname } from 'node:path';
+import { JsonLogger } from './logger';
 import { initTracing } from './tracing';
 
-initTracing(serviceNameOf(process.argv[1] ?? ''));
+const serviceName = serviceNameOf(process.argv[1] ?? '');
+try {
+  initTracing(serviceName);
+} catch (error) {
+  // A wrong OTEL_* setting is the operator's to fix: say which, as a JSON line, and stop.
+  new JsonLogger({ service: serviceName }).fatal({ msg: 'invalid OpenTelemetry configuration', err: error });
+  process.exit(1);
+}
 
 /** `…/apps/<app>/src/main.js` → `<app>`; anything else → the script's name. */
 function serviceNameOf(entry: string): string {
