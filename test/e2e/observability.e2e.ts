@@ -1,6 +1,6 @@
 import { JobState } from '@orchestra/contracts';
 import { DevnetStack, startDevnetStack } from '@orchestra/testing';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -113,6 +113,7 @@ async function until<T>(what: () => string, probe: () => T | undefined | Promise
  */
 describe('one job is one trace, and its metrics move (separate processes)', () => {
   let stack: DevnetStack;
+  const logDir = mkdtempSync(join(tmpdir(), 'orchestra-e2e-'));
   let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
   const before: Record<string, Map<string, number>> = {};
   let jobId: string;
@@ -122,7 +123,7 @@ describe('one job is one trace, and its metrics move (separate processes)', () =
     receiver = await startOtlpReceiver();
     stack = await startDevnetStack({
       ports: 'auto',
-      logDir: mkdtempSync(join(tmpdir(), 'orchestra-e2e-')),
+      logDir,
       devnetConfig: join(__dirname, 'fixtures', 'observability-devnet.json'),
       serviceEnv: {
         ORCH_NETUIDS: '13',
@@ -228,6 +229,17 @@ describe('one job is one trace, and its metrics move (separate processes)', () =
       if (path[0] !== s.service) path.unshift(s.service);
     }
     expect(path).toEqual(['api', ...step.attempts.flatMap(() => ['planner', 'dispatcher', 'verifier']), 'planner']);
+
+    // Log lines join the trace: the API's access log of the request and the planner's last word on the job.
+    const logLines = (service: string) =>
+      readFileSync(join(logDir, `${service}.log`), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logLines('api')).toContainEqual(
+      expect.objectContaining({ msg: 'http request', method: 'POST', route: '/v1/jobs', status: 202, trace_id: roots[0].traceId, span_id: roots[0].spanId }),
+    );
+    expect(logLines('planner')).toContainEqual(expect.objectContaining({ msg: 'job succeeded', jobId, trace_id: roots[0].traceId }));
   }, 60_000);
 
   it('moves the job, step, attempt, spend and provider call metrics by what the job did', async () => {

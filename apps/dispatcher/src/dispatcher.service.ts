@@ -17,8 +17,7 @@ import {
 } from '@orchestra/contracts';
 import { AddressPolicy, KeyringPair, MinerReply, SubnetAdapter, createSubnetAdapter, loadHotkey, minerFaultReply } from '@orchestra/bittensor';
 import { Bus, InboundMessage, ReputationLedger, RetryableError, readJson } from '@orchestra/bus';
-import { counter, histogram, withSpan } from '@orchestra/service';
-import { SpanKind } from '@opentelemetry/api';
+import { counter, withCallSpan } from '@orchestra/service';
 import { Capability, verifyOutput } from '@orchestra/schemas';
 import { KV } from '@nats-io/kv';
 import { performance } from 'node:perf_hooks';
@@ -37,18 +36,6 @@ type Result = z.input<typeof TaskResult.payload>;
 /** What the dispatcher adds to a task to make its result. */
 type ResultOutcome = Omit<Result, 'stepId' | 'attempt' | 'capability' | 'netuid' | 'schemaId' | 'input'>;
 
-// Calls to sources (today: miner axons), one count per call, with the outcome of its span.
-const calls = counter<'provider' | 'netuid' | 'capability' | 'outcome'>({
-  name: 'provider_calls_total',
-  help: 'Calls to miners and providers, by provider (axon), subnet, capability and outcome (ok, aborted by us, error of ours, or the status code)',
-  labelNames: ['provider', 'netuid', 'capability', 'outcome'],
-});
-const callSeconds = histogram<'provider' | 'netuid' | 'outcome'>({
-  name: 'provider_call_seconds',
-  help: 'Time from request to answer (or failure) of a call to a miner or provider',
-  labelNames: ['provider', 'netuid', 'outcome'],
-  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20],
-});
 const hedgedCalls = counter<'netuid' | 'capability'>({
   name: 'dispatcher_hedged_calls_total',
   help: 'Extra miner calls made because the hired miner was slow (hedges)',
@@ -253,44 +240,26 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     const attributes = {
       jobId,
       stepId: task.stepId,
-      'orchestra.netuid': task.netuid,
       'orchestra.uid': neuron.uid,
-      'orchestra.provider': 'axon',
-      'orchestra.capability': task.capability,
       'orchestra.attempt': task.attempt,
       'orchestra.hedge': hedge > 0,
       'orchestra.hedge_index': hedge,
       'server.address': neuron.axon.ip,
       'server.port': neuron.axon.port,
     };
-    const netuid = String(task.netuid);
-    const count = (outcome: string, seconds: number) => {
-      calls.inc({ provider: 'axon', netuid, capability: task.capability, outcome });
-      callSeconds.observe({ provider: 'axon', netuid, outcome }, seconds);
-    };
-    const started = performance.now();
-    const result = await withSpan(`hire SN${task.netuid}`, attributes, async (span) => {
-      try {
+    const target = { provider: 'axon', netuid: task.netuid, capability: task.capability };
+    return withCallSpan(
+      `hire SN${task.netuid}`,
+      target,
+      attributes,
+      async () => {
         const reply = await this.callMiner(task, candidate, signal);
         // Aborted by us (another call won, or a cancellation) is not the miner's outcome.
-        const outcome = signal.aborted ? 'aborted' : reply.ok ? 'ok' : String(reply.statusCode);
-        count(outcome, reply.latencyMs / 1_000);
-        span.setAttribute('orchestra.outcome', outcome);
-        if (outcome !== 'ok' && outcome !== 'aborted') span.setAttribute('error.type', outcome);
-        return { reply };
-      } catch (error) {
-        // Adapters end an aborted call by throwing the abort: ours, so not an error of this span.
-        if (!signal.aborted) {
-          count('error', (performance.now() - started) / 1_000);
-          throw error;
-        }
-        count('aborted', (performance.now() - started) / 1_000);
-        span.setAttribute('orchestra.outcome', 'aborted');
-        return { aborted: error };
-      }
-    }, { kind: SpanKind.CLIENT });
-    if ('aborted' in result) throw result.aborted;
-    return result.reply;
+        return { outcome: signal.aborted ? 'aborted' : reply.ok ? 'ok' : String(reply.statusCode), value: reply };
+      },
+      // Adapters end an aborted call by throwing the abort: ours, not an error of the call.
+      () => (signal.aborted ? 'aborted' : 'error'),
+    );
   }
 
   /**

@@ -3,6 +3,7 @@
  * Prometheus metrics, OpenTelemetry tracing, the ops HTTP endpoint and the bootstrap
  * with graceful shutdown.
  */
+export { withCallSpan, type CallEnd, type CallTarget } from './calls';
 export { MetricConflictError, ServiceConfigError, ServiceStartError } from './errors';
 export { JsonLogger, parseLogLevel, type JsonLoggerOptions, type LogEntry, type LogLevel } from './logger';
 export {

@@ -103,10 +103,12 @@ export function traceExportersFromEnv(env: NodeJS.ProcessEnv = process.env): Spa
  * Idempotent: a second call returns the first call's shutdown, since OpenTelemetry's
  * globals can be registered only once per process.
  */
-export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): TracingShutdown {
+export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env, extraProcessors: SpanProcessor[] = []): TracingShutdown {
   if (activeShutdown) return activeShutdown;
   const spanProcessors: SpanProcessor[] = [
     new JobIdSpanProcessor(),
+    // Tests read finished spans through these (an in-memory exporter).
+    ...extraProcessors,
     ...traceExportersFromEnv(env).map((exporter) =>
       exporter instanceof ConsoleSpanExporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter),
     ),
