@@ -178,6 +178,11 @@ describe('one job is one trace, and its metrics move (separate processes)', () =
     expect(roots).toHaveLength(1);
     expect(roots[0]).toMatchObject({ service: 'api', kind: KIND.server, name: 'POST /v1/jobs', attributes: { 'http.route': '/v1/jobs' } });
     expect(roots[0].resource).toMatchObject({ 'service.name': 'api', 'deployment.environment.name': 'e2e' });
+    // The framework's span of the route handler, under which the API publishes the job.
+    const handler = trace.find((s) => s.name === 'JobsController.submit');
+    expect(handler).toMatchObject({ service: 'api', kind: KIND.internal, parentSpanId: roots[0].spanId, attributes: { 'http.route': '/v1/jobs' } });
+    const submitted = trace.find((s) => s.attributes['messaging.destination.name'] === 'orch.job.submitted' && s.kind === KIND.producer);
+    expect(submitted?.parentSpanId).toBe(handler?.spanId);
     for (const span of trace) {
       if (!span.parentSpanId) continue;
       const parent = byId.get(span.parentSpanId);

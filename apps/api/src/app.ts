@@ -2,7 +2,7 @@ import { DynamicModule, INestApplication, Logger, LoggerService, Module } from '
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Bus, BusModule } from '@orchestra/bus';
-import { nameActiveHttpSpan } from '@orchestra/service';
+import { HandlerSpanInterceptor, nameActiveHttpSpan } from '@orchestra/service';
 import type { FastifyInstance } from 'fastify';
 import { JSON_MEDIA_TYPE, parseJsonBody } from './body';
 import { HealthController } from './health.controller';
@@ -74,6 +74,7 @@ export function configureApi(app: INestApplication, settings: ApiSettings): void
   const routes = new RouteTable();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
   app.useGlobalFilters(new ProblemFilter(settings.limits, routes));
+  app.useGlobalInterceptors(new HandlerSpanInterceptor());
   // The HTTP server span (Node's http instrumentation) is named by Fastify's route template.
   fastify.addHook('onRequest', async (request) => {
     nameActiveHttpSpan(request.method, request.routeOptions.url ?? 'unmatched');

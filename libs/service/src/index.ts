@@ -4,6 +4,7 @@
  * with graceful shutdown.
  */
 export { withCallSpan, type CallEnd, type CallTarget } from './calls';
+export { HandlerSpanInterceptor } from './handler-span.interceptor';
 export { MetricConflictError, ServiceConfigError, ServiceStartError } from './errors';
 export { JsonLogger, parseLogLevel, type JsonLoggerOptions, type LogEntry, type LogLevel } from './logger';
 export {
@@ -47,6 +48,7 @@ export {
   tagActiveSpanWithJob,
   traceExportersFromEnv,
   withJobId,
+  withRequestSpan,
   withSpan,
   type SpanAttributes,
   type SpanOptions,

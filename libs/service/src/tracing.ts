@@ -233,11 +233,25 @@ function toOtelAttributes(attributes: SpanAttributes): Record<string, AttributeV
 }
 
 /**
- * Marks the active span (e.g. the API's HTTP server span, started before the job id was
- * known) as belonging to `jobId`.
+ * Marks the active span, and the HTTP request's server span it runs under (started
+ * before the job id was known; see {@link withRequestSpan}), as belonging to `jobId`.
  */
 export function tagActiveSpanWithJob(jobId: string): void {
   trace.getActiveSpan()?.setAttribute(JOB_ID_ATTRIBUTE, jobId);
+  const requestSpan = context.active().getValue(REQUEST_SPAN_KEY) as Span | undefined;
+  requestSpan?.setAttribute(JOB_ID_ATTRIBUTE, jobId);
+}
+
+/** Context slot holding the HTTP request's server span while a handler span is active. */
+const REQUEST_SPAN_KEY = createContextKey('orchestra.request_span');
+
+/**
+ * Runs `fn` with the active span remembered as the request's span, so
+ * {@link tagActiveSpanWithJob} can tag it from inside a nested handler span.
+ */
+export function withRequestSpan<T>(fn: () => T): T {
+  const span = trace.getActiveSpan();
+  return span ? context.with(context.active().setValue(REQUEST_SPAN_KEY, span), fn) : fn();
 }
 
 /**
