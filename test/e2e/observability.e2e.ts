@@ -129,6 +129,9 @@ describe('one job is one trace, and its metrics move (separate processes)', () =
         ORCH_NETUIDS: '13',
         ORCH_MINER_TIMEOUT_MS: '10000',
         ORCH_HEDGE: 'data.financials:on',
+        // Before any latency is observed the hedge fires after this: well past the wrong-schema
+        // miner's quick answer (attempt 1, no hedge), well before the slow one's (attempt 2, hedged).
+        ORCH_HEDGE_DEFAULT_MS: '2500',
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_BSP_SCHEDULE_DELAY: '200',

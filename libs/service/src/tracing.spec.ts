@@ -44,6 +44,16 @@ describe('tracing', () => {
     expect(captured?.ended).toBe(true);
   });
 
+  it('keeps passwords an error quotes out of the span', async () => {
+    let captured: ReadableSpan | undefined;
+    await withSpan('connect', {}, (span) => {
+      captured = span as unknown as ReadableSpan;
+      throw new Error('cannot connect to nats://orch-api:hunter2@nats:4222');
+    }).catch(() => undefined);
+    expect(captured?.status.message).toBe('cannot connect to nats://orch-api:[redacted]@nats:4222');
+    expect(JSON.stringify(captured?.events)).not.toContain('hunter2');
+  });
+
   it('propagates W3C trace context through a header carrier', async () => {
     const headers = new Headers();
     const parent = await withSpan('publish', {}, (span) => {

@@ -23,6 +23,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { ServiceConfigError } from './errors';
+import { redactText } from './redact';
 
 /** Flushes pending spans and stops the tracer provider. */
 export type TracingShutdown = () => Promise<void>;
@@ -211,9 +212,12 @@ export async function withSpan<T>(
     try {
       return await fn(span);
     } catch (error) {
+      // Spans leave the process (the collector, a tracing vendor): no password in a URL or
+      // bearer credential an error quotes goes with them, as none goes to the logs.
       const exception = error instanceof Error ? error : new Error(String(error));
-      span.recordException(exception);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: exception.message });
+      const message = redactText(exception.message);
+      span.recordException({ name: exception.name, message, stack: exception.stack === undefined ? undefined : redactText(exception.stack) });
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
       throw error;
     } finally {
       span.end();
