@@ -118,6 +118,11 @@ export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = proces
     // OTEL_SERVICE_NAME wins; the resource's env detector reads it (and OTEL_RESOURCE_ATTRIBUTES).
     ...(env.OTEL_SERVICE_NAME ? {} : { serviceName }),
     spanProcessors,
+    // Metrics are Prometheus (/metrics) and logs are JSON lines on stdout; the SDK would
+    // otherwise push both over OTLP by default. An explicit OTEL_METRICS_EXPORTER /
+    // OTEL_LOGS_EXPORTER still turns that on.
+    ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
+    ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
     instrumentations: [
       new HttpInstrumentation({
         // Probes and scrapes every few seconds would bury the jobs' traces.
