@@ -1,7 +1,8 @@
-import { DynamicModule, INestApplication, LoggerService, Module } from '@nestjs/common';
+import { DynamicModule, INestApplication, Logger, LoggerService, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Bus, BusModule } from '@orchestra/bus';
+import { HandlerSpanInterceptor, nameActiveHttpSpan } from '@orchestra/service';
 import type { FastifyInstance } from 'fastify';
 import { JSON_MEDIA_TYPE, parseJsonBody } from './body';
 import { HealthController } from './health.controller';
@@ -73,8 +74,17 @@ export function configureApi(app: INestApplication, settings: ApiSettings): void
   const routes = new RouteTable();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
   app.useGlobalFilters(new ProblemFilter(settings.limits, routes));
+  app.useGlobalInterceptors(new HandlerSpanInterceptor());
+  // The HTTP server span (Node's http instrumentation) is named by Fastify's route template.
+  fastify.addHook('onRequest', async (request) => {
+    nameActiveHttpSpan(request.method, request.routeOptions.url ?? 'unmatched');
+  });
+  const access = new Logger('http');
   fastify.addHook('onResponse', async (request, reply) => {
-    recordRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    const route = request.routeOptions.url ?? 'unmatched';
+    recordRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    // The access log names the route template, never the URL's query or the headers (they may hold keys).
+    access.log({ msg: 'http request', method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
   });
 }
 

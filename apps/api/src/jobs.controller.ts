@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { JobCancelRequested, JobIdSchema } from '@orchestra/contracts';
+import { tagActiveSpanWithJob } from '@orchestra/service';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { JobEventsStreamer } from './job-events';
 import { JobView, JobsService } from './jobs.service';
@@ -52,6 +53,8 @@ export class JobsController {
     requireJson(req.headers['content-type']);
     const request = parseSubmitRequest(req.headers, body, this.settings.limits);
     const outcome = await this.jobs.submit(request);
+    // The request's server span is the root of the job's trace.
+    tagActiveSpanWithJob(outcome.jobId);
     const links = jobLinks(outcome.jobId);
     void reply.status(outcome.created ? 202 : 200).header('location', links.self);
     return { jobId: outcome.jobId, status: outcome.status, links };
@@ -115,6 +118,7 @@ export class JobsController {
     if (!parsed.success) {
       throw validationProblem('The cancellation request is invalid; send `{ "reason": "<at most 500 characters>" }` or no body.', bodyFieldErrors(parsed.error));
     }
+    tagActiveSpanWithJob(jobId);
     if (!(await this.jobs.find(jobId, parseTenant(req.headers)))) throw jobNotFound(jobId);
     await this.jobs.cancel(jobId, parsed.data.reason);
     return { jobId, status: 'cancel_requested', links: jobLinks(jobId) };

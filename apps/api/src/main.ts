@@ -1,3 +1,5 @@
+// First: OpenTelemetry must load before anything that loads http (Nest, Fastify, NATS).
+import '@orchestra/service/register';
 import { Bus } from '@orchestra/bus';
 import { JsonLogger, runService } from '@orchestra/service';
 import { hostname } from 'node:os';

@@ -18,7 +18,7 @@ import {
 } from '@orchestra/contracts';
 import { AddressPolicy, KeyringPair, MinerReply, SubnetAdapter, createSubnetAdapter, loadHotkey, minerFaultReply } from '@orchestra/bittensor';
 import { Bus, InboundMessage, ParsedJsonCache, ReputationLedger, RetryableError, readJson, resolveObjectRefs } from '@orchestra/bus';
-import { counter, histogram } from '@orchestra/service';
+import { counter, withCallSpan } from '@orchestra/service';
 import { Capability, answerDigest, closePythonParsers, verifyOutput } from '@orchestra/schemas';
 import { KV } from '@nats-io/kv';
 import { performance } from 'node:perf_hooks';
@@ -37,17 +37,6 @@ type Result = z.input<typeof TaskResult.payload>;
 /** What the dispatcher adds to a task to make its result. */
 type ResultOutcome = Omit<Result, 'stepId' | 'attempt' | 'capability' | 'netuid' | 'schemaId' | 'input'>;
 
-const hires = counter<'netuid' | 'outcome'>({
-  name: 'dispatcher_hires_total',
-  help: 'Miner calls, by subnet and outcome (ok, aborted, or the status code)',
-  labelNames: ['netuid', 'outcome'],
-});
-const hireSeconds = histogram<'netuid'>({
-  name: 'dispatcher_hire_seconds',
-  help: 'Time from request to a miner answer',
-  labelNames: ['netuid'],
-  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20],
-});
 const hedgedCalls = counter<'netuid' | 'capability'>({
   name: 'dispatcher_hedged_calls_total',
   help: 'Extra miner calls made because the hired miner was slow (hedges)',
@@ -196,7 +185,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
           maxCalls,
           delayMs: hedge.delayMs,
           signal: ticket.signal,
-          call: (c, signal) => this.hire(task, c, signal),
+          call: (c, signal, index) => this.hire(jobId, task, c, signal, index),
           accept: (reply) => this.passesChecks(task, reply),
           onHedge: (c) => {
             hedgedCalls.inc({ netuid: String(task.netuid), capability: task.capability });
@@ -268,12 +257,40 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
+  /** One call to one miner (`hedge` 0 is the primary) in its CLIENT span, whose attributes say who was called and how it ended. */
+  private async hire(jobId: string, task: Task, candidate: Candidate, signal: AbortSignal, hedge: number): Promise<MinerReply> {
+    const { neuron } = candidate;
+    const attributes = {
+      jobId,
+      stepId: task.stepId,
+      'orchestra.uid': neuron.uid,
+      'orchestra.attempt': task.attempt,
+      'orchestra.hedge': hedge > 0,
+      'orchestra.hedge_index': hedge,
+      'server.address': neuron.axon.ip,
+      'server.port': neuron.axon.port,
+    };
+    const target = { provider: 'axon', netuid: task.netuid, capability: task.capability };
+    return withCallSpan(
+      `hire SN${task.netuid}`,
+      target,
+      attributes,
+      async () => {
+        const reply = await this.callMiner(task, candidate, signal);
+        // Aborted by us (another call won, or a cancellation) is not the miner's outcome.
+        return { outcome: signal.aborted ? 'aborted' : reply.ok ? 'ok' : String(reply.statusCode), value: reply };
+      },
+      // Adapters end an aborted call by throwing the abort: ours, not an error of the call.
+      () => (signal.aborted ? 'aborted' : 'error'),
+    );
+  }
+
   /**
    * One call to one miner. Adapters turn miner faults into failed replies; should one still
    * throw something that is not our own error, it was provoked by the miner's answer, and
    * becomes that miner's failed reply here too: a rethrow would fail the task for everyone.
    */
-  private async hire(task: Task, candidate: Candidate, signal: AbortSignal): Promise<MinerReply> {
+  private async callMiner(task: Task, candidate: Candidate, signal: AbortSignal): Promise<MinerReply> {
     const { neuron } = candidate;
     const key = `${task.netuid}.${neuron.uid}`;
     const target = { netuid: task.netuid, uid: neuron.uid, hotkey: neuron.hotkey, ip: neuron.axon.ip, port: neuron.axon.port };
@@ -298,8 +315,6 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     } finally {
       this.inFlight.set(key, (this.inFlight.get(key) ?? 1) - 1);
     }
-    hires.inc({ netuid: String(task.netuid), outcome: reply.ok ? 'ok' : String(reply.statusCode) });
-    hireSeconds.observe({ netuid: String(task.netuid) }, reply.latencyMs / 1_000);
     return reply;
   }
 
@@ -311,7 +326,6 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     for (const call of outcome.calls) {
       const put = (obs: ReputationObservation) => this.ledger.record(task.netuid, call.candidate.neuron.uid, task.capability, obs);
       if (call.aborted) {
-        hires.inc({ netuid: String(task.netuid), outcome: 'aborted' });
         put({ kind: 'aborted', latencyMs: call.elapsedMs });
         continue;
       }

@@ -38,7 +38,8 @@ export interface HedgeRaceOptions<C> {
   readonly delayMs: number;
   /** Aborts every call (the job was cancelled). */
   readonly signal: AbortSignal;
-  readonly call: (candidate: C, signal: AbortSignal) => Promise<MinerReply>;
+  /** One call; `index` 0 is the primary, 1… the hedges. */
+  readonly call: (candidate: C, signal: AbortSignal, index: number) => Promise<MinerReply>;
   /** The verifier's checks on an answered call. */
   readonly accept: (reply: MinerReply) => Promise<boolean>;
   /** Told when a hedge fires, before its call starts. */
@@ -94,7 +95,7 @@ export function hedgedHire<C>(opts: HedgeRaceOptions<C>): Promise<HedgeOutcome<C
       calls.push(record);
       pending.set(record, controller);
       // Once the race is decided, `finish` has marked the calls still pending as aborted.
-      opts.call(candidate, controller.signal).then(
+      opts.call(candidate, controller.signal, index).then(
         async (reply) => {
           if (done) return;
           record.elapsedMs = performance.now() - start - record.startedAtMs;

@@ -1,3 +1,5 @@
+// First: OpenTelemetry must load before anything that loads http (Nest, Fastify, NATS).
+import '@orchestra/service/register';
 import { runBusWorker } from '@orchestra/bus';
 import { DispatcherController } from './dispatcher.controller';
 import { DispatcherService } from './dispatcher.service';

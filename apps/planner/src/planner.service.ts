@@ -30,6 +30,7 @@ import {
   terminalEvent,
 } from './job-machine';
 import { fitRecord } from './record-budget';
+import { recordJobMetrics, recordRunningJobs } from './job-metrics';
 
 const transitions = counter<'message' | 'outcome'>({
   name: 'planner_messages_total',
@@ -129,11 +130,13 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     caughtUp: (s: JobState | undefined) => boolean = () => true,
   ): Promise<void> {
     let transition: Transition | undefined;
+    let before: JobState | undefined;
     const result = await compareAndSet(
       this.jobs,
       jobId,
       JobStateSchema,
       (current) => {
+        before = current;
         const decided = decide(current);
         // Every record is fitted to its budget before it is written, so no write fails for its size.
         transition = decided && fitRecord(decided, this.bus.limits, new Date());
@@ -142,6 +145,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       { maxBytes: this.bus.limits.recordBudgetBytes },
     );
     transitions.inc({ message: messageType, outcome: result.changed ? 'applied' : 'unchanged' });
+    if (result.changed && result.value) recordJobMetrics(before, result.value);
     const state = result.value;
     if (!result.changed && !caughtUp(state)) {
       throw new RetryableError(`${messageType} for job ${jobId} is ahead of the job record read (${state ? `revision at ${state.updatedAt}` : 'no record'}); re-reading later`);
@@ -193,6 +197,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async sweepDeadlines(): Promise<void> {
     const now = Date.now();
+    recordRunningJobs(this.deadlines.values(), now);
     for (const [jobId, deadline] of this.deadlines) {
       if (deadline > now) continue;
       try {

@@ -1,3 +1,5 @@
+// First: OpenTelemetry must load before anything that loads http (Nest, Fastify, NATS).
+import '@orchestra/service/register';
 import { runBusWorker } from '@orchestra/bus';
 import { VerifierController } from './verifier.controller';
 import { VerifierService } from './verifier.service';

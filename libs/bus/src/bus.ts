@@ -1,5 +1,5 @@
 import { Envelope, Streams, Buckets, BucketTtlMs, Consumers, ConsumerSpec, ObjectBuckets, SizeLimits, StreamSpec, sizeLimits } from '@orchestra/contracts';
-import { injectTraceContext } from '@orchestra/service';
+import { withPublishSpan } from '@orchestra/service';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -390,14 +390,16 @@ export class Bus {
 
   /**
    * Publishes an envelope to a subject with `Nats-Msg-Id` = envelope id, so the stream
-   * drops a republish of the same fact, and the caller's trace context in the headers.
+   * drops a republish of the same fact, and a PRODUCER span whose
+   * trace context (and the job id) travel in the headers.
    */
   async publish(subject: string, message: Envelope): Promise<PubAck> {
     const headers = natsHeaders();
-    injectTraceContext({ set: (k, v) => headers.set(k, v) });
     const data = encoder.encode(JSON.stringify(message));
     this.checkSize(`subject ${subject} (message ${message.id})`, data.length);
-    return this.js.publish(subject, data, { msgID: message.id, headers });
+    return withPublishSpan({ subject, jobId: message.jobId, messageId: message.id, bodyBytes: data.length }, { set: (k, v) => headers.set(k, v) }, () =>
+      this.js.publish(subject, data, { msgID: message.id, headers }),
+    );
   }
 
   /**

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, RpcExceptionFilter } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { ConsumerSpec, DeadLetter, Subjects, deadLetterPayload, envelope } from '@orchestra/contracts';
-import { extractTraceContext, withSpan } from '@orchestra/service';
+import { withConsumeSpan } from '@orchestra/service';
 import { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { Observable, isObservable, lastValueFrom, throwError } from 'rxjs';
 import { Bus } from './bus';
@@ -201,9 +201,9 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
       clearInterval(heartbeat);
       this.logger.error(`${spec.durable}: handler of ${msg.subject} #${msg.info.streamSequence} still running after ${MAX_LEASE_MS} ms; releasing its lease`);
     }, Math.max(1_000, spec.ackWaitMs / 3));
-    const parent = extractTraceContext({ get: (k) => msg.headers?.get(k) || undefined });
+    const span = { subject: msg.subject, consumer: spec.durable, headers: { get: (k: string) => msg.headers?.get(k) || undefined }, deliveryCount: msg.info.deliveryCount, streamSequence: msg.info.streamSequence, bodyBytes: msg.data.length };
     try {
-      await withSpan(`consume ${spec.durable}`, { 'messaging.destination': msg.subject }, () => this.invoke(spec.durable, message), parent);
+      await withConsumeSpan(span, () => this.invoke(spec.durable, message));
       msg.ack();
     } catch (error) {
       await this.settleFailure(spec, msg, error);

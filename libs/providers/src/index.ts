@@ -13,4 +13,5 @@ export * from './desearch';
 export * from './errors';
 export * from './http';
 export * from './retry';
+export * from './traced';
 export * from './types';

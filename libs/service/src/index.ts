@@ -3,6 +3,8 @@
  * Prometheus metrics, OpenTelemetry tracing, the ops HTTP endpoint and the bootstrap
  * with graceful shutdown.
  */
+export { withCallSpan, type CallEnd, type CallTarget } from './calls';
+export { HandlerSpanInterceptor } from './handler-span.interceptor';
 export { MetricConflictError, ServiceConfigError, ServiceStartError } from './errors';
 export { JsonLogger, parseLogLevel, type JsonLoggerOptions, type LogEntry, type LogLevel } from './logger';
 export {
@@ -31,11 +33,27 @@ export {
   type ServiceAppKind,
 } from './run-service';
 export {
+  JOB_ID_HEADER,
+  subjectTemplate,
+  withConsumeSpan,
+  withPublishSpan,
+  type ConsumeSpanInfo,
+  type PublishSpanInfo,
+} from './messaging-spans';
+export {
+  activeJobId,
   extractTraceContext,
   initTracing,
   injectTraceContext,
+  JOB_ID_ATTRIBUTE,
+  nameActiveHttpSpan,
+  tagActiveSpanWithJob,
+  traceExportersFromEnv,
+  withJobId,
+  withRequestSpan,
   withSpan,
   type SpanAttributes,
+  type SpanOptions,
   type TraceCarrierReader,
   type TraceCarrierWriter,
   type TracingShutdown,

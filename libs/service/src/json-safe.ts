@@ -1,5 +1,10 @@
+import { isSecretKey, redactText, REDACTED } from './redact';
+
 /**
- * Converts an arbitrary value into something `JSON.stringify` renders faithfully:
+ * Converts an arbitrary value into something `JSON.stringify` renders faithfully, with
+ * secrets removed (fields named like secrets, passwords in URLs, bearer credentials: see
+ * redact.ts), so a log line can hold any object, including a configuration or an error
+ * that quotes one:
  * Errors become `{ name, message, stack, cause, ...ownFields }` (recursively, so the
  * `cause` chain survives), bigints become decimal strings (stake/emission are u64 rao),
  * and cycles become "[Circular]" instead of throwing mid-log-line.
@@ -17,6 +22,7 @@ function convert(value: unknown, ancestors: Set<object>, depth = 0): unknown {
     // Functions and symbols have no JSON form; name them rather than silently dropping.
     if (typeof value === 'function') return `[Function ${value.name || 'anonymous'}]`;
     if (typeof value === 'symbol') return value.toString();
+    if (typeof value === 'string') return redactText(value);
     return value;
   }
   if (ancestors.has(value)) return '[Circular]';
@@ -30,7 +36,7 @@ function convert(value: unknown, ancestors: Set<object>, depth = 0): unknown {
     if (value instanceof Map) return convert(Object.fromEntries(value), ancestors, depth);
     if (value instanceof Set) return convert([...value], ancestors, depth);
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = convert(item, ancestors, depth + 1);
+    for (const [key, item] of Object.entries(value)) out[key] = isSecretKey(key) ? REDACTED : convert(item, ancestors, depth + 1);
     return out;
   } finally {
     ancestors.delete(value);
@@ -38,10 +44,14 @@ function convert(value: unknown, ancestors: Set<object>, depth = 0): unknown {
 }
 
 function convertError(error: Error, ancestors: Set<object>, depth: number): Record<string, unknown> {
-  const out: Record<string, unknown> = { name: error.name, message: error.message, stack: error.stack };
+  const out: Record<string, unknown> = {
+    name: error.name,
+    message: redactText(error.message),
+    stack: error.stack === undefined ? undefined : redactText(error.stack),
+  };
   // Own enumerable fields carry context such as `code` or `errno` (Node system errors).
   for (const [key, item] of Object.entries(error)) {
-    if (!(key in out)) out[key] = convert(item, ancestors, depth + 1);
+    if (!(key in out)) out[key] = isSecretKey(key) ? REDACTED : convert(item, ancestors, depth + 1);
   }
   if (error.cause !== undefined) out.cause = convert(error.cause, ancestors, depth + 1);
   if (error instanceof AggregateError) out.errors = convert(error.errors, ancestors, depth + 1);

@@ -61,8 +61,8 @@ describe('JsonLogger', () => {
       logger.log({ msg: 'inside', jobId: 'job-1' });
       return span.spanContext();
     });
-    expect(lines[0]).not.toHaveProperty('traceId');
-    expect(lines[1]).toMatchObject({ msg: 'inside', traceId: ids.traceId, spanId: ids.spanId });
+    expect(lines[0]).not.toHaveProperty('trace_id');
+    expect(lines[1]).toMatchObject({ msg: 'inside', trace_id: ids.traceId, span_id: ids.spanId, trace_flags: '01' });
     expect(ids.traceId).toMatch(/^[0-9a-f]{32}$/);
   });
 
@@ -116,5 +116,29 @@ describe('JsonLogger', () => {
     }
     expect(parseLogLevel('LOG')).toBe('info');
     expect(parseLogLevel('fatal')).toBe('error');
+  });
+
+  it('redacts secrets in fields, nested objects, errors and the message', () => {
+    const { logger, lines } = capture();
+    logger.log({
+      msg: 'connecting to nats://orch-api:s3cr3t-pass@nats:4222',
+      natsPassword: 'hunter2',
+      config: { ORCH_CHUTES_API_KEY: 'cpk_live_1', gateway: { apiKey: 'k-2', 'x-api-key': 'k-3' }, hotkey: '5Grw…', tokens: 12 },
+      wallet: { mnemonic: 'bottom drive obey lake curtain smoke basket hold race lonely fit walk', seed: '0xabc', ORCH_HOTKEY: '//Alice' },
+      headers: { authorization: 'Bearer abcdefgh12345678' },
+      err: Object.assign(new Error('refused: Authorization: Bearer abcdefgh12345678'), { password: 'p' }),
+    });
+    const line = JSON.stringify(lines[0]);
+    for (const secret of ['s3cr3t-pass', 'hunter2', 'cpk_live_1', 'k-2', 'k-3', 'bottom drive', '0xabc', '//Alice', 'abcdefgh12345678', '"p"']) {
+      expect(line).not.toContain(secret);
+    }
+    expect(lines[0]).toMatchObject({
+      msg: 'connecting to nats://orch-api:[redacted]@nats:4222',
+      natsPassword: '[redacted]',
+      // Public identifiers and counts that merely look alike stay readable.
+      config: { ORCH_CHUTES_API_KEY: '[redacted]', gateway: { apiKey: '[redacted]' }, hotkey: '5Grw…', tokens: 12 },
+      wallet: { mnemonic: '[redacted]', seed: '[redacted]', ORCH_HOTKEY: '[redacted]' },
+      err: { message: 'refused: Authorization: Bearer [redacted]', password: '[redacted]' },
+    });
   });
 });

@@ -1,6 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import pino, { type Logger as Pino } from 'pino';
 import { toJsonSafe } from './json-safe';
+import { redactText } from './redact';
 
 /** Severity of a log line, in increasing order of importance. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -27,7 +29,7 @@ export interface JsonLoggerOptions {
 }
 
 /** Keys the logger owns; caller fields with these names are dropped, not allowed to spoof them. */
-const RESERVED = new Set(['ts', 'level', 'service', 'msg', 'context', 'traceId', 'spanId']);
+const RESERVED = new Set(['ts', 'time', 'level', 'service', 'msg', 'context', 'trace_id', 'span_id', 'trace_flags']);
 
 /**
  * Parses a `LOG_LEVEL` value. Accepts the four levels plus Nest's names (`log`, `verbose`,
@@ -53,25 +55,42 @@ export function parseLogLevel(value: string | undefined): LogLevel | undefined {
 }
 
 /**
- * Nest `LoggerService` writing one JSON object per line:
- * `{ ts, level, service, msg, context?, traceId?, spanId?, ...fields }`.
+ * Nest `LoggerService` writing one JSON object per line through pino:
+ * `{ ts, level, service, msg, context?, trace_id?, span_id?, trace_flags?, ...fields }`.
  *
  * Accepts both Nest's positional calls (`log(message, context)`,
  * `error(message, stack, context)`) and structured calls (`log({ msg, jobId, ... })`).
- * The active OpenTelemetry span, if any, contributes `traceId`/`spanId` so a log line can
- * be joined to its trace.
+ * The active OpenTelemetry span, if any, contributes `trace_id`/`span_id` (the names of
+ * OpenTelemetry's log data model) so a log line can be joined to its trace. Secrets are
+ * removed from every field and from the message (redact.ts): a line may quote a config or
+ * an error that carries a password, key, token, mnemonic or seed.
  */
 export class JsonLogger implements LoggerService {
   private readonly service: string;
   private readonly threshold: number;
-  private readonly write: (line: string) => void;
+  private readonly pino: Pino;
 
   constructor(options: JsonLoggerOptions) {
     this.service = options.service;
     const envValue = process.env.LOG_LEVEL;
     const envLevel = parseLogLevel(envValue);
     this.threshold = LEVEL_RANK[options.level ?? envLevel ?? 'info'];
-    this.write = options.write ?? ((line) => process.stdout.write(line));
+    const write = options.write;
+    this.pino = pino(
+      {
+        // The threshold is applied here (Nest's level names map onto ours first).
+        level: 'debug',
+        base: { service: this.service },
+        messageKey: 'msg',
+        timestamp: () => `,"ts":"${new Date().toISOString()}"`,
+        formatters: { level: (label) => ({ level: label }) },
+        // Errors are already converted (cause chain kept, secrets removed) by toJsonSafe;
+        // pino's serializer would fold the causes into the message.
+        serializers: { err: (err: unknown) => err },
+      },
+      // Synchronous stdout by default: a crash handler's last line must not be lost in a buffer.
+      write ? { write } : pino.destination({ dest: 1, sync: true }),
+    );
     if (options.level === undefined && envValue !== undefined && envValue !== '' && envLevel === undefined) {
       // A typo in LOG_LEVEL should not take a service down, but it must be visible.
       this.warn({ msg: 'unknown LOG_LEVEL, using info', value: envValue });
@@ -149,17 +168,19 @@ export class JsonLogger implements LoggerService {
     }
     if (extraArgs.length > 0) fields.args = extraArgs;
 
-    const line: Record<string, unknown> = { ts: new Date().toISOString(), level, service: this.service, msg };
+    const line: Record<string, unknown> = {};
     if (contextName !== undefined) line.context = contextName;
     const spanContext = trace.getSpan(context.active())?.spanContext();
     if (spanContext && isSpanContextValid(spanContext)) {
-      line.traceId = spanContext.traceId;
-      line.spanId = spanContext.spanId;
+      line.trace_id = spanContext.traceId;
+      line.span_id = spanContext.spanId;
+      line.trace_flags = `0${spanContext.traceFlags.toString(16)}`;
     }
-    for (const [key, value] of Object.entries(fields)) {
-      if (!RESERVED.has(key) && value !== undefined) line[key] = toJsonSafe(value);
+    // Converted as one object, so the top-level field names are checked for secrets too.
+    for (const [key, value] of Object.entries(toJsonSafe(fields) as Record<string, unknown>)) {
+      if (!RESERVED.has(key) && value !== undefined) line[key] = value;
     }
-    this.write(`${JSON.stringify(line)}\n`);
+    this.pino[level](line, redactText(msg));
   }
 }
 

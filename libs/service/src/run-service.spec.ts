@@ -72,26 +72,30 @@ class FixtureProcess {
   }
 }
 
-/** A loopback OTLP/HTTP collector recording the request bodies it receives. */
-async function startCollector(): Promise<{ url: string; bodies: string[]; server: Server }> {
+/** A loopback OTLP/HTTP collector recording the request bodies it receives, and their media types. */
+async function startCollector(): Promise<{ url: string; bodies: string[]; types: string[]; server: Server }> {
   const bodies: string[] = [];
+  const types: string[] = [];
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      if (req.url === '/v1/traces') bodies.push(body);
+      if (req.url === '/v1/traces') {
+        bodies.push(body);
+        types.push(req.headers['content-type'] ?? '');
+      }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, server };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, types, server };
 }
 
 describe('runService', () => {
   it('drains on SIGTERM: readyz turns 503, hooks run, spans flush, exit 0', async () => {
     const collector = await startCollector();
     try {
-      const service = new FixtureProcess({ DRAIN_MS: '400', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
+      const service = new FixtureProcess({ DRAIN_MS: '400', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
       const started = await service.waitFor('service started');
       expect(started).toMatchObject({ level: 'info', service: 'fixture-worker', startupMs: expect.any(Number) });
       const readyz = `http://127.0.0.1:${started.opsPort as number}/readyz`;
@@ -106,7 +110,7 @@ describe('runService', () => {
 
       expect(await service.exitCode()).toBe(0);
       const drained = service.lines.find((line) => line.msg === 'drained');
-      expect(drained).toMatchObject({ context: 'Drainer', traceId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      expect(drained).toMatchObject({ context: 'Drainer', trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
       expect(service.lines.map((line) => line.msg)).toEqual(
         expect.arrayContaining(['service stopping', 'shutdown already in progress, signal ignored', 'service stopped']),
       );
@@ -119,7 +123,29 @@ describe('runService', () => {
       const exported = collector.bodies.join('\n');
       expect(exported).toContain('"drain"');
       expect(exported).toContain('job-drain');
-      expect(exported).toContain(drained!.traceId as string);
+      expect(exported).toContain(drained!.trace_id as string);
+    } finally {
+      await new Promise((resolve) => collector.server.close(resolve));
+    }
+  });
+
+  it('exports over OTLP/HTTP as protobuf by default, with OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES', async () => {
+    const collector = await startCollector();
+    try {
+      const service = new FixtureProcess({
+        DRAIN_MS: '100',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+        OTEL_SERVICE_NAME: 'renamed-worker',
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=spec-env',
+      });
+      await service.waitFor('service started');
+      service.signal('SIGTERM');
+      expect(await service.exitCode()).toBe(0);
+      expect(collector.types).toContain('application/x-protobuf');
+      // Protobuf keeps strings as they are: the span, its job id and the resource are readable.
+      const exported = collector.bodies.join('\n');
+      for (const text of ['drain', 'job-drain', 'renamed-worker', 'spec-env']) expect(exported).toContain(text);
+      expect(exported).not.toContain('fixture-worker');
     } finally {
       await new Promise((resolve) => collector.server.close(resolve));
     }

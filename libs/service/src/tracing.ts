@@ -1,18 +1,29 @@
 import {
   context,
+  createContextKey,
   propagation,
   ROOT_CONTEXT,
+  SpanKind,
   SpanStatusCode,
   trace,
   type AttributeValue,
   type Context,
   type Span,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OtlpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { ServiceConfigError } from './errors';
+import { redactText } from './redact';
 
 /** Flushes pending spans and stops the tracer provider. */
 export type TracingShutdown = () => Promise<void>;
@@ -20,37 +31,111 @@ export type TracingShutdown = () => Promise<void>;
 /** Name of the tracer all runtime helpers create spans with. */
 const TRACER_NAME = '@orchestra/service';
 
+/** The attribute every span of a job carries, so a backend finds the job's trace by its id. */
+export const JOB_ID_ATTRIBUTE = 'orchestra.job_id';
+
+/** Context slot holding the job a piece of work belongs to (see {@link withJobId}). */
+const JOB_ID_KEY = createContextKey('orchestra.job_id');
+
 let activeShutdown: TracingShutdown | undefined;
 
 /**
- * Installs the process's tracer provider: W3C trace-context (+ baggage) propagation and
- * an AsyncLocalStorage context manager, so the active span follows async calls.
+ * Stamps `orchestra.job_id` on every span started in a context that carries a job id,
+ * including spans of instrumentations (HTTP client calls to miners) that know nothing
+ * about jobs.
+ */
+class JobIdSpanProcessor implements SpanProcessor {
+  onStart(span: Span, parentContext: Context): void {
+    const jobId = parentContext.getValue(JOB_ID_KEY);
+    if (typeof jobId === 'string') span.setAttribute(JOB_ID_ATTRIBUTE, jobId);
+  }
+  onEnd(_span: ReadableSpan): void {}
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * The exporters the standard `OTEL_*` variables ask for. `OTEL_TRACES_EXPORTER` lists
+ * them (`otlp`, `console`, `none`); unset, spans are exported over OTLP only when an
+ * endpoint (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT`) is
+ * set, so a laptop without a collector does not log export failures forever. OTLP goes
+ * over HTTP as protobuf (default) or JSON per `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` /
+ * `OTEL_EXPORTER_OTLP_PROTOCOL`; the exporters read the endpoint, headers, timeout and
+ * compression variables themselves.
+ */
+export function traceExportersFromEnv(env: NodeJS.ProcessEnv = process.env): SpanExporter[] {
+  const listed = (env.OTEL_TRACES_EXPORTER ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const names = listed.length > 0 ? listed : endpoint ? ['otlp'] : [];
+  if (names.includes('none')) return [];
+  return names.map((name) => {
+    if (name === 'console') return new ConsoleSpanExporter();
+    if (name !== 'otlp') {
+      throw new ServiceConfigError(`OTEL_TRACES_EXPORTER: unsupported exporter ${JSON.stringify(name)}; use otlp, console or none`);
+    }
+    const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf').trim();
+    if (protocol === 'http/protobuf') return new OtlpProtoTraceExporter();
+    if (protocol === 'http/json') return new OtlpJsonTraceExporter();
+    throw new ServiceConfigError(
+      `OTEL_EXPORTER_OTLP_PROTOCOL: unsupported protocol ${JSON.stringify(protocol)}; use http/protobuf or http/json (point it at the collector's OTLP/HTTP port, 4318)`,
+    );
+  });
+}
+
+/**
+ * Starts OpenTelemetry for this process with `@opentelemetry/sdk-node`, honouring the
+ * standard variables: `OTEL_SERVICE_NAME` (else `serviceName`), `OTEL_RESOURCE_ATTRIBUTES`,
+ * `OTEL_SDK_DISABLED`, `OTEL_PROPAGATORS` (default W3C trace-context + baggage), the
+ * sampler, span limits, `OTEL_BSP_*` batching and the exporters of
+ * {@link traceExportersFromEnv}. Spans always get real ids, exported or not, so
+ * `traceparent` propagates across services and logs carry trace ids.
  *
- * Spans are exported over OTLP/HTTP when `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or
- * `OTEL_EXPORTER_OTLP_ENDPOINT` is set (the exporter reads those itself, plus
- * `OTEL_EXPORTER_OTLP_HEADERS` etc.). Without them, spans are still created with real
- * ids so `traceparent` propagates across services and appears in logs.
+ * Instruments Node's `http` server side (the API's server spans). That
+ * only works if `http` is loaded after this runs: services call it from
+ * `@orchestra/service/register`, the first import of their `main.ts`.
  *
  * Idempotent: a second call returns the first call's shutdown, since OpenTelemetry's
  * globals can be registered only once per process.
  */
-export function initTracing(serviceName: string): TracingShutdown {
+export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env, extraProcessors: SpanProcessor[] = []): TracingShutdown {
   if (activeShutdown) return activeShutdown;
-
-  const exportEnabled = Boolean(
-    process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
-  );
-  const spanProcessors: SpanProcessor[] = exportEnabled ? [new BatchSpanProcessor(new OTLPTraceExporter())] : [];
-  const provider = new NodeTracerProvider({
-    resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName })),
+  const spanProcessors: SpanProcessor[] = [
+    new JobIdSpanProcessor(),
+    // Tests read finished spans through these (an in-memory exporter).
+    ...extraProcessors,
+    ...traceExportersFromEnv(env).map((exporter) =>
+      exporter instanceof ConsoleSpanExporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter),
+    ),
+  ];
+  const sdk = new NodeSDK({
+    // OTEL_SERVICE_NAME wins; the resource's env detector reads it (and OTEL_RESOURCE_ATTRIBUTES).
+    ...(env.OTEL_SERVICE_NAME ? {} : { serviceName }),
     spanProcessors,
+    // Metrics are Prometheus (/metrics) and logs are JSON lines on stdout; the SDK would
+    // otherwise push both over OTLP by default. An explicit OTEL_METRICS_EXPORTER /
+    // OTEL_LOGS_EXPORTER still turns that on.
+    ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
+    ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
+    instrumentations: [
+      new HttpInstrumentation({
+        // Probes and scrapes every few seconds would bury the jobs' traces.
+        ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)(\?|$)/.test(request.url ?? ''),
+        // Outgoing calls go to strangers (miners, gateways): injecting traceparent and
+        // baggage would hand them our trace ids. Each call has our own CLIENT span instead.
+        disableOutgoingRequestInstrumentation: true,
+      }),
+    ],
   });
-  // Defaults of register(): AsyncLocalStorageContextManager and the W3C
-  // trace-context + baggage composite propagator.
-  provider.register();
-
+  sdk.start();
   let shutdownPromise: Promise<void> | undefined;
-  activeShutdown = () => (shutdownPromise ??= provider.shutdown());
+  activeShutdown = () => (shutdownPromise ??= sdk.shutdown());
   return activeShutdown;
 }
 
@@ -85,6 +170,20 @@ export function extractTraceContext(carrier: TraceCarrierReader, base: Context =
   });
 }
 
+/**
+ * Runs `fn` in a context that says it works for `jobId`: every span started inside,
+ * by us or by an instrumentation, carries `orchestra.job_id`.
+ */
+export function withJobId<T>(jobId: string, fn: () => T, ctx: Context = context.active()): T {
+  return context.with(ctx.setValue(JOB_ID_KEY, jobId), fn);
+}
+
+/** The job id of the active context, if any (see {@link withJobId}). */
+export function activeJobId(ctx: Context = context.active()): string | undefined {
+  const value = ctx.getValue(JOB_ID_KEY);
+  return typeof value === 'string' ? value : undefined;
+}
+
 /** Attributes for {@link withSpan}; `jobId`/`stepId` become `orchestra.job_id`/`orchestra.step_id`. */
 export interface SpanAttributes {
   jobId?: string;
@@ -92,25 +191,38 @@ export interface SpanAttributes {
   [key: string]: AttributeValue | undefined;
 }
 
+/** Where and what kind of span {@link withSpan} starts. */
+export interface SpanOptions {
+  /** Parent context; default the active one. */
+  parent?: Context;
+  /** Default INTERNAL. */
+  kind?: SpanKind;
+}
+
 /**
- * Runs `fn` inside a new active span named `name` (child of `parentContext`, default the
- * active context). Records a thrown error as an exception with ERROR status and rethrows.
- * The span always ends, also when `fn` fails.
+ * Runs `fn` inside a new active span named `name`. Records a thrown error as an exception
+ * with ERROR status and rethrows; the span always ends. A `jobId` attribute also marks the
+ * context (as {@link withJobId}), so the spans started inside carry it too.
  */
 export async function withSpan<T>(
   name: string,
   attributes: SpanAttributes,
   fn: (span: Span) => T | Promise<T>,
-  parentContext: Context = context.active(),
+  options: SpanOptions = {},
 ): Promise<T> {
   const tracer = trace.getTracer(TRACER_NAME);
-  return tracer.startActiveSpan(name, { attributes: toOtelAttributes(attributes) }, parentContext, async (span) => {
+  const base = options.parent ?? context.active();
+  const parent = attributes.jobId === undefined ? base : base.setValue(JOB_ID_KEY, attributes.jobId);
+  return tracer.startActiveSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: toOtelAttributes(attributes) }, parent, async (span) => {
     try {
       return await fn(span);
     } catch (error) {
+      // Spans leave the process (the collector, a tracing vendor): no password in a URL or
+      // bearer credential an error quotes goes with them, as none goes to the logs.
       const exception = error instanceof Error ? error : new Error(String(error));
-      span.recordException(exception);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: exception.message });
+      const message = redactText(exception.message);
+      span.recordException({ name: exception.name, message, stack: exception.stack === undefined ? undefined : redactText(exception.stack) });
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
       throw error;
     } finally {
       span.end();
@@ -122,9 +234,42 @@ function toOtelAttributes(attributes: SpanAttributes): Record<string, AttributeV
   const out: Record<string, AttributeValue> = {};
   for (const [key, value] of Object.entries(attributes)) {
     if (value === undefined) continue;
-    if (key === 'jobId') out['orchestra.job_id'] = value;
+    if (key === 'jobId') out[JOB_ID_ATTRIBUTE] = value;
     else if (key === 'stepId') out['orchestra.step_id'] = value;
     else out[key] = value;
   }
   return out;
+}
+
+/**
+ * Marks the active span, and the HTTP request's server span it runs under (started
+ * before the job id was known; see {@link withRequestSpan}), as belonging to `jobId`.
+ */
+export function tagActiveSpanWithJob(jobId: string): void {
+  trace.getActiveSpan()?.setAttribute(JOB_ID_ATTRIBUTE, jobId);
+  const requestSpan = context.active().getValue(REQUEST_SPAN_KEY) as Span | undefined;
+  requestSpan?.setAttribute(JOB_ID_ATTRIBUTE, jobId);
+}
+
+/** Context slot holding the HTTP request's server span while a handler span is active. */
+const REQUEST_SPAN_KEY = createContextKey('orchestra.request_span');
+
+/**
+ * Runs `fn` with the active span remembered as the request's span, so
+ * {@link tagActiveSpanWithJob} can tag it from inside a nested handler span.
+ */
+export function withRequestSpan<T>(fn: () => T): T {
+  const span = trace.getActiveSpan();
+  return span ? context.with(context.active().setValue(REQUEST_SPAN_KEY, span), fn) : fn();
+}
+
+/**
+ * Names the active HTTP server span after the route template (`POST /v1/jobs/:id/cancel`),
+ * as the framework knows it and Node's http instrumentation cannot, and sets `http.route`.
+ */
+export function nameActiveHttpSpan(method: string, route: string): void {
+  const span = trace.getActiveSpan();
+  if (!span) return;
+  span.setAttribute('http.route', route);
+  span.updateName(`${method} ${route}`);
 }

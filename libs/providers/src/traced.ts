@@ -1,0 +1,33 @@
+import { withCallSpan, type SpanAttributes } from '@orchestra/service';
+import { ProviderAbortedError, ProviderError, type ProviderId } from './errors';
+import type { Provider, ProviderAnswer, ProviderCall } from './types';
+
+/** The subnet each gateway sells: the `netuid` label of its calls. */
+export const PROVIDER_NETUIDS: Readonly<Record<ProviderId, number>> = { chutes: 64, desearch: 22, constellation: 13 };
+
+/** How a failed provider call is counted: aborted by us, the gateway's fault name, or `error` (ours). */
+export function providerCallOutcome(error: unknown): string {
+  if (error instanceof ProviderAbortedError) return 'aborted';
+  if (error instanceof ProviderError) return error.fault;
+  return 'error';
+}
+
+/**
+ * `provider.call(call)` in a CLIENT span `call <provider>` and counted in the call metrics
+ * (libs/service `withCallSpan`), as miner calls are: `orchestra.source` names the model,
+ * endpoint or platform, `orchestra.cost_usd` what it cost, and `attributes` add what the
+ * caller knows (job and step ids, attempt, hedge). Failures keep propagating unchanged.
+ */
+export function callTraced(provider: Provider, call: ProviderCall, attributes: SpanAttributes = {}): Promise<ProviderAnswer> {
+  const target = { provider: provider.id, netuid: PROVIDER_NETUIDS[provider.id], capability: call.capability };
+  return withCallSpan(
+    `call ${provider.id}`,
+    target,
+    { ...attributes, 'orchestra.source': call.source },
+    async () => {
+      const answer = await provider.call(call);
+      return { outcome: 'ok', value: answer, attributes: { 'orchestra.cost_usd': answer.cost.usd, 'orchestra.cost_basis': answer.cost.basis } };
+    },
+    providerCallOutcome,
+  );
+}
