@@ -68,12 +68,22 @@ const PICK_TO = 32_000;
 const SLICES = 8;
 const SLICE = Math.floor((PICK_TO - PICK_FROM) / SLICES);
 
-/** A free TCP port on loopback, picked at random from this process's slice and checked by binding it. */
+/**
+ * Ports this process handed out. A stack picks all its ports before its processes bind
+ * them, so a port that is still free may already be promised: never hand one out twice.
+ */
+const handedOut = new Set<number>();
+
+/** A free TCP port on loopback, picked at random from this process's slice, never handed out before, and checked by binding it. */
 export async function freePort(): Promise<number> {
   const from = PICK_FROM + (process.pid % SLICES) * SLICE;
-  for (let tries = 0; tries < 50; tries++) {
+  // A long-lived process (a test worker running many suites) recycles its slice eventually.
+  if (handedOut.size > SLICE / 2) handedOut.clear();
+  for (let tries = 0; tries < 100; tries++) {
     const port = from + Math.floor(Math.random() * SLICE);
-    if (await canBind(port)) return port;
+    if (handedOut.has(port) || !(await canBind(port))) continue;
+    handedOut.add(port);
+    return port;
   }
   throw new Error(`no free port found between ${from} and ${from + SLICE}`);
 }
