@@ -1,4 +1,4 @@
-import { Buckets, Subjects, TaskResult, envelope } from '@orchestra/contracts';
+import { Buckets, Subjects } from '@orchestra/contracts';
 import { NatsServerHandle, freePort, launchNatsServer, startNatsServer } from '@orchestra/testing';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,30 +7,10 @@ import { z } from 'zod';
 import { Bus } from './bus';
 import { PayloadTooLargeError } from './errors';
 import { compareAndSet } from './kv';
+import { taskResult } from './task-result.fixture';
 
-const resultWithRaw = (jobId: string, raw: string) =>
-  envelope(
-    TaskResult,
-    jobId,
-    {
-      stepId: 'data',
-      attempt: 1,
-      capability: 'data.financials',
-      netuid: 13,
-      schemaId: 'data.financials@1',
-      input: {},
-      uid: 1,
-      hotkey: '5F',
-      ok: true,
-      statusCode: 200,
-      statusMessage: 'Success',
-      raw,
-      latencyMs: 1,
-      costTao: 0,
-      hedgedUids: [],
-    },
-    ['data', 1],
-  );
+const taskResultWithRaw = (jobId: string, raw: string) => taskResult(jobId, { raw });
+
 
 /** The size budget follows the server connected to, and oversized writes fail at once, named. */
 describe('size budget', () => {
@@ -61,12 +41,12 @@ describe('size budget', () => {
   });
 
   it('fails a publish over max_payload with PayloadTooLargeError naming the subject and sizes, before sending', async () => {
-    const error = await bus.publish(Subjects.taskResult, resultWithRaw('big', 'x'.repeat(300_000))).catch((e: unknown) => e);
+    const error = await bus.publish(Subjects.taskResult, taskResultWithRaw('big', 'x'.repeat(300_000))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PayloadTooLargeError);
     expect(error).toMatchObject({ retryable: false, target: expect.stringContaining('subject orch.task.result'), limitBytes: 262_144 - 4_096 });
     expect((error as PayloadTooLargeError).bytes).toBeGreaterThan(300_000);
     // A message that fits still goes out.
-    await expect(bus.publish(Subjects.taskResult, resultWithRaw('fits', 'x'.repeat(1_000)))).resolves.toMatchObject({ duplicate: false });
+    await expect(bus.publish(Subjects.taskResult, taskResultWithRaw('fits', 'x'.repeat(1_000)))).resolves.toMatchObject({ duplicate: false });
   });
 
   it('fails a KV write over its budget with PayloadTooLargeError naming bucket and key, writing nothing', async () => {

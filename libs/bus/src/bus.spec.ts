@@ -1,8 +1,9 @@
+import { taskResult } from './task-result.fixture';
 import { errors as natsErrors } from '@nats-io/transport-node';
 import { Controller, Module, UseFilters } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { Buckets, Consumers, DeadLetter, Streams, Subjects, TaskResult, envelope } from '@orchestra/contracts';
+import { Buckets, Consumers, DeadLetter, Streams, Subjects, TaskResult } from '@orchestra/contracts';
 import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { z } from 'zod';
 import { Bus } from './bus';
@@ -12,29 +13,6 @@ import { compareAndSet, readJson } from './kv';
 import { listDeadLetters, replayDeadLetter } from './dead-letters';
 import { BusErrorFilter, JetStreamTransport } from './transport';
 
-const result = (jobId: string, attempt = 1) =>
-  envelope(
-    TaskResult,
-    jobId,
-    {
-      stepId: 'data',
-      attempt,
-      capability: 'data.financials',
-      netuid: 13,
-      schemaId: 'data.financials@1',
-      input: {},
-      uid: 1,
-      hotkey: '5F',
-      ok: true,
-      statusCode: 200,
-      statusMessage: 'Success',
-      raw: '{}',
-      latencyMs: 1,
-      costTao: 0,
-      hedgedUids: [],
-    },
-    ['data', attempt],
-  );
 
 describe('Bus', () => {
   let server: NatsServerHandle;
@@ -50,8 +28,8 @@ describe('Bus', () => {
   });
 
   it('drops a republish of the same envelope (same Nats-Msg-Id)', async () => {
-    const first = await bus.publish(Subjects.taskResult, result('dedupe'));
-    const again = await bus.publish(Subjects.taskResult, result('dedupe'));
+    const first = await bus.publish(Subjects.taskResult, taskResult('dedupe'));
+    const again = await bus.publish(Subjects.taskResult, taskResult('dedupe'));
     expect(again.duplicate).toBe(true);
     expect(again.seq).toBe(first.seq);
   });
@@ -127,11 +105,11 @@ describe('JetStreamTransport', () => {
       logger: false });
     await app.listen();
     try {
-      await bus.publish(Subjects.taskResult, result('ok'));
-      await bus.publish(Subjects.taskResult, result('flaky'));
-      await bus.publish(Subjects.taskResult, result('poison'));
-      await bus.publish(Subjects.taskResult, result('always-fails'));
-      await bus.publish(Subjects.taskResult, result('outage'));
+      await bus.publish(Subjects.taskResult, taskResult('ok'));
+      await bus.publish(Subjects.taskResult, taskResult('flaky'));
+      await bus.publish(Subjects.taskResult, taskResult('poison'));
+      await bus.publish(Subjects.taskResult, taskResult('always-fails'));
+      await bus.publish(Subjects.taskResult, taskResult('outage'));
       await bus.js.publish(Subjects.taskResult, 'this is not json', { msgID: 'garbage-1' });
 
       await waitFor(async () => (await deadLetters()).length === 3, 20_000);

@@ -1,3 +1,4 @@
+import { taskResult as result } from './task-result.fixture';
 import { Controller, INestMicroservice, Module, UseFilters } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
@@ -29,29 +30,6 @@ class HostileVerifier {
   }
 }
 
-const result = (jobId: string) =>
-  envelope(
-    TaskResult,
-    jobId,
-    {
-      stepId: 'data',
-      attempt: 1,
-      capability: 'data.financials',
-      netuid: 13,
-      schemaId: 'data.financials@1',
-      input: {},
-      uid: 1,
-      hotkey: '5F',
-      ok: true,
-      statusCode: 200,
-      statusMessage: 'Success',
-      raw: '{}',
-      latencyMs: 1,
-      costTao: 0,
-      hedgedUids: [],
-    },
-    ['data', 1],
-  );
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const until = Date.now() + timeoutMs;
