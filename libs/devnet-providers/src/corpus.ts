@@ -1,3 +1,4 @@
+import { seededRandom } from '@orchestra/fake-subtensor';
 import { createHash } from 'node:crypto';
 
 /**
@@ -15,16 +16,9 @@ const CLOSERS = ['Worth watching.', 'More soon.', 'Sources in replies.', 'Not fi
 const HANDLES = ['datawatcher', 'quant_notes', 'marketmaya', 'chainreader', 'fil_analyst', 'opensignal', 'ledgerlena', 'tickertape'];
 const DAY_MS = 86_400_000;
 
-/** A deterministic generator seeded from text (mulberry32 over the first 4 bytes of SHA-256). */
-export function seededRandom(seed: string): () => number {
-  let state = createHash('sha256').update(seed).digest().readUInt32LE(0);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+/** The devnet's one seeded PRNG (fake-subtensor's mulberry32), seeded from text by the first 4 bytes of its SHA-256. */
+function seededFromText(seed: string): () => number {
+  return seededRandom(createHash('sha256').update(seed).digest().readUInt32LE(0));
 }
 
 const pick = <T>(random: () => number, list: readonly T[]): T => list[Math.floor(random() * list.length)];
@@ -40,7 +34,7 @@ export interface WebItem {
 
 /** `count` web results for a query, dated within [since, until] (default: the year before `now`). */
 export function webItems(query: string, count: number, seed: string, window: { since?: number; until?: number; now: number }): WebItem[] {
-  const random = seededRandom(`${seed}|web|${query.toLowerCase()}`);
+  const random = seededFromText(`${seed}|web|${query.toLowerCase()}`);
   const until = window.until ?? window.now;
   const since = window.since ?? until - 365 * DAY_MS;
   const topic = query.trim().replace(/\s+/g, ' ');
@@ -81,7 +75,7 @@ export interface Post {
 
 /** `limit` posts matching the query, dated within [since, until] (default: the week before `now`). */
 export function socialPosts(query: PostQuery, seed: string, now: number): Post[] {
-  const random = seededRandom(`${seed}|${query.platform}|${query.mode}|${query.keywords.join(',').toLowerCase()}|${(query.usernames ?? []).join(',')}`);
+  const random = seededFromText(`${seed}|${query.platform}|${query.mode}|${query.keywords.join(',').toLowerCase()}|${(query.usernames ?? []).join(',')}`);
   const until = query.until ?? now;
   const since = query.since ?? until - 7 * DAY_MS;
   return Array.from({ length: query.limit }, (_, i) => {
