@@ -20,6 +20,9 @@ import { Buckets, Consumers, type ConsumerSpec, ObjectBuckets, Streams, Subjects
  * grant: with `ORCH_NATS_TOPOLOGY=verify` the services only check that the topology exists,
  * and the `operator` role (or NACK) creates it.
  */
+/** The NATS account Orchestra's services, streams and buckets live in. */
+export const ORCHESTRA_ACCOUNT = 'ORCHESTRA';
+
 export const NATS_ROLES = ['api', 'planner', 'dispatcher', 'verifier', 'metagraph-sync', 'operator'] as const;
 export type NatsRole = (typeof NATS_ROLES)[number];
 

@@ -4,7 +4,7 @@ import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NATS_ROLES, type NatsRole, natsPermissions, OrchestraError } from '@orchestra/contracts';
+import { NATS_ROLES, ORCHESTRA_ACCOUNT, type NatsRole, natsPermissions, OrchestraError } from '@orchestra/contracts';
 
 /** A real nats-server with JetStream, started for a test suite. */
 export interface NatsServerHandle {
@@ -113,8 +113,9 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
 }
 
 /**
- * The `authorization` block of a nats-server configuration (JSON, which nats-server reads)
- * with one user per role and its permissions.
+ * The `accounts` block of a nats-server configuration (JSON, which nats-server reads):
+ * Orchestra's own account, with JetStream, holding one user per role and its permissions.
+ * Tenants get accounts of their own beside it, importing what Orchestra exports.
  */
 export function natsAuthConfig(users: Readonly<Record<NatsRole, NatsUser>>, manageTopology: boolean): string {
   const entries = NATS_ROLES.map((role) => {
@@ -125,7 +126,7 @@ export function natsAuthConfig(users: Readonly<Record<NatsRole, NatsUser>>, mana
       permissions: { publish: { allow: permissions.publish }, subscribe: { allow: permissions.subscribe } },
     };
   });
-  return JSON.stringify({ authorization: { users: entries } }, null, 2);
+  return JSON.stringify({ accounts: { [ORCHESTRA_ACCOUNT]: { jetstream: 'enabled', users: entries } } }, null, 2);
 }
 
 /** How to launch one nats-server process (a single server, or one node of a cluster). */
