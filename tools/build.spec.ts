@@ -75,7 +75,7 @@ describe('production dependencies', () => {
     const visit = (file: string) => {
       if (seen.has(file)) return;
       seen.add(file);
-      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/require\("([^"]+)"\)/g)) {
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/require\(["']([^"']+)["']\)/g)) {
         if (spec.startsWith('.')) {
           const base = resolve(dirname(file), spec);
           const next = [`${base}.js`, join(base, 'index.js'), base].find((p) => existsSync(p) && p.endsWith('.js'));

@@ -1,4 +1,4 @@
-import { ApiPromise, WsProvider } from '@polkadot/api';
+import type { ApiPromise, WsProvider } from '@polkadot/api';
 import type { ApiDecoration } from '@polkadot/api/types';
 import type { bool, Option, PortableRegistry, Struct, u16, u64, u128, u32, u8, Vec } from '@polkadot/types';
 import type { AccountId32, Header } from '@polkadot/types/interfaces';
@@ -111,6 +111,11 @@ export class ChainReader {
    */
   static async connect(url: string, options: ChainReaderOptions = {}): Promise<ChainReader> {
     const { connectTimeoutMs = 10_000, requestTimeoutMs } = options;
+    // Loaded here, not at the top: @polkadot/api is a large module tree (~16 MB of heap), and
+    // of the services only metagraph-sync reads the chain; the dispatcher imports this library
+    // for its keys and protocols.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { ApiPromise, WsProvider } = require('@polkadot/api') as typeof import('@polkadot/api');
     let provider: WsProvider;
     try {
       provider = new WsProvider(url, RECONNECT_DELAY_MS, {}, requestTimeoutMs);
