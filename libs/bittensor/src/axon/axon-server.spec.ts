@@ -1,3 +1,4 @@
+import { createServer, connect } from 'node:net';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Keyring } from '@polkadot/keyring';
@@ -97,6 +98,34 @@ describe('dendrite → axon over real HTTP', () => {
     const res = await dendrite.call({ ...target(), hotkey: stranger.address }, CODE_GENERATION, request, { timeoutMs: 3000 });
     expect(res).toMatchObject({ ok: false, statusCode: 401, fault: 'error_status' });
     expect(res.statusMessage).toMatch(/^Not Verified with error: Signature mismatch/);
+  });
+
+  it('sends parallel calls to one axon under distinct uuids, so none arrives behind a newer nonce', async () => {
+    // A TCP relay in front of the axon that holds the first connection back: the first call
+    // signed arrives last, as on a real network. Under one uuid the axon would refuse it.
+    let connections = 0;
+    const relay = createServer((inbound) => {
+      const delay = connections++ === 0 ? 300 : 0;
+      inbound.pause();
+      setTimeout(() => {
+        const outbound = connect(port, '127.0.0.1', () => inbound.resume());
+        inbound.pipe(outbound).pipe(inbound);
+        const close = () => (inbound.destroy(), outbound.destroy());
+        inbound.on('error', close);
+        outbound.on('error', close);
+      }, delay);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      const relayed = { ...target(), port: (relay.address() as AddressInfo).port };
+      const dendrite = new Dendrite({ hotkey: orchestra, addressPolicy: loopback });
+      const results = await Promise.all(Array.from({ length: 6 }, () => dendrite.call(relayed, CODE_GENERATION, request, { timeoutMs: 5000 })));
+      expect(results.filter((r) => !r.ok).map((r) => `${r.statusCode} ${r.statusMessage}`)).toEqual([]);
+      // Alone on the axon again, a call goes out under the instance's own uuid, with a newer nonce.
+      expect((await dendrite.call(relayed, CODE_GENERATION, request, { timeoutMs: 3000 })).ok).toBe(true);
+    } finally {
+      relay.close();
+    }
   });
 
   it('refuses a replayed nonce and a stale first nonce', async () => {

@@ -75,9 +75,18 @@ export const DEFAULT_MAX_RESPONSE_BYTES = minerResponseBudgetBytes(DEFAULT_LIMIT
  * the failure is the result's status — and throws only RequestAbortedError when the caller aborts.
  */
 export class Dendrite {
-  /** `str(uuid.uuid1())`, fixed for the instance, as the SDK does; axons key nonces by hotkey:uuid. */
+  /** `str(uuid.uuid1())`, as the SDK's; axons key nonces by hotkey:uuid. The identity of every call that is alone on its axon. */
   readonly uuid = uuid1();
   private lastNonce = 0n;
+  /**
+   * The uuids not in use, per axon. An axon refuses a nonce not above the last it processed
+   * for that hotkey:uuid, so two calls racing to one axon under one uuid can arrive in the
+   * wrong order and the later-signed one wins ("Nonce is too old"). Each call therefore
+   * leases a uuid no other in-flight call to that axon holds; under one uuid the calls to an
+   * axon follow each other, and their nonces only grow. The pool per axon grows to the most
+   * calls ever in flight there, so the axon's nonce table stays bounded too.
+   */
+  private readonly idle = new Map<string, string[]>();
 
   constructor(private readonly options: DendriteOptions) {}
 
@@ -98,11 +107,36 @@ export class Dendrite {
   private async exchange(target: AxonTarget, definition: SynapseDefinition, values: Readonly<Record<string, unknown>>, options: DendriteCallOptions): Promise<DendriteResult> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_SYNAPSE_TIMEOUT_S * 1000;
     const computedBodyHash = synapseBodyHash(definition, values);
+    const axonKey = `${target.hotkey}@${target.ip}:${target.port}`;
+    const uuid = this.leaseUuid(axonKey);
+    try {
+      return await this.signedExchange(target, definition, values, options, computedBodyHash, uuid, timeoutMs);
+    } finally {
+      this.idle.get(axonKey)?.push(uuid);
+    }
+  }
+
+  /** A uuid no call in flight to this axon holds (the instance's own when the axon is idle). */
+  private leaseUuid(axonKey: string): string {
+    let free = this.idle.get(axonKey);
+    if (!free) this.idle.set(axonKey, (free = [this.uuid]));
+    return free.pop() ?? uuid1();
+  }
+
+  private async signedExchange(
+    target: AxonTarget,
+    definition: SynapseDefinition,
+    values: Readonly<Record<string, unknown>>,
+    options: DendriteCallOptions,
+    computedBodyHash: string,
+    uuid: string,
+    timeoutMs: number,
+  ): Promise<DendriteResult> {
     const dendrite: TerminalInfo = {
       ip: this.options.externalIp ?? '0.0.0.0',
       version: BITTENSOR_VERSION_INT,
       nonce: this.nextNonce(),
-      uuid: this.uuid,
+      uuid,
       hotkey: this.hotkey,
     };
     dendrite.signature = signHex(this.options.hotkey, `${dendrite.nonce}.${dendrite.hotkey}.${target.hotkey}.${dendrite.uuid}.${computedBodyHash}`);

@@ -75,6 +75,16 @@ describe('bodyHash', () => {
     expect(synapseBodyHash(def, { messages: ['hi', 'there'], task: "it's", n: 12 })).toBe('1e436af552487c883b69eb0c475a11c027f6fa4ca117b9d15a534c7c09d957c5');
   });
 
+  it('hashes the numbers nested in float fields as Python floats (CPython: str([1.0, 0.5]))', () => {
+    const def = defineSynapse({
+      name: 'Nested',
+      fields: { weights: { default: [], float: true }, scores: { default: {}, float: true } },
+      requiredHashFields: ['weights', 'scores'],
+    });
+    // hashlib.sha3_256 over str([1.0, 0.5]) and str({'a': 2.0, 'b': [3.0]}), as the SDK's body hash.
+    expect(synapseBodyHash(def, { weights: [1, 0.5], scores: { a: 2, b: [3] } })).toBe('cccb07b4f8490e5dada4cf29cd8ae2c98329bda1995fea131dac2bf340125fbc');
+  });
+
   it('rejects hash fields that are not fields', () => {
     expect(() => defineSynapse({ name: 'Bad', fields: {}, requiredHashFields: ['x'] })).toThrow('not a declared field');
   });

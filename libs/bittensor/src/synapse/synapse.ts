@@ -16,7 +16,10 @@ export interface SynapseField {
    * `bt_header_input_obj_<field>` header so the axon can build the synapse from headers alone.
    */
   readonly required?: boolean;
-  /** Python holds the value as `float`: `12` must hash and print as `12.0`. */
+  /**
+   * Python holds the value's numbers as `float` (`float`, `list[float]`, `dict[str, float]`…):
+   * `12` must hash and print as `12.0`, at any depth.
+   */
   readonly float?: boolean;
 }
 
@@ -84,14 +87,24 @@ export function synapseBodyHash(definition: SynapseDefinition, values: Readonly<
   return bodyHash(pythonFieldValues(definition, values), definition.requiredHashFields);
 }
 
-/** Subclass field values with defaults filled in and float fields wrapped as PyFloat. */
+/** Subclass field values with defaults filled in and the numbers of float fields wrapped as PyFloat. */
 export function pythonFieldValues(definition: SynapseDefinition, values: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(definition.fields)) {
     const v = values[name] === undefined ? field.default : values[name];
-    out[name] = field.float && typeof v === 'number' ? new PyFloat(v) : v;
+    out[name] = field.float ? asPythonFloats(v) : v;
   }
   return out;
+}
+
+/** Every number in a float field, at any depth, as a PyFloat (`[1, 0.5]` prints `[1.0, 0.5]`). */
+function asPythonFloats(value: unknown): unknown {
+  if (typeof value === 'number') return new PyFloat(value);
+  if (Array.isArray(value)) return value.map(asPythonFloats);
+  if (value !== null && typeof value === 'object' && !(value instanceof PyFloat)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asPythonFloats(v)]));
+  }
+  return value;
 }
 
 /** A full synapse as it travels: base fields, terminals and subclass field values. */
