@@ -40,7 +40,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.spec.ts'],
+    // Specs and the fixtures they share (never built into dist/, tools/build.js) may use the harness.
+    files: ['**/*.spec.ts', '**/*.fixture.ts'],
     rules: { '@nx/enforce-module-boundaries': boundaries(['scope:shared', 'scope:testing', 'scope:devnet']) },
   },
   {

@@ -13,7 +13,7 @@
 // to a temporary name and renamed, so two builds at once (parallel test workers) never
 // leave a half-written file for a process to load. Non-TypeScript files of a project
 // (devnet.config.json, metadata fixtures, .proto files) are copied beside the code, because
-// the code finds them relative to __dirname. Specs and e2e scenarios are not built.
+// the code finds them relative to __dirname. Specs, e2e scenarios and test fixtures are not built.
 'use strict';
 const { readFileSync, readdirSync, mkdirSync, writeFileSync, renameSync, existsSync } = require('node:fs');
 const { join, relative, dirname, extname, basename } = require('node:path');
@@ -54,7 +54,7 @@ function* files(dir) {
   }
 }
 
-const skipped = (path) => /\.(spec|e2e)\.ts$/.test(path) || path.endsWith('.d.ts') || path.endsWith('project.json') || path.endsWith('README.md');
+const skipped = (path) => /\.(spec|e2e|fixture)\.ts$/.test(path) || path.endsWith('.d.ts') || path.endsWith('project.json') || path.endsWith('README.md');
 
 function writeAtomically(target, data) {
   mkdirSync(dirname(target), { recursive: true });

@@ -1,8 +1,6 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Bus } from '@orchestra/bus';
 import { Buckets, JobState, Streams, Subjects, jobEvent, type JobEventPayload } from '@orchestra/contracts';
-import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
-import { createApiApp } from './app';
+import { ApiUnderTest, startApiUnderTest } from './api.fixture';
 
 /** One parsed Server-Sent Event. */
 interface SseEvent {
@@ -40,29 +38,17 @@ interface Problem {
 const problemOf = async (res: Response) => (await res.json()) as Problem;
 
 describe('api', () => {
-  let nats: NatsServerHandle;
   let bus: Bus;
-  let app: NestFastifyApplication;
   let base: string;
 
+  let api: ApiUnderTest;
   beforeAll(async () => {
-    nats = await startNatsServer();
-    bus = await Bus.connect({ servers: nats.url, name: 'api-spec', storage: { replicas: 1, storage: 'memory' } });
-    app = await createApiApp({ bus, logger: false });
-    await app.listen(0, '127.0.0.1');
-    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    api = await startApiUnderTest('api-spec');
+    ({ bus, base } = api);
   });
-  afterAll(async () => {
-    await app?.close();
-    await nats?.dispose();
-  });
+  afterAll(() => api?.close());
 
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
+  const post: ApiUnderTest['post'] = (...args) => api.post(...args);
   const jobsStreamMessages = async () => (await bus.jsm.streams.info(Streams.jobs.name)).state.messages;
   const submit = async (body: unknown, headers: Record<string, string> = {}) => {
     const res = await post('/v1/jobs', body, headers);

@@ -1,8 +1,7 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Bus } from '@orchestra/bus';
 import { Buckets, JobState, Streams, Subjects, jobEvent, type JobStatus } from '@orchestra/contracts';
-import { NatsServerHandle, RawHttpResponse, Trickle, rawHttpExchange, startNatsServer } from '@orchestra/testing';
-import { createApiApp } from './app';
+import { RawHttpResponse, Trickle, rawHttpExchange } from '@orchestra/testing';
+import { ApiUnderTest, startApiUnderTest } from './api.fixture';
 import { apiSettings } from './settings';
 
 /**
@@ -23,9 +22,7 @@ interface Problem {
 const KIB = 1024;
 
 describe('api under hostile input', () => {
-  let nats: NatsServerHandle;
   let bus: Bus;
-  let app: NestFastifyApplication;
   let base: string;
   let port: number;
   // A record budget small enough that a body under the body limit can still overflow it
@@ -37,25 +34,15 @@ describe('api under hostile input', () => {
     ORCH_HTTP_MAX_HEADER_BYTES: '8192',
   });
 
+  let api: ApiUnderTest;
   beforeAll(async () => {
-    nats = await startNatsServer();
-    bus = await Bus.connect({ servers: nats.url, name: 'api-hostile-spec', storage: { replicas: 1, storage: 'memory' } });
-    app = await createApiApp({ bus, settings, logger: false });
-    await app.listen(0, '127.0.0.1');
-    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    api = await startApiUnderTest('api-hostile-spec', settings);
+    ({ bus, base } = api);
     port = Number(new URL(base).port);
   });
-  afterAll(async () => {
-    await app?.close();
-    await nats?.dispose();
-  });
+  afterAll(() => api?.close());
 
-  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
+  const post: ApiUnderTest['post'] = (...args) => api.post(...args);
 
   /** What a request could have published: messages on the jobs and events streams, and stored submissions. */
   const published = async () => ({
