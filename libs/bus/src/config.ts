@@ -1,0 +1,58 @@
+import { limitOverrides } from '@orchestra/contracts';
+import { serviceSettings, type ConfigOf, type Env } from '@orchestra/service';
+import { natsAccessFromEnv } from './access';
+import { BusOptions, consumersFromEnv, natsStallMsFromEnv, storageFromEnv } from './bus';
+import { reputationSettings } from './reputation-ledger';
+import { stuckHandlerMsFromEnv } from './transport';
+
+/** Where a service connects when `ORCH_NATS_URL` is not set. */
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+/** `ORCH_NATS_URL`: one NATS URL or several, comma-separated (a cluster's nodes). */
+export function natsUrlFromEnv(env: Env): string {
+  return env.ORCH_NATS_URL?.trim() || DEFAULT_NATS_URL;
+}
+
+/**
+ * The config sections of a service's NATS connection (README "Configuration"): each a
+ * parser of its own variables, for a service's config module to hand to `loadConfig`.
+ */
+export const busSections = {
+  natsUrl: natsUrlFromEnv,
+  natsAccess: natsAccessFromEnv,
+  storage: storageFromEnv,
+  consumers: consumersFromEnv,
+  natsStallMs: natsStallMsFromEnv,
+  limits: limitOverrides,
+};
+
+/** A service's NATS connection settings. */
+export type BusConfig = ConfigOf<typeof busSections>;
+
+/** The {@link Bus.connect} options of a service connecting as `name` with `config`. */
+export function busOptions(config: BusConfig, name: string): BusOptions {
+  return {
+    servers: config.natsUrl,
+    name,
+    access: config.natsAccess,
+    storage: config.storage,
+    consumers: config.consumers,
+    stallMs: config.natsStallMs,
+    limits: config.limits,
+  };
+}
+
+/**
+ * Everything `runBusWorker` is configured with: the connection, the consumers' stuck-handler
+ * bound, the reputation half-life every writer of reputation decays by, and the service
+ * runtime's own settings (ops server, log level, shutdown bound).
+ */
+export const workerSections = {
+  ...busSections,
+  stuckHandlerMs: stuckHandlerMsFromEnv,
+  reputation: reputationSettings,
+  service: serviceSettings,
+};
+
+/** The settings of a bus-driven service. */
+export type WorkerConfig = ConfigOf<typeof workerSections>;
