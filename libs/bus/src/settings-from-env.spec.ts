@@ -28,6 +28,13 @@ describe('storageFromEnv and the stream settings check', () => {
     expect(() => storageFromEnv({ ORCH_STREAM_MAX_AGE_MS: 'a week' })).toThrow(/ORCH_STREAM_MAX_AGE_MS must be a positive number/);
   });
 
+  it('refuses a replica count or storage kind that is not one (a typo used to become NaN replicas, or file storage), naming both', () => {
+    const attempt = () => storageFromEnv({ ORCH_NATS_REPLICAS: 'three', ORCH_NATS_STORAGE: 'disk' });
+    expect(attempt).toThrow(BusConfigError);
+    expect(attempt).toThrow(/ORCH_NATS_REPLICAS must be an integer from 1 to 5; got "three"; ORCH_NATS_STORAGE must be "file" or "memory"; got "disk"/);
+    expect(() => storageFromEnv({ ORCH_NATS_REPLICAS: '7' })).toThrow(/ORCH_NATS_REPLICAS/);
+  });
+
   it('knows the redelivery horizon a duplicate window must cover', () => {
     // planner: 8 deliveries × (30 s ack wait + 15 s longest backoff)
     expect(redeliveryHorizonMs(Object.values(Consumers))).toBe(360_000);
