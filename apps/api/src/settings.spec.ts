@@ -1,5 +1,6 @@
 import { DEFAULT_LIMITS, LimitsConfigError, sizeLimits } from '@orchestra/contracts';
 import { ConfigError, loadConfig } from '@orchestra/service';
+import { K8S_OVERLAYS, shippedEnv } from '@orchestra/testing';
 import { apiSections } from './config';
 import { estimateRecordBytes } from './record-budget';
 import { ApiConfigError, apiSettings, fitApiSettings, httpOverrides, timeoutCheckIntervalMs } from './settings';
@@ -96,5 +97,11 @@ describe("the API's config", () => {
     const overrides = httpOverrides({ ORCH_HTTP_MAX_READ_BYTES: '1000' });
     expect(() => fitApiSettings(overrides, sizeLimits({}))).toThrow(/ORCH_HTTP_MAX_READ_BYTES=1000 is below ORCH_MAX_BODY_BYTES=262144/);
     expect(fitApiSettings({}, sizeLimits({})).http.maxReadBytes).toBe(4 * 262_144);
+  });
+});
+
+describe("the API's config from the manifests", () => {
+  it.each(K8S_OVERLAYS)('accepts what the %s manifests configure', (overlay) => {
+    expect(() => loadConfig(apiSections, shippedEnv(overlay))).not.toThrow();
   });
 });

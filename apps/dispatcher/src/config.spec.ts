@@ -1,5 +1,6 @@
 import { Consumers } from '@orchestra/contracts';
 import { ConfigError, loadConfig } from '@orchestra/service';
+import { K8S_OVERLAYS, shippedEnv } from '@orchestra/testing';
 import { dispatcherSections } from './config';
 
 describe("the dispatcher's config", () => {
@@ -54,5 +55,10 @@ describe("the dispatcher's config", () => {
     }
     expect(problems).toHaveLength(Object.keys(env).length - 1);
     expect(JSON.stringify(problems)).not.toContain('bottom drive');
+  });
+  it.each(K8S_OVERLAYS)('accepts what the %s manifests configure', (overlay) => {
+    const env = shippedEnv(overlay);
+    expect(env).toMatchObject({ ORCH_NATS_REPLICAS: '3', ORCH_NETUIDS: '1,13,62' });
+    expect(() => loadConfig(dispatcherSections, env)).not.toThrow();
   });
 });

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '@orchestra/service';
+import { K8S_OVERLAYS, shippedEnv } from '@orchestra/testing';
 import { DEFAULT_SYNC_SETTINGS, metagraphSyncSections } from './config';
 
 describe("metagraph-sync's config", () => {
@@ -16,5 +17,10 @@ describe("metagraph-sync's config", () => {
       expect(attempt).toThrow(name);
       expect(attempt).toThrow(JSON.stringify(value));
     }
+  });
+  it.each(K8S_OVERLAYS)('accepts what the %s manifests configure', (overlay) => {
+    const env = shippedEnv(overlay);
+    expect(env).toMatchObject({ ORCH_NATS_REPLICAS: '3', ORCH_NETUIDS: '1,13,62' });
+    expect(() => loadConfig(metagraphSyncSections, env)).not.toThrow();
   });
 });

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { NatsServerHandle, serviceMain, startNatsServer } from '@orchestra/testing';
+import { loadConfig } from '@orchestra/service';
+import { K8S_OVERLAYS, NatsServerHandle, serviceMain, shippedEnv, startNatsServer } from '@orchestra/testing';
+import { plannerSections } from './config';
 
 /**
  * The built planner, started as a real process with several bad variables beside a
@@ -44,4 +46,10 @@ describe('planner started with a bad environment', () => {
     expect(output).not.toContain(password);
     expect(output).not.toContain('bottom drive');
   }, 120_000);
+});
+
+describe("the planner's config", () => {
+  it.each(K8S_OVERLAYS)('accepts what the %s manifests configure', (overlay) => {
+    expect(() => loadConfig(plannerSections, shippedEnv(overlay))).not.toThrow();
+  });
 });

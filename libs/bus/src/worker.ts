@@ -11,7 +11,7 @@ export interface BusWorkerOptions {
   readonly name: string;
   /** The service's settings, read once by its config module ({@link workerSections}). */
   readonly config: WorkerConfig;
-  /** Default ops port (/healthz, /readyz, /metrics); `OPS_PORT` overrides it. */
+  /** Default ops port (/healthz, /readyz, /metrics); `OPS_PORT` (`config.service.opsPort`) replaces it. */
   readonly opsPort: number;
   readonly controllers?: Type<unknown>[];
   readonly providers?: Provider[];
