@@ -1,6 +1,7 @@
 import { limitOverrides } from '@orchestra/contracts';
 import { serviceSettings, type ConfigOf, type Env } from '@orchestra/service';
 import { natsAccessFromEnv } from './access';
+import { BusConfigError } from './errors';
 import { BusOptions, consumersFromEnv, natsStallMsFromEnv, storageFromEnv } from './bus';
 import { reputationSettings } from './reputation-ledger';
 import { stuckHandlerMsFromEnv } from './transport';
@@ -8,9 +9,24 @@ import { stuckHandlerMsFromEnv } from './transport';
 /** Where a service connects when `ORCH_NATS_URL` is not set. */
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
-/** `ORCH_NATS_URL`: one NATS URL or several, comma-separated (a cluster's nodes). */
+/** One server as the NATS client takes it: `nats://host:port` (or tls, ws, wss), or `host[:port]`. */
+const NATS_SERVER = /^(?:(?:nats|tls|ws|wss):\/\/[^\s/]+(?:\/\S*)?|[^\s:/]+(?::\d{1,5})?)$/;
+
+/**
+ * `ORCH_NATS_URL`: one NATS URL or several, comma-separated (a cluster's nodes). Throws
+ * BusConfigError when an entry is not a server address, which would otherwise only show
+ * as a connection that never succeeds.
+ */
 export function natsUrlFromEnv(env: Env): string {
-  return env.ORCH_NATS_URL?.trim() || DEFAULT_NATS_URL;
+  const raw = env.ORCH_NATS_URL?.trim();
+  if (!raw) return DEFAULT_NATS_URL;
+  const bad = raw.split(',').map((s) => s.trim()).filter((server) => !NATS_SERVER.test(server));
+  if (bad.length > 0) {
+    // The URL may carry a user and password (nats://user:pass@host): quote only what is wrong, without credentials.
+    const shown = bad.map((server) => JSON.stringify(server.replace(/\/\/[^@/]*@/, '//[redacted]@').slice(0, 80))).join(', ');
+    throw new BusConfigError(`ORCH_NATS_URL must be NATS server URLs, comma-separated (e.g. nats://nats-0:4222,nats://nats-1:4222); ${shown} is not one`);
+  }
+  return raw;
 }
 
 /**

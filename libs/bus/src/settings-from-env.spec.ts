@@ -1,6 +1,7 @@
 import { Consumers } from '@orchestra/contracts';
 import { BusConfigError } from './errors';
 import { Bus, consumersFromEnv, redeliveryHorizonMs, storageFromEnv } from './bus';
+import { natsUrlFromEnv } from './config';
 
 describe('consumersFromEnv', () => {
   it('keeps the contracts’ ack wait unless ORCH_ACK_WAIT_MS is set', () => {
@@ -44,5 +45,20 @@ describe('storageFromEnv and the stream settings check', () => {
     await expect(
       Bus.connect({ servers: 'nats://127.0.0.1:1', name: 'never', storage: { replicas: 1, storage: 'file', duplicateWindowMs: 60_000 }, connectTimeoutMs: 500 }),
     ).rejects.toThrow(/ORCH_STREAM_DUPLICATE_WINDOW_MS=60000 is shorter than the consumers' redelivery horizon of 360000 ms/);
+  });
+});
+
+describe('natsUrlFromEnv', () => {
+  it('takes one server or a comma-separated cluster, the default when unset', () => {
+    expect(natsUrlFromEnv({})).toBe('nats://127.0.0.1:4222');
+    expect(natsUrlFromEnv({ ORCH_NATS_URL: ' nats://nats-0:4222, nats://nats-1:4222 ' })).toBe('nats://nats-0:4222, nats://nats-1:4222');
+    expect(natsUrlFromEnv({ ORCH_NATS_URL: 'tls://nats.example:4443,127.0.0.1:4222,localhost' })).toBe('tls://nats.example:4443,127.0.0.1:4222,localhost');
+  });
+
+  it('refuses what is not a server address, naming the entry but never its credentials', () => {
+    const attempt = () => natsUrlFromEnv({ ORCH_NATS_URL: 'nats://ok:4222,nats//typo:4222,nats://svc:secret-pass@host name:4222' });
+    expect(attempt).toThrow(BusConfigError);
+    expect(attempt).toThrow('"nats//typo:4222", "nats://[redacted]@host name:4222" is not one');
+    expect(attempt).not.toThrow(/secret-pass/);
   });
 });
