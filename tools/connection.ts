@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { NatsAccess, natsAccessFromEnv } from '@orchestra/bus';
+import { NatsAccess, natsAccessFromEnv, natsUrlFromEnv } from '@orchestra/bus';
 import { REPO_ROOT } from '@orchestra/testing';
 
 /** Where `npm run devnet` says how to reach it: written at start (owner-only), removed at stop. */
@@ -31,5 +31,5 @@ export function operatorNats(env: NodeJS.ProcessEnv = process.env): { servers: s
     const { nats } = JSON.parse(readFileSync(DEVNET_CONNECTION_FILE, 'utf8')) as DevnetConnection;
     return { servers: nats.servers, access: { user: nats.user, pass: nats.pass } };
   }
-  return { servers: env.ORCH_NATS_URL ?? 'nats://127.0.0.1:4222', access: natsAccessFromEnv(env) };
+  return { servers: natsUrlFromEnv(env), access: natsAccessFromEnv(env) };
 }

@@ -36,7 +36,7 @@ describe('hostile input on the bus (separate processes)', () => {
       devnetConfig: join(__dirname, 'fixtures', 'hostile-devnet.json'),
       serviceEnv: { ORCH_MINER_TIMEOUT_MS: '15000', ORCH_HEDGE: 'data.financials:off', ORCH_NETUIDS: '13' },
     });
-    bus = await Bus.connect({ servers: stack.natsUrl, name: 'hostile-e2e', env: {}, access: stack.natsAccess });
+    bus = await Bus.connect({ servers: stack.natsUrl, name: 'hostile-e2e', access: stack.natsAccess });
   }, 120_000);
 
   afterAll(async () => {

@@ -23,7 +23,7 @@ describe('stored outputs (separate processes)', () => {
       logDir: mkdtempSync(join(tmpdir(), 'orchestra-e2e-')),
       serviceEnv: { ORCH_MINER_TIMEOUT_MS: '3000', ORCH_INLINE_OUTPUT_BYTES: '512' },
     });
-    bus = await Bus.connect({ servers: stack.natsUrl, name: 'stored-outputs-e2e', env: {}, access: stack.natsAccess });
+    bus = await Bus.connect({ servers: stack.natsUrl, name: 'stored-outputs-e2e', access: stack.natsAccess });
   }, 120_000);
 
   afterAll(async () => {

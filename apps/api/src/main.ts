@@ -1,32 +1,30 @@
 // First: OpenTelemetry must load before anything that loads http (Nest, Fastify, NATS).
 import '@orchestra/service/register';
-import { Bus } from '@orchestra/bus';
+import { Bus, busOptions } from '@orchestra/bus';
 import { JsonLogger, runService } from '@orchestra/service';
 import { hostname } from 'node:os';
 import { ApiModule, apiAdapter, configureApi } from './app';
-import { apiSettings } from './settings';
+import { apiConfig } from './config';
+import { fitApiSettings } from './settings';
 
-/**
- * The public HTTP API. Environment: `ORCH_NATS_URL` (default nats://127.0.0.1:4222),
- * `ORCHESTRA_API_PORT` (8080), `ORCHESTRA_API_HOST` (127.0.0.1), `OPS_PORT` (9460), and
- * the limits of README "Limits" (settings.ts).
- */
+/** The public HTTP API; its settings are read once by config.ts (README "Configuration"). */
 async function main(): Promise<void> {
-  const port = readPort('ORCHESTRA_API_PORT', 8080);
-  const bus = await Bus.connect({ servers: process.env.ORCH_NATS_URL ?? 'nats://127.0.0.1:4222', name: `api@${hostname()}` });
-  // The record budget follows the max_payload of the server actually connected to.
-  const settings = apiSettings(process.env, bus.nc.info?.max_payload);
+  const config = apiConfig(process.env);
+  const bus = await Bus.connect(busOptions(config, `api@${hostname()}`));
+  // The bus's limits follow the max_payload of the server actually connected to.
+  const settings = fitApiSettings(config.http, bus.limits);
   await runService({
     name: 'api',
     module: ApiModule.forRoot(bus, settings),
     app: {
       kind: 'http',
       adapter: apiAdapter(settings),
-      port,
-      host: process.env.ORCHESTRA_API_HOST || '127.0.0.1',
+      port: config.listener.port,
+      host: config.listener.host,
       configure: (app) => configureApi(app, settings),
     },
     opsPort: 9460,
+    settings: config.service,
     readiness: () => ({ ready: bus.isConnected(), checks: { nats: bus.isConnected() ? 'up' : 'down' } }),
     // A connection closed for good or stalled is not live: the supervisor (or the kubelet) restarts the API.
     liveness: () => {
@@ -36,16 +34,7 @@ async function main(): Promise<void> {
   });
 }
 
-/** A TCP port from the environment, or the default when unset. */
-function readPort(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`${name} must be a TCP port (0-65535), got ${JSON.stringify(raw)}`);
-  return port;
-}
-
-// Failures before runService takes over (bad config, NATS unreachable) are logged the same way.
+// Failures before runService takes over (NATS unreachable, limits that do not fit the server) are logged the same way.
 main().catch((error: unknown) => {
   new JsonLogger({ service: 'api' }).fatal({ msg: 'api failed to start', err: error });
   process.exit(1);

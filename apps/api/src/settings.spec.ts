@@ -1,6 +1,9 @@
-import { DEFAULT_LIMITS, LimitsConfigError } from '@orchestra/contracts';
+import { DEFAULT_LIMITS, LimitsConfigError, sizeLimits } from '@orchestra/contracts';
+import { ConfigError, loadConfig } from '@orchestra/service';
+import { K8S_OVERLAYS, shippedEnv } from '@orchestra/testing';
+import { apiSections } from './config';
 import { estimateRecordBytes } from './record-budget';
-import { ApiConfigError, apiSettings, timeoutCheckIntervalMs } from './settings';
+import { ApiConfigError, apiSettings, fitApiSettings, httpOverrides, timeoutCheckIntervalMs } from './settings';
 
 describe('apiSettings', () => {
   it('has safe defaults for every limit', () => {
@@ -63,5 +66,42 @@ describe('estimateRecordBytes', () => {
     const plan = [{ id: 'a', capability: 'data.financials', input: { entities }, deps: [] }];
     const withPlan = estimateRecordBytes({ goal: 'g', inputs: {}, plan }, limits);
     expect(withPlan - estimateRecordBytes({ goal: 'g', inputs: {} }, limits)).toBe(JSON.stringify(plan).length - 2);
+  });
+});
+
+describe("the API's config", () => {
+  it('reads the listener (8080 on 127.0.0.1 by default) and names every bad variable at once', () => {
+    expect(loadConfig(apiSections, {}).listener).toEqual({ port: 8080, host: '127.0.0.1' });
+    expect(loadConfig(apiSections, { ORCHESTRA_API_PORT: '0', ORCHESTRA_API_HOST: '0.0.0.0' }).listener).toEqual({ port: 0, host: '0.0.0.0' });
+    const env = { ORCHESTRA_API_PORT: '80a', ORCH_HTTP_IDLE_TIMEOUT_MS: 'long', ORCH_MAX_BODY_BYTES: '0', ORCH_NATS_USER: 'api' };
+    let error: unknown;
+    try {
+      loadConfig(apiSections, env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems } = error as ConfigError;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ORCHESTRA_API_PORT .*"80a"/),
+        expect.stringMatching(/^ORCH_HTTP_IDLE_TIMEOUT_MS .*"long"/),
+        expect.stringMatching(/^ORCH_MAX_BODY_BYTES .*"0"/),
+        'ORCH_NATS_USER and ORCH_NATS_PASSWORD go together',
+      ]),
+    );
+    expect(problems).toHaveLength(4);
+  });
+
+  it('checks the HTTP limits against the size limits in force once connected', () => {
+    const overrides = httpOverrides({ ORCH_HTTP_MAX_READ_BYTES: '1000' });
+    expect(() => fitApiSettings(overrides, sizeLimits({}))).toThrow(/ORCH_HTTP_MAX_READ_BYTES=1000 is below ORCH_MAX_BODY_BYTES=262144/);
+    expect(fitApiSettings({}, sizeLimits({})).http.maxReadBytes).toBe(4 * 262_144);
+  });
+});
+
+describe("the API's config from the manifests", () => {
+  it.each(K8S_OVERLAYS)('accepts what the %s manifests configure', (overlay) => {
+    expect(() => loadConfig(apiSections, shippedEnv(overlay))).not.toThrow();
   });
 });

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_PAYLOAD_BYTES, SizeLimits, sizeLimits, OrchestraError } from '@orchestra/contracts';
+import { DEFAULT_MAX_PAYLOAD_BYTES, SizeLimits, sizeLimits, OrchestraError, listingProblems } from '@orchestra/contracts';
 import { KEEP_ALIVE_MS } from './job-events';
 
 /**
@@ -58,23 +58,41 @@ const HTTP_SETTINGS: ReadonlyArray<readonly [keyof HttpSettings, string]> = [
   ['maxReadBytes', 'ORCH_HTTP_MAX_READ_BYTES'],
 ];
 
-/**
- * The API's settings: the shared size limits (libs/contracts `sizeLimits`, fitted to the
- * server's `max_payload`) and the HTTP server's limits, from the environment. Throws
- * ApiConfigError (or LimitsConfigError) naming every bad setting.
- */
-export function apiSettings(env: Record<string, string | undefined> = {}, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): ApiSettings {
-  const limits = sizeLimits(env, maxPayloadBytes);
-  const errors: string[] = [];
-  // A bad value leaves the default in place, so the relations below are checked against something sensible.
-  const http: Record<keyof HttpSettings, number> = { ...DEFAULT_HTTP_SETTINGS, maxReadBytes: 4 * limits.maxBodyBytes };
+/** HTTP limits an operator set; the rest keep their defaults. */
+export type HttpOverrides = Partial<HttpSettings>;
+
+/** The well-formed HTTP settings of `env`; a malformed one is added to `errors` and left out. */
+function readHttpOverrides(env: Readonly<Record<string, string | undefined>>, errors: string[]): HttpOverrides {
+  const overrides: { -readonly [K in keyof HttpSettings]?: number } = {};
   for (const [key, name] of HTTP_SETTINGS) {
     const raw = env[name];
     if (raw === undefined || raw.trim() === '') continue;
     const value = Number(raw);
     if (!Number.isSafeInteger(value) || value <= 0) errors.push(`${name} must be a positive integer; got ${JSON.stringify(raw)}`);
-    else http[key] = value;
+    else overrides[key] = value;
   }
+  return overrides;
+}
+
+/**
+ * The API's HTTP section of its config: the `ORCH_HTTP_*` settings, each a positive
+ * integer. Throws ApiConfigError naming every bad one; {@link fitApiSettings} checks them
+ * against each other and the size limits once connected.
+ */
+export function httpOverrides(env: Readonly<Record<string, string | undefined>>): HttpOverrides {
+  const errors: string[] = [];
+  const overrides = readHttpOverrides(env, errors);
+  if (errors.length > 0) throw listingProblems(new ApiConfigError(`invalid API settings: ${errors.join('; ')}`), errors);
+  return overrides;
+}
+
+/**
+ * The API's settings: the size limits in force and the HTTP limits (defaults overridden
+ * by `overrides`), checked against each other. Throws ApiConfigError naming every bad
+ * combination (and any problems already in `errors`).
+ */
+export function fitApiSettings(overrides: HttpOverrides, limits: SizeLimits, errors: string[] = []): ApiSettings {
+  const http: HttpSettings = { ...DEFAULT_HTTP_SETTINGS, maxReadBytes: 4 * limits.maxBodyBytes, ...overrides };
   // Node refuses a headers timeout longer than the request timeout that contains it.
   if (http.headersTimeoutMs > http.requestTimeoutMs) {
     errors.push(`ORCH_HTTP_HEADERS_TIMEOUT_MS=${http.headersTimeoutMs} exceeds ORCH_HTTP_REQUEST_TIMEOUT_MS=${http.requestTimeoutMs}; the headers are part of the request`);
@@ -86,8 +104,36 @@ export function apiSettings(env: Record<string, string | undefined> = {}, maxPay
   if (http.maxReadBytes < limits.maxBodyBytes) {
     errors.push(`ORCH_HTTP_MAX_READ_BYTES=${http.maxReadBytes} is below ORCH_MAX_BODY_BYTES=${limits.maxBodyBytes}; no body could reach the body limit`);
   }
-  if (errors.length > 0) throw new ApiConfigError(`invalid API settings: ${errors.join('; ')}`);
+  if (errors.length > 0) throw listingProblems(new ApiConfigError(`invalid API settings: ${errors.join('; ')}`), errors);
   return { limits, http };
+}
+
+/**
+ * The API's settings from an environment map, fitted to a server's `max_payload` (tests,
+ * and the shape of what main.ts assembles from its config). Throws ApiConfigError (or
+ * LimitsConfigError) naming every bad setting.
+ */
+export function apiSettings(env: Record<string, string | undefined> = {}, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): ApiSettings {
+  const limits = sizeLimits(env, maxPayloadBytes);
+  const errors: string[] = [];
+  // A bad value leaves the default in place, so the relations are checked against something sensible.
+  return fitApiSettings(readHttpOverrides(env, errors), limits, errors);
+}
+
+/** Where the public API listens: `ORCHESTRA_API_PORT`, `ORCHESTRA_API_HOST`. */
+export interface ApiListener {
+  readonly port: number;
+  readonly host: string;
+}
+
+/** The API's listener section. Throws ApiConfigError on a port that is not one. */
+export function apiListener(env: Readonly<Record<string, string | undefined>>): ApiListener {
+  const host = env.ORCHESTRA_API_HOST?.trim() || '127.0.0.1';
+  const raw = env.ORCHESTRA_API_PORT;
+  if (raw === undefined || raw.trim() === '') return { port: 8080, host };
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ApiConfigError(`ORCHESTRA_API_PORT must be a TCP port (0-65535); got ${JSON.stringify(raw)}`);
+  return { port, host };
 }
 
 /**

@@ -1,4 +1,6 @@
 import { BEHAVIOURS, DEFAULT_SHARE, HOSTILE_BEHAVIOURS, parseShare, withShareDefaults } from '@orchestra/devnet-miners';
+import { ServiceConfigError } from '@orchestra/service';
+import { devnetSettings } from './config';
 import { DevnetConfig, DevnetConfigSchema, FAULTY_BEHAVIOURS, loadDevnetConfig, withFaultyShare, withHostileShare } from './devnet-config';
 
 const subnet = (miners: string[]) => ({ netuid: 13, name: 'data', taoReserve: 1, alphaReserve: 1, miners });
@@ -65,5 +67,25 @@ describe('--hostile', () => {
     expect(parseShare('--hostile', '0.25')).toBe(0.25);
     expect(() => parseShare('ORCH_DEVNET_HOSTILE', 'lots')).toThrow('ORCH_DEVNET_HOSTILE takes a share of miners between 0 and 1 (e.g. 0.3), got "lots"');
     expect(() => parseShare('--hostile', '1.5')).toThrow(RangeError);
+  });
+});
+
+describe('devnet settings (switches over the environment)', () => {
+  it('defaults to seed 1 and port 9944, a switch winning over its variable', () => {
+    expect(devnetSettings({})).toEqual({ seed: 1, faulty: undefined, hostile: undefined, chainPort: 9944 });
+    expect(devnetSettings({ ORCH_DEVNET_SEED: '7', ORCH_DEVNET_FAULTY: '0.5', ORCH_SUBTENSOR_PORT: '0' }, { seed: '9', hostile: '0.3' })).toEqual({
+      seed: 9,
+      faulty: 0.5,
+      hostile: 0.3,
+      chainPort: 0,
+    });
+  });
+
+  it('names every bad one, by switch or variable, where a typo used to become NaN', () => {
+    const attempt = () => devnetSettings({ ORCH_DEVNET_SEED: 'seven', ORCH_SUBTENSOR_PORT: '99999', ORCH_DEVNET_HOSTILE: 'lots' }, { faulty: '2' });
+    expect(attempt).toThrow(ServiceConfigError);
+    expect(attempt).toThrow(
+      'invalid devnet settings: ORCH_DEVNET_SEED must be an integer from 0 to 4294967295; got "seven"; --faulty takes a share of miners between 0 and 1 (e.g. 0.3), got "2"; ORCH_DEVNET_HOSTILE takes a share of miners between 0 and 1 (e.g. 0.3), got "lots"; ORCH_SUBTENSOR_PORT must be an integer from 0 to 65535; got "99999"',
+    );
   });
 });

@@ -1,7 +1,8 @@
-import { parseShare, withShareDefaults } from '@orchestra/devnet-miners';
+import { withShareDefaults } from '@orchestra/devnet-miners';
 import { JsonLogger } from '@orchestra/service';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { devnetConfig } from './config';
 import { loadDevnetConfig, withFaultyShare, withHostileShare } from './devnet-config';
 import { startDevnet } from './devnet';
 
@@ -22,13 +23,11 @@ async function main(): Promise<void> {
     args: withShareDefaults(process.argv.slice(2)),
     options: { config: { type: 'string' }, faulty: { type: 'string' }, hostile: { type: 'string' }, seed: { type: 'string' } },
   });
+  const { seed, faulty, hostile, chainPort } = devnetConfig(process.env, values).devnet;
   let config = loadDevnetConfig(values.config ?? join(__dirname, '..', 'devnet.config.json'));
-  const seed = Number(values.seed ?? process.env.ORCH_DEVNET_SEED ?? 1);
-  const faulty = values.faulty ?? process.env.ORCH_DEVNET_FAULTY;
-  if (faulty !== undefined) config = withFaultyShare(config, parseShare(values.faulty ? '--faulty' : 'ORCH_DEVNET_FAULTY', faulty), seed);
-  const hostile = values.hostile ?? process.env.ORCH_DEVNET_HOSTILE;
-  if (hostile !== undefined) config = withHostileShare(config, parseShare(values.hostile ? '--hostile' : 'ORCH_DEVNET_HOSTILE', hostile), seed);
-  const devnet = await startDevnet(config, { chainPort: Number(process.env.ORCH_SUBTENSOR_PORT ?? 9944) });
+  if (faulty !== undefined) config = withFaultyShare(config, faulty, seed);
+  if (hostile !== undefined) config = withHostileShare(config, hostile, seed);
+  const devnet = await startDevnet(config, { chainPort });
   logger.log({
     msg: 'devnet ready',
     subtensor: devnet.chain.url,

@@ -1,6 +1,12 @@
 import { AddressClass, DEFAULT_SUBNET_PROTOCOLS, HotkeySource, SubnetProtocol } from '@orchestra/bittensor';
-import { SizeLimits, minerResponseBudgetBytes, reputationHalfLifeMs, sizeLimits } from '@orchestra/contracts';
+import { DEFAULT_LIMITS, DEFAULT_REPUTATION_HALF_LIFE_MS, SizeLimits, listingProblems, minerResponseBudgetBytes, reputationHalfLifeMs } from '@orchestra/contracts';
 import { ServiceConfigError } from '@orchestra/service';
+
+// Records over the unions, so adding a protocol or address class without listing it here does not compile.
+const PROTOCOL_NAMES: Record<SubnetProtocol, true> = { synapse: true, epistula: true, platform: true };
+const SUBNET_PROTOCOLS = Object.keys(PROTOCOL_NAMES) as SubnetProtocol[];
+const ADDRESS_CLASS_NAMES: Record<AddressClass, true> = { private: true, loopback: true, 'link-local': true, multicast: true, unspecified: true, reserved: true };
+const ADDRESS_CLASSES: ReadonlySet<string> = new Set(Object.keys(ADDRESS_CLASS_NAMES));
 
 /** Whether a capability's hires are hedged: always, never, or when its tasks are short (`auto`). */
 export type HedgeMode = 'on' | 'off' | 'auto';
@@ -53,40 +59,91 @@ export interface DispatcherConfig {
   readonly reputation: ReputationConfig;
 }
 
+/** The dispatcher's own settings; the size budgets come from the connected bus. */
+export type DispatcherSettings = Omit<DispatcherConfig, 'limits' | 'maxResponseBytes'>;
+
 /**
- * Reads ORCH_HOTKEY, ORCH_ALLOW_ADDRESSES, ORCH_SUBNET_PROTOCOLS, ORCH_MINER_TIMEOUT_MS,
- * ORCH_HIRE_PRICE_ALPHA, the ORCH_HEDGE* settings and the ORCH_REPUTATION_* settings
- * (see the README's configuration table). Throws ServiceConfigError on a malformed value.
+ * The dispatcher's section of its config: ORCH_HOTKEY / ORCH_HOTKEY_FILE,
+ * ORCH_ALLOW_ADDRESSES, ORCH_SUBNET_PROTOCOLS, ORCH_MINER_TIMEOUT_MS, ORCH_HIRE_PRICE_ALPHA,
+ * the ORCH_HEDGE* settings and the ORCH_REPUTATION_* settings (README, "Configuration").
+ * Throws ServiceConfigError naming every malformed value (never the hotkey's).
  */
-export function dispatcherConfig(env: NodeJS.ProcessEnv = process.env): DispatcherConfig {
+export function dispatcherSettings(env: Readonly<Record<string, string | undefined>>): DispatcherSettings {
+  const errors: string[] = [];
+  const num = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw);
+    if (Number.isFinite(value) && value >= 0) return value;
+    errors.push(`${name} must be a non-negative number; got ${JSON.stringify(raw)}`);
+    return fallback;
+  };
+  let modes: Record<string, HedgeMode> = {};
+  try {
+    modes = parseHedgeModes(env.ORCH_HEDGE ?? '');
+  } catch (error) {
+    errors.push((error as Error).message);
+  }
   const hedge: HedgeConfig = {
-    modes: parseHedgeModes(env.ORCH_HEDGE ?? ''),
-    minDelayMs: num(env, 'ORCH_HEDGE_MIN_MS', 100),
-    maxDelayMs: num(env, 'ORCH_HEDGE_MAX_MS', 3_000),
-    defaultDelayMs: num(env, 'ORCH_HEDGE_DEFAULT_MS', 1_000),
-    quantile: num(env, 'ORCH_HEDGE_QUANTILE', 0.9),
-    maxExtraCalls: num(env, 'ORCH_HEDGE_MAX_EXTRA', 1),
+    modes,
+    minDelayMs: num('ORCH_HEDGE_MIN_MS', 100),
+    maxDelayMs: num('ORCH_HEDGE_MAX_MS', 3_000),
+    defaultDelayMs: num('ORCH_HEDGE_DEFAULT_MS', 1_000),
+    quantile: num('ORCH_HEDGE_QUANTILE', 0.9),
+    maxExtraCalls: num('ORCH_HEDGE_MAX_EXTRA', 1),
   };
-  if (hedge.minDelayMs > hedge.maxDelayMs) throw new ServiceConfigError(`ORCH_HEDGE_MIN_MS (${hedge.minDelayMs}) is above ORCH_HEDGE_MAX_MS (${hedge.maxDelayMs})`);
-  if (!(hedge.quantile > 0 && hedge.quantile < 1)) throw new ServiceConfigError(`ORCH_HEDGE_QUANTILE must be in (0, 1), got ${hedge.quantile}`);
-  const reputation: ReputationConfig = {
-    halfLifeMs: reputationHalfLifeMs(env.ORCH_REPUTATION_HALF_LIFE_MS),
-    weight: num(env, 'ORCH_REPUTATION_WEIGHT', 0.5),
-    cacheMs: num(env, 'ORCH_REPUTATION_CACHE_MS', 2_000),
-  };
-  if (reputation.weight > 1) throw new ServiceConfigError(`ORCH_REPUTATION_WEIGHT must be in [0, 1], got ${reputation.weight}`);
-  const limits = sizeLimits(env);
-  return {
+  if (hedge.minDelayMs > hedge.maxDelayMs) errors.push(`ORCH_HEDGE_MIN_MS (${hedge.minDelayMs}) is above ORCH_HEDGE_MAX_MS (${hedge.maxDelayMs})`);
+  if (!(hedge.quantile > 0 && hedge.quantile < 1)) errors.push(`ORCH_HEDGE_QUANTILE must be in (0, 1); got ${hedge.quantile}`);
+  let halfLifeMs = DEFAULT_REPUTATION_HALF_LIFE_MS;
+  try {
+    halfLifeMs = reputationHalfLifeMs(env.ORCH_REPUTATION_HALF_LIFE_MS);
+  } catch (error) {
+    errors.push((error as Error).message);
+  }
+  const reputation: ReputationConfig = { halfLifeMs, weight: num('ORCH_REPUTATION_WEIGHT', 0.5), cacheMs: num('ORCH_REPUTATION_CACHE_MS', 2_000) };
+  if (reputation.weight > 1) errors.push(`ORCH_REPUTATION_WEIGHT must be in [0, 1]; got ${reputation.weight}`);
+  let protocols: Record<number, SubnetProtocol> = {};
+  const rawProtocols = env.ORCH_SUBNET_PROTOCOLS;
+  if (rawProtocols?.trim()) {
+    const parsed = parseSubnetProtocols(rawProtocols);
+    if (typeof parsed === 'string') errors.push(parsed);
+    else protocols = parsed;
+  }
+  const allowAddresses = (env.ORCH_ALLOW_ADDRESSES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknownClasses = allowAddresses.filter((c) => !ADDRESS_CLASSES.has(c));
+  if (unknownClasses.length > 0) errors.push(`ORCH_ALLOW_ADDRESSES: ${JSON.stringify(unknownClasses.join(','))} is not a list of ${[...ADDRESS_CLASSES].join(', ')}`);
+  const settings: DispatcherSettings = {
     hotkey: env.ORCH_HOTKEY_FILE ? { file: env.ORCH_HOTKEY_FILE } : (env.ORCH_HOTKEY ?? '//Alice'),
-    allowAddresses: (env.ORCH_ALLOW_ADDRESSES ?? '').split(',').filter(Boolean) as AddressClass[],
-    protocols: { ...DEFAULT_SUBNET_PROTOCOLS, ...(env.ORCH_SUBNET_PROTOCOLS ? JSON.parse(env.ORCH_SUBNET_PROTOCOLS) : {}) },
-    timeoutMs: num(env, 'ORCH_MINER_TIMEOUT_MS', 12_000),
-    hirePriceAlpha: num(env, 'ORCH_HIRE_PRICE_ALPHA', 0.01),
-    maxResponseBytes: minerResponseBudgetBytes(limits),
-    limits,
+    allowAddresses: allowAddresses as AddressClass[],
+    protocols: { ...DEFAULT_SUBNET_PROTOCOLS, ...protocols },
+    timeoutMs: num('ORCH_MINER_TIMEOUT_MS', 12_000),
+    hirePriceAlpha: num('ORCH_HIRE_PRICE_ALPHA', 0.01),
     hedge,
     reputation,
   };
+  if (errors.length > 0) throw listingProblems(new ServiceConfigError(`invalid dispatcher settings: ${errors.join('; ')}`), errors);
+  return settings;
+}
+
+/** The dispatcher's whole config: its settings with the size budgets in force (the connected bus's). */
+export function dispatcherConfig(settings: DispatcherSettings, limits: SizeLimits = DEFAULT_LIMITS): DispatcherConfig {
+  return { ...settings, limits, maxResponseBytes: minerResponseBudgetBytes(limits) };
+}
+
+/** `ORCH_SUBNET_PROTOCOLS`: a JSON object of netuid → protocol; a string says what is wrong with it. */
+function parseSubnetProtocols(raw: string): Record<number, SubnetProtocol> | string {
+  const bad = `ORCH_SUBNET_PROTOCOLS must be a JSON object of netuid to protocol (${SUBNET_PROTOCOLS.join(', ')})`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return `${bad}; it is not JSON`;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return bad;
+  for (const [netuid, protocol] of Object.entries(parsed)) {
+    if (!/^\d+$/.test(netuid) || !SUBNET_PROTOCOLS.includes(protocol as SubnetProtocol)) return `${bad}; got ${JSON.stringify(netuid)}: ${JSON.stringify(protocol).slice(0, 80)}`;
+  }
+  return parsed as Record<number, SubnetProtocol>;
 }
 
 /** `data.financials:on,text.analysis:off` → { 'data.financials': 'on', 'text.analysis': 'off' }. */
@@ -102,13 +159,5 @@ export function parseHedgeModes(spec: string): Record<string, HedgeMode> {
   return modes;
 }
 
-function num(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new ServiceConfigError(`${name} must be a non-negative number, got "${raw}"`);
-  return value;
-}
-
-/** Nest token for a DispatcherConfig given in code (tests, benchmarks); without it the service reads the environment. */
+/** Nest token of the DispatcherConfig in force (main.ts provides it; tests and benchmarks give their own); without it every default. */
 export const DISPATCHER_CONFIG = Symbol('DispatcherConfig');

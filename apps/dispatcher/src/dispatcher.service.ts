@@ -24,7 +24,7 @@ import { KV } from '@nats-io/kv';
 import { performance } from 'node:perf_hooks';
 import type { Subscription } from '@nats-io/transport-node';
 import { z } from 'zod';
-import { DISPATCHER_CONFIG, DispatcherConfig, dispatcherConfig } from './dispatcher.config';
+import { DISPATCHER_CONFIG, DispatcherConfig, dispatcherConfig, dispatcherSettings } from './dispatcher.config';
 import { HedgePolicy } from './hedge-policy';
 import { HedgeCall, HedgeOutcome, hedgedHire } from './hedged-hire';
 import { JobCancellations } from './job-cancellations';
@@ -84,7 +84,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     private readonly bus: Bus,
     @Optional() @Inject(DISPATCHER_CONFIG) config?: DispatcherConfig,
   ) {
-    this.config = config ?? dispatcherConfig();
+    this.config = config ?? dispatcherConfig(dispatcherSettings({}), bus.limits);
     this.policy = new AddressPolicy({ allow: this.config.allowAddresses });
     this.hedging = new HedgePolicy(this.config.hedge);
   }
@@ -95,7 +95,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     // Leader reads: a lagging replica may not have the record of a job the planner just started.
     this.jobs = await this.bus.kv(Buckets.jobs, 'leader');
     this.reputation = new ReputationBook(await this.bus.kv(Buckets.reputation), this.config.reputation.cacheMs);
-    this.ledger = await ReputationLedger.open(this.bus, (key, err) => this.logger.warn({ msg: 'could not record reputation', key, err }));
+    this.ledger = await ReputationLedger.open(this.bus, this.config.reputation.halfLifeMs, (key, err) => this.logger.warn({ msg: 'could not record reputation', key, err }));
     // A plain subscription beside the durable consumer: every replica must hear every
     // cancellation (only the one running a job's hire has something to abort), and a
     // cancellation that arrives while a replica is down concerns no hire of it.

@@ -2,6 +2,7 @@ import { Bus } from '@orchestra/bus';
 import { Buckets, MetagraphSchema, metagraphKey, type Metagraph } from '@orchestra/contracts';
 import { FakeSubtensor, generateChainState } from '@orchestra/fake-subtensor';
 import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
+import { syncSettings } from './config';
 import { MetagraphSyncService } from './metagraph-sync.service';
 
 /** metagraph-sync against a real nats-server and a fake finney (spec 424) node. */
@@ -9,7 +10,6 @@ describe('MetagraphSyncService', () => {
   let server: NatsServerHandle;
   let bus: Bus;
   let fake: FakeSubtensor;
-  const env = { ...process.env };
 
   beforeAll(async () => {
     server = await startNatsServer();
@@ -18,15 +18,14 @@ describe('MetagraphSyncService', () => {
   });
 
   afterAll(async () => {
-    process.env = env;
     await bus.close();
     await fake.stop();
     await server.dispose();
   });
 
   async function syncOnce(netuids?: string): Promise<MetagraphSyncService> {
-    process.env = { ...env, ORCH_SUBTENSOR_URL: fake.url, ORCH_SYNC_MIN_INTERVAL_MS: '600000', ...(netuids ? { ORCH_NETUIDS: netuids } : {}) };
-    const service = new MetagraphSyncService(bus);
+    const settings = syncSettings.parse({ ORCH_SUBTENSOR_URL: fake.url, ORCH_SYNC_MIN_INTERVAL_MS: '600000', ORCH_NETUIDS: netuids });
+    const service = new MetagraphSyncService(bus, settings);
     await service.onApplicationBootstrap();
     await service.onModuleDestroy();
     return service;

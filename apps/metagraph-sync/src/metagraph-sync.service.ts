@@ -1,21 +1,13 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Buckets, metagraphKey } from '@orchestra/contracts';
 import { ChainReader } from '@orchestra/bittensor';
 import { Bus } from '@orchestra/bus';
 import { gauge, histogram } from '@orchestra/service';
 import { KV } from '@nats-io/kv';
+import { DEFAULT_SYNC_SETTINGS, SYNC_SETTINGS, SyncSettings } from './config';
 
 const syncedBlock = gauge<'netuid'>({ name: 'metagraph_synced_block', help: 'Block of the last metagraph written, per subnet', labelNames: ['netuid'] });
 const syncSeconds = histogram({ name: 'metagraph_sync_seconds', help: 'Time to read and write every watched subnet', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30] });
-
-/** Settings: `ORCH_SUBTENSOR_URL`, `ORCH_NETUIDS` (comma list; default every subnet), `ORCH_SYNC_MIN_INTERVAL_MS`. */
-function syncConfig(env: NodeJS.ProcessEnv = process.env) {
-  return {
-    url: env.ORCH_SUBTENSOR_URL ?? 'ws://127.0.0.1:9944',
-    netuids: env.ORCH_NETUIDS ? env.ORCH_NETUIDS.split(',').map(Number) : undefined,
-    minIntervalMs: Number(env.ORCH_SYNC_MIN_INTERVAL_MS ?? 5_000),
-  };
-}
 
 /**
  * Keeps the metagraph KV current: reads each watched subnet's neurons, stakes and dTAO
@@ -28,7 +20,6 @@ function syncConfig(env: NodeJS.ProcessEnv = process.env) {
 @Injectable()
 export class MetagraphSyncService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(MetagraphSyncService.name);
-  private readonly config = syncConfig();
   private reader?: ChainReader;
   private kv!: KV;
   private timer?: NodeJS.Timeout;
@@ -37,7 +28,10 @@ export class MetagraphSyncService implements OnApplicationBootstrap, OnModuleDes
   /** Set after the first complete sync (readiness). */
   synced = false;
 
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    @Optional() @Inject(SYNC_SETTINGS) private readonly config: SyncSettings = DEFAULT_SYNC_SETTINGS,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.kv = await this.bus.kv(Buckets.metagraph);

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import {
   Buckets,
   JobCancelRequested,
@@ -14,7 +14,7 @@ import {
   TERMINAL_JOB_EVENTS,
   jobEvent,
 } from '@orchestra/contracts';
-import { Bus, InboundMessage, PoisonMessageError, ReputationLedger, RetryableError, compareAndSet, storeIfLarge } from '@orchestra/bus';
+import { Bus, DEFAULT_REPUTATION_SETTINGS, InboundMessage, PoisonMessageError, REPUTATION_SETTINGS, ReputationLedger, ReputationSettings, RetryableError, compareAndSet, storeIfLarge } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
 import { KV } from '@nats-io/kv';
 import {
@@ -57,10 +57,13 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   private sweep?: NodeJS.Timeout;
   private ledger!: ReputationLedger;
 
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    @Optional() @Inject(REPUTATION_SETTINGS) private readonly reputation: ReputationSettings = DEFAULT_REPUTATION_SETTINGS,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.ledger = await ReputationLedger.open(this.bus, (key, err) => this.logger.warn({ msg: 'could not record outvoted miners', key, err }));
+    this.ledger = await ReputationLedger.open(this.bus, this.reputation.halfLifeMs, (key, err) => this.logger.warn({ msg: 'could not record outvoted miners', key, err }));
     // Leader reads: a transition decided from a follower's stale revision could ack a message as a duplicate.
     this.jobs = await this.bus.kv(Buckets.jobs, 'leader');
     // A restarted replica takes over the deadlines of jobs already running, and re-announces

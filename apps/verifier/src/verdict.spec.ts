@@ -1,6 +1,6 @@
 import { DEFAULT_LIMITS, TaskResult, TRUNCATION_MARKER } from '@orchestra/contracts';
 import { z } from 'zod';
-import { answerDigest } from '@orchestra/schemas';
+import { DEFAULT_PYTHON_SETTINGS, answerDigest, configurePythonParsers } from '@orchestra/schemas';
 import { judge, MAX_REJECTION_ERRORS } from './verdict';
 
 type Result = z.infer<typeof TaskResult.payload>;
@@ -112,13 +112,13 @@ describe('judge', () => {
 
     const code = { language: 'python', code: 'print("hi")\n', dependencies: [], entrypoint: 'main.py' };
     const coding = { capability: 'code.python', netuid: 62, schemaId: 'code.python@1', raw: JSON.stringify(code) };
-    process.env.ORCH_PYTHON = 'python3-not-installed-here';
+    configurePythonParsers({ ...DEFAULT_PYTHON_SETTINGS, python: 'python3-not-installed-here' });
     try {
       const noPython = await judge(result(coding));
       expect(noPython).toMatchObject({ accepted: false, kind: 'unverifiable' });
       expect(!noPython.accepted && noPython.reason).toContain('python3-not-installed-here is not installed or not executable (ENOENT)');
     } finally {
-      delete process.env.ORCH_PYTHON;
+      configurePythonParsers(DEFAULT_PYTHON_SETTINGS);
     }
     expect(await judge(result(coding))).toEqual({ accepted: true, output: code });
   });
@@ -128,7 +128,7 @@ describe('judge', () => {
     const raw = JSON.stringify(code);
     const coding = { capability: 'code.python', netuid: 62, schemaId: 'code.python@1', raw };
     // No python3 here: a verdict reached without one proves the parse was not run again.
-    process.env.ORCH_PYTHON = 'python3-not-installed-here';
+    configurePythonParsers({ ...DEFAULT_PYTHON_SETTINGS, python: 'python3-not-installed-here' });
     try {
       expect(await judge(result({ ...coding, prechecked: { sha256: answerDigest(raw) } }))).toEqual({ accepted: true, output: code });
       // A digest of other text (the answer changed on the way) is ignored: parsed afresh.
@@ -139,7 +139,7 @@ describe('judge', () => {
       const shell = await judge(result({ ...coding, raw: shellRaw, prechecked: { sha256: answerDigest(shellRaw) } }));
       expect(shell).toMatchObject({ accepted: false, kind: 'semantic', errors: ['entrypoint: must name a .py file, got "main.sh"'] });
     } finally {
-      delete process.env.ORCH_PYTHON;
+      configurePythonParsers(DEFAULT_PYTHON_SETTINGS);
     }
   });
 });

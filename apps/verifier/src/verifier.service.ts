@@ -1,7 +1,7 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { checkPythonSyntax, closePythonParsers } from '@orchestra/schemas';
 import { StepRejected, StepVerified, Subjects, TaskResult, envelope, jobEvent } from '@orchestra/contracts';
-import { Bus, InboundMessage, ReputationLedger, resolveObjectRefs } from '@orchestra/bus';
+import { Bus, DEFAULT_REPUTATION_SETTINGS, InboundMessage, REPUTATION_SETTINGS, ReputationLedger, ReputationSettings, resolveObjectRefs } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
 import { z } from 'zod';
 import { Verdict, judge } from './verdict';
@@ -20,11 +20,14 @@ export class VerifierService implements OnApplicationBootstrap, OnModuleDestroy 
   /** Whether the Python syntax check can run here; reported on /readyz, never a reason to refuse work. */
   pythonCheck: 'ok' | string = 'not checked';
 
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    @Optional() @Inject(REPUTATION_SETTINGS) private readonly reputation: ReputationSettings = DEFAULT_REPUTATION_SETTINGS,
+  ) {}
 
   /** Says at start, not at the first code answer, when python3 is missing (and starts the parser process the checks reuse). */
   async onApplicationBootstrap(): Promise<void> {
-    this.ledger = await ReputationLedger.open(this.bus, (key, err) => this.logger.warn({ msg: 'could not record reputation', key, err }));
+    this.ledger = await ReputationLedger.open(this.bus, this.reputation.halfLifeMs, (key, err) => this.logger.warn({ msg: 'could not record reputation', key, err }));
     try {
       await checkPythonSyntax('pass');
       this.pythonCheck = 'ok';

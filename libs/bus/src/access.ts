@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { inboxPrefixOf } from '@orchestra/contracts';
+import { inboxPrefixOf, listingProblems } from '@orchestra/contracts';
 import { AuthorizationError, credsAuthenticator, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { BusConfigError } from './errors';
 
@@ -29,7 +29,7 @@ export interface NatsAccess {
  * `ORCH_NATS_TLS_KEY`; `ORCH_NATS_TOPOLOGY` (`ensure` or `verify`). Throws BusConfigError
  * naming every inconsistent setting.
  */
-export function natsAccessFromEnv(env: NodeJS.ProcessEnv = process.env): NatsAccess {
+export function natsAccessFromEnv(env: Readonly<Record<string, string | undefined>>): NatsAccess {
   const value = (name: string) => (env[name]?.trim() ? env[name] : undefined);
   const errors: string[] = [];
   const user = value('ORCH_NATS_USER');
@@ -43,7 +43,7 @@ export function natsAccessFromEnv(env: NodeJS.ProcessEnv = process.env): NatsAcc
   const caFile = value('ORCH_NATS_TLS_CA');
   const topology = value('ORCH_NATS_TOPOLOGY') ?? 'ensure';
   if (topology !== 'ensure' && topology !== 'verify') errors.push(`ORCH_NATS_TOPOLOGY must be "ensure" or "verify"; got ${JSON.stringify(topology)}`);
-  if (errors.length > 0) throw new BusConfigError(`invalid NATS access settings: ${errors.join('; ')}`);
+  if (errors.length > 0) throw listingProblems(new BusConfigError(`invalid NATS access settings: ${errors.join('; ')}`), errors);
   const tls = caFile || certFile ? { caFile, certFile, keyFile } : undefined;
   return { user, pass, credsFile, tls, topology: topology as NatsAccess['topology'] };
 }

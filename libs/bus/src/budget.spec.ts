@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { Bus } from './bus';
+import { Bus, natsStallMsFromEnv } from './bus';
 import { PayloadTooLargeError } from './errors';
 import { compareAndSet } from './kv';
 import { taskResult } from './task-result.fixture';
@@ -23,7 +23,7 @@ describe('size budget', () => {
     writeFileSync(join(dir, 'nats.conf'), 'max_payload: 262144\n');
     small = await launchNatsServer({ port: await freePort(), storeDir: join(dir, 'store'), args: ['-c', join(dir, 'nats.conf')] });
     // A body limit that leaves room in this server's smaller record budget.
-    bus = await Bus.connect({ servers: small.url, name: 'budget-spec', env: { ORCH_MAX_BODY_BYTES: '65536', ORCH_INLINE_OUTPUT_BYTES: '32768' } });
+    bus = await Bus.connect({ servers: small.url, name: 'budget-spec', limits: { maxBodyBytes: 65536, inlineOutputBytes: 32768 } });
   });
   afterAll(async () => {
     await bus.close();
@@ -37,7 +37,7 @@ describe('size budget', () => {
   });
 
   it('refuses at connect a body limit the smaller server cannot record, saying which setting to change', async () => {
-    await expect(Bus.connect({ servers: small.url, name: 'budget-spec-bad', env: {} })).rejects.toThrow(/ORCH_MAX_BODY_BYTES=262144 is more than half the job record budget/);
+    await expect(Bus.connect({ servers: small.url, name: 'budget-spec-bad' })).rejects.toThrow(/ORCH_MAX_BODY_BYTES=262144 is more than half the job record budget/);
   });
 
   it('fails a publish over max_payload with PayloadTooLargeError naming the subject and sizes, before sending', async () => {
@@ -68,12 +68,12 @@ describe('connection health', () => {
   afterAll(() => server.dispose());
 
   it('reports a connection whose reader died (a subscription callback threw) not live, and a closed one', async () => {
-    const bus = await Bus.connect({ servers: server.url, name: 'stall-spec', env: { ORCH_NATS_STALL_MS: '10000' } });
+    const bus = await Bus.connect({ servers: server.url, name: 'stall-spec', stallMs: natsStallMsFromEnv({ ORCH_NATS_STALL_MS: '10000' }) });
     try {
       expect(bus.connectionHealth()).toEqual({ live: true, detail: 'up' });
       // What the dispatcher's cancel subscription did before it caught: 8 garbage bytes kill the client's reader.
       bus.nc.subscribe('spec.garbage', { callback: (_e, msg) => void msg.json() });
-      const other = await Bus.connect({ servers: server.url, name: 'stall-spec-2', env: {} });
+      const other = await Bus.connect({ servers: server.url, name: 'stall-spec-2' });
       other.nc.publish('spec.garbage', 'garbage!');
       await other.nc.flush();
       await other.close();

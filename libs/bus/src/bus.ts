@@ -1,4 +1,4 @@
-import { Envelope, Streams, Buckets, BucketTtlMs, Consumers, ConsumerSpec, ObjectBuckets, SizeLimits, StreamSpec, sizeLimits } from '@orchestra/contracts';
+import { Envelope, Streams, Buckets, BucketTtlMs, Consumers, ConsumerSpec, LimitOverrides, ObjectBuckets, SizeLimits, StreamSpec, fitLimits, listingProblems } from '@orchestra/contracts';
 import { withPublishSpan } from '@orchestra/service';
 import {
   AckPolicy,
@@ -13,7 +13,7 @@ import {
 } from '@nats-io/jetstream';
 import { KV, Kvm } from '@nats-io/kv';
 import { NatsConnection, connect, headers as natsHeaders } from '@nats-io/transport-node';
-import { NatsAccess, connectionOptions, isAuthorizationFailure, natsAccessFromEnv } from './access';
+import { NatsAccess, connectionOptions, isAuthorizationFailure } from './access';
 import { BusConfigError, BusConnectionError, PayloadTooLargeError } from './errors';
 import { objectStreamConfig } from './objects';
 
@@ -36,12 +36,14 @@ export interface BusOptions {
   readonly storage?: StorageOptions;
   /** Time to wait for the first connection, ms. */
   readonly connectTimeoutMs?: number;
-  /** The durable consumers to create (default: {@link consumersFromEnv}). */
+  /** The durable consumers to create (default: the contracts' `Consumers`; a service's config: {@link consumersFromEnv}). */
   readonly consumers?: readonly ConsumerSpec[];
-  /** Credentials, TLS and topology mode (default: {@link natsAccessFromEnv}). */
+  /** Credentials, TLS and topology mode (default: none, `ensure`; a service's config: `natsAccessFromEnv`). */
   readonly access?: NatsAccess;
-  /** Where the size limits (`ORCH_*_BYTES`, README "Limits") and `ORCH_NATS_STALL_MS` are read; default process.env. */
-  readonly env?: Record<string, string | undefined>;
+  /** The size limits an operator set (README "Limits"), fitted to the server's `max_payload` once connected; default none. */
+  readonly limits?: LimitOverrides;
+  /** `ORCH_NATS_STALL_MS` ({@link natsStallMsFromEnv}); default {@link DEFAULT_NATS_STALL_MS}. */
+  readonly stallMs?: number;
 }
 
 /** How long the connection may go without answering a ping while it counts as connected, ms (`ORCH_NATS_STALL_MS`). */
@@ -55,24 +57,32 @@ export interface ConnectionHealth {
   readonly detail: string;
 }
 
+/** Single-server storage: what a bus gets when no storage options are given. */
+export const DEFAULT_STORAGE: StorageOptions = { replicas: 1, storage: 'file' };
+
 /**
  * Storage settings from the environment: `ORCH_NATS_REPLICAS`, `ORCH_NATS_STORAGE`,
- * `ORCH_STREAM_MAX_AGE_MS`, `ORCH_STREAM_DUPLICATE_WINDOW_MS` (docs/STREAMS.md).
+ * `ORCH_STREAM_MAX_AGE_MS`, `ORCH_STREAM_DUPLICATE_WINDOW_MS` (docs/STREAMS.md). Throws
+ * BusConfigError naming every bad one.
  */
-export function storageFromEnv(env: NodeJS.ProcessEnv = process.env): StorageOptions {
-  const ms = (name: string): number | undefined => {
+export function storageFromEnv(env: Readonly<Record<string, string | undefined>>): StorageOptions {
+  const errors: string[] = [];
+  const int = (name: string, what: string, max = Number.MAX_SAFE_INTEGER): number | undefined => {
     const raw = env[name];
     if (raw === undefined || raw.trim() === '') return undefined;
     const value = Number(raw);
-    if (!Number.isSafeInteger(value) || value <= 0) throw new BusConfigError(`${name} must be a positive number of milliseconds; got ${JSON.stringify(raw)}`);
-    return value;
+    if (Number.isSafeInteger(value) && value > 0 && value <= max) return value;
+    errors.push(`${name} must be ${what}; got ${JSON.stringify(raw)}`);
+    return undefined;
   };
-  return {
-    replicas: Number(env.ORCH_NATS_REPLICAS ?? 1),
-    storage: env.ORCH_NATS_STORAGE === 'memory' ? 'memory' : 'file',
-    maxAgeMs: ms('ORCH_STREAM_MAX_AGE_MS'),
-    duplicateWindowMs: ms('ORCH_STREAM_DUPLICATE_WINDOW_MS'),
-  };
+  // JetStream allows at most 5 replicas of a stream.
+  const replicas = int('ORCH_NATS_REPLICAS', 'an integer from 1 to 5', 5) ?? DEFAULT_STORAGE.replicas;
+  const maxAgeMs = int('ORCH_STREAM_MAX_AGE_MS', 'a positive number of milliseconds');
+  const duplicateWindowMs = int('ORCH_STREAM_DUPLICATE_WINDOW_MS', 'a positive number of milliseconds');
+  const storage = env.ORCH_NATS_STORAGE?.trim() || DEFAULT_STORAGE.storage;
+  if (storage !== 'file' && storage !== 'memory') errors.push(`ORCH_NATS_STORAGE must be "file" or "memory"; got ${JSON.stringify(storage)}`);
+  if (errors.length > 0) throw listingProblems(new BusConfigError(`invalid NATS storage settings: ${errors.join('; ')}`), errors);
+  return { replicas, storage: storage as StorageOptions['storage'], maxAgeMs, duplicateWindowMs };
 }
 
 /**
@@ -103,7 +113,7 @@ function checkStreamSettings(storage: StorageOptions, consumers: readonly Consum
  * configure the server-side consumer and the transport's `working()` heartbeat, so
  * the two always agree.
  */
-export function consumersFromEnv(env: NodeJS.ProcessEnv = process.env): ConsumerSpec[] {
+export function consumersFromEnv(env: Readonly<Record<string, string | undefined>>): ConsumerSpec[] {
   const raw = env.ORCH_ACK_WAIT_MS;
   if (raw === undefined || raw.trim() === '') return Object.values(Consumers);
   const ackWaitMs = Number(raw);
@@ -119,7 +129,8 @@ const encoder = new TextEncoder();
 /** Room for the headers (message id, trace context, KV and rollup headers) beside a body, bytes. */
 const HEADER_ROOM_BYTES = 4 * 1024;
 
-function stallMsFrom(env: Record<string, string | undefined>): number {
+/** `ORCH_NATS_STALL_MS`: how long the connection may go unanswered before it reports not live. */
+export function natsStallMsFromEnv(env: Readonly<Record<string, string | undefined>>): number {
   const raw = env.ORCH_NATS_STALL_MS;
   if (raw === undefined || raw.trim() === '') return DEFAULT_NATS_STALL_MS;
   const value = Number(raw);
@@ -206,10 +217,10 @@ export class Bus {
 
   /** Connects (reconnecting forever afterwards) and makes sure every stream, consumer and bucket exists. */
   static async connect(opts: BusOptions): Promise<Bus> {
-    const storage = opts.storage ?? storageFromEnv();
-    const consumers = opts.consumers ?? consumersFromEnv();
+    const storage = opts.storage ?? DEFAULT_STORAGE;
+    const consumers = opts.consumers ?? Object.values(Consumers);
     checkStreamSettings(storage, consumers);
-    const access = opts.access ?? natsAccessFromEnv();
+    const access = opts.access ?? {};
     let nc: NatsConnection;
     try {
       nc = await connect({
@@ -237,12 +248,11 @@ export class Bus {
         cause: error,
       });
     }
-    const env = opts.env ?? process.env;
     try {
       // The budgets follow the server actually connected to: a server with a smaller
       // max_payload than NATS's default gets smaller records, not writes that fail forever.
-      const limits = sizeLimits(env, nc.info?.max_payload);
-      const bus = new Bus(nc, jetstream(nc), await jetstreamManager(nc), storage, consumers, limits, stallMsFrom(env));
+      const limits = fitLimits(opts.limits, nc.info?.max_payload);
+      const bus = new Bus(nc, jetstream(nc), await jetstreamManager(nc), storage, consumers, limits, opts.stallMs ?? DEFAULT_NATS_STALL_MS);
       try {
         if (access.topology === 'verify') {
           bus.managesTopology = false;

@@ -14,3 +14,4 @@ export * from './worker';
 export * from './dead-letters';
 export * from './reputation-ledger';
 export * from './objects';
+export * from './config';

@@ -11,7 +11,7 @@ describe('object store', () => {
 
   beforeAll(async () => {
     server = await startNatsServer();
-    bus = await Bus.connect({ servers: server.url, name: 'objects-spec', env: {} });
+    bus = await Bus.connect({ servers: server.url, name: 'objects-spec' });
   });
   afterAll(async () => {
     await bus.close();

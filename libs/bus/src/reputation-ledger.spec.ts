@@ -2,7 +2,7 @@ import { Buckets, ReputationSchema, reputationKey } from '@orchestra/contracts';
 import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { Bus } from './bus';
 import { readJson } from './kv';
-import { ReputationLedger } from './reputation-ledger';
+import { DEFAULT_REPUTATION_SETTINGS, ReputationLedger } from './reputation-ledger';
 
 describe('ReputationLedger', () => {
   let server: NatsServerHandle;
@@ -19,7 +19,7 @@ describe('ReputationLedger', () => {
 
   it('applies every queued observation, from several writers of one hot key, without losing one', async () => {
     const errors: unknown[] = [];
-    const ledgers = await Promise.all([1, 2, 3].map(() => ReputationLedger.open(bus, (_key, error) => errors.push(error))));
+    const ledgers = await Promise.all([1, 2, 3].map(() => ReputationLedger.open(bus, DEFAULT_REPUTATION_SETTINGS.halfLifeMs, (_key, error) => errors.push(error))));
     for (let i = 0; i < 50; i++) {
       for (const ledger of ledgers) ledger.record(13, 7, 'data.financials', { kind: 'call', answered: i % 2 === 0, latencyMs: 100 });
     }

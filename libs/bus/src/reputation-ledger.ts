@@ -1,7 +1,24 @@
-import { Buckets, ReputationObservation, ReputationSchema, observeReputation, reputationHalfLifeMs, reputationKey } from '@orchestra/contracts';
+import { Buckets, DEFAULT_REPUTATION_HALF_LIFE_MS, ReputationObservation, ReputationSchema, observeReputation, reputationHalfLifeMs, reputationKey } from '@orchestra/contracts';
 import { KV } from '@nats-io/kv';
 import { Bus } from './bus';
 import { compareAndSet } from './kv';
+
+/** How reputation evidence decays; every writer of reputation must use the same. */
+export interface ReputationSettings {
+  /** `ORCH_REPUTATION_HALF_LIFE_MS`. */
+  readonly halfLifeMs: number;
+}
+
+/** The reputation section of a service's config: `ORCH_REPUTATION_HALF_LIFE_MS`. */
+export function reputationSettings(env: Readonly<Record<string, string | undefined>>): ReputationSettings {
+  return { halfLifeMs: reputationHalfLifeMs(env.ORCH_REPUTATION_HALF_LIFE_MS) };
+}
+
+/** Nest token of the {@link ReputationSettings} in force; `runBusWorker` provides it. */
+export const REPUTATION_SETTINGS = Symbol('ReputationSettings');
+
+/** The settings when none are given (tests): one hour. */
+export const DEFAULT_REPUTATION_SETTINGS: ReputationSettings = { halfLifeMs: DEFAULT_REPUTATION_HALF_LIFE_MS };
 
 /**
  * Writes reputation evidence to KV `orch_reputation` in batches. Every hire produces
@@ -27,9 +44,9 @@ export class ReputationLedger {
     this.timer.unref();
   }
 
-  /** A ledger on the bus's reputation bucket, with the half-life from `ORCH_REPUTATION_HALF_LIFE_MS`. */
-  static async open(bus: Bus, onError: (key: string, error: unknown) => void): Promise<ReputationLedger> {
-    return new ReputationLedger(await bus.kv(Buckets.reputation), reputationHalfLifeMs(process.env.ORCH_REPUTATION_HALF_LIFE_MS), onError);
+  /** A ledger on the bus's reputation bucket, decaying evidence with `halfLifeMs` ({@link reputationSettings}). */
+  static async open(bus: Bus, halfLifeMs: number, onError: (key: string, error: unknown) => void): Promise<ReputationLedger> {
+    return new ReputationLedger(await bus.kv(Buckets.reputation), halfLifeMs, onError);
   }
 
   /** Queues one observation about a UID's work on a capability. */

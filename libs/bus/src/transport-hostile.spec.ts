@@ -47,7 +47,7 @@ describe('JetStreamTransport under hostile input', () => {
 
   beforeAll(async () => {
     server = await startNatsServer();
-    bus = await Bus.connect({ servers: server.url, name: 'hostile-spec', env: {} });
+    bus = await Bus.connect({ servers: server.url, name: 'hostile-spec' });
     @Module({ controllers: [HostileVerifier], providers: [{ provide: Bus, useValue: bus }] })
     class TestModule {}
     transport = new JetStreamTransport(bus, { concurrency: 1, stuckHandlerMs: 1_000, consumers: [{ ...Consumers.verifier, backoffMs: [50] }] });

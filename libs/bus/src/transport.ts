@@ -5,7 +5,7 @@ import { withConsumeSpan } from '@orchestra/service';
 import { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { Observable, isObservable, lastValueFrom, throwError } from 'rxjs';
 import { Bus } from './bus';
-import { BusConnectionError, PayloadTooLargeError, PoisonMessageError, isBusFailure, isClientSizeRefusal } from './errors';
+import { BusConfigError, BusConnectionError, PayloadTooLargeError, PoisonMessageError, isBusFailure, isClientSizeRefusal } from './errors';
 import { InboundMessage } from './inbound';
 
 /** How long one pull waits for messages before the next is issued, ms. */
@@ -308,4 +308,13 @@ export class BusErrorFilter implements RpcExceptionFilter {
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** `ORCH_STUCK_HANDLER_MS`: how long every handler slot of a consumer may be busy before /readyz reports it stuck. */
+export function stuckHandlerMsFromEnv(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.ORCH_STUCK_HANDLER_MS;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_STUCK_HANDLER_MS;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1_000) throw new BusConfigError(`ORCH_STUCK_HANDLER_MS must be an integer number of milliseconds, at least 1000; got ${JSON.stringify(raw)}`);
+  return value;
 }

@@ -1,14 +1,17 @@
 import { DynamicModule, INestApplicationContext, Module, Provider, Type } from '@nestjs/common';
 import { JsonLogger, ReadinessReport, runService } from '@orchestra/service';
 import { Bus } from './bus';
+import { busOptions, type WorkerConfig } from './config';
+import { REPUTATION_SETTINGS } from './reputation-ledger';
 import { BusModule } from './bus.module';
-import { BusConfigError } from './errors';
-import { DEFAULT_STUCK_HANDLER_MS, JetStreamTransport } from './transport';
+import { JetStreamTransport } from './transport';
 
 /** A bus-driven service: its controllers consume durable consumers, its providers publish. */
 export interface BusWorkerOptions {
   readonly name: string;
-  /** Default ops port (/healthz, /readyz, /metrics); `OPS_PORT` overrides it. */
+  /** The service's settings, read once by its config module ({@link workerSections}). */
+  readonly config: WorkerConfig;
+  /** Default ops port (/healthz, /readyz, /metrics); `OPS_PORT` (`config.service.opsPort`) replaces it. */
   readonly opsPort: number;
   readonly controllers?: Type<unknown>[];
   readonly providers?: Provider[];
@@ -23,37 +26,33 @@ class BusWorkerModule {}
 
 /**
  * The `main` of planner, dispatcher, verifier and metagraph-sync: connects to NATS
- * (`ORCH_NATS_URL`, default nats://127.0.0.1:4222), makes sure the topology exists,
- * and runs the service on the JetStream transport with readiness tied to the connection.
- * A failure to connect is logged as JSON and exits 1, so a supervisor restarts it.
+ * (`config.natsUrl`), makes sure the topology exists, and runs the service on the
+ * JetStream transport with readiness tied to the connection. The services' providers get
+ * the reputation settings ({@link REPUTATION_SETTINGS}). A failure to connect is logged
+ * as JSON and exits 1, so a supervisor restarts it.
  */
 export async function runBusWorker(options: BusWorkerOptions): Promise<void> {
+  const { config } = options;
   let bus: Bus;
   try {
-    bus = await Bus.connect({ servers: process.env.ORCH_NATS_URL ?? 'nats://127.0.0.1:4222', name: options.name });
+    bus = await Bus.connect(busOptions(config, options.name));
   } catch (error) {
-    new JsonLogger({ service: options.name }).fatal({ msg: 'cannot start', err: error });
+    new JsonLogger({ service: options.name, level: config.service.logLevel }).fatal({ msg: 'cannot start', err: error });
     process.exit(1);
   }
   const module: DynamicModule = {
     module: BusWorkerModule,
     imports: [BusModule.forRoot(bus)],
     controllers: options.controllers ?? [],
-    providers: options.providers ?? [],
+    providers: [{ provide: REPUTATION_SETTINGS, useValue: config.reputation }, ...(options.providers ?? [])],
   };
-  let stuckHandlerMs: number;
-  try {
-    stuckHandlerMs = stuckHandlerMsFromEnv();
-  } catch (error) {
-    new JsonLogger({ service: options.name }).fatal({ msg: 'cannot start', err: error });
-    process.exit(1);
-  }
-  const transport = new JetStreamTransport(bus, { concurrency: options.concurrency, stuckHandlerMs });
+  const transport = new JetStreamTransport(bus, { concurrency: options.concurrency, stuckHandlerMs: config.stuckHandlerMs });
   await runService({
     name: options.name,
     module,
     app: { kind: 'microservice', strategy: transport },
     opsPort: options.opsPort,
+    settings: config.service,
     readiness: async (app) => {
       const own = (await options.readiness?.(app)) ?? { ready: true };
       const nats = bus.isConnected();
@@ -66,13 +65,4 @@ export async function runBusWorker(options: BusWorkerOptions): Promise<void> {
       return { live: connection.live && consumers.live, checks: { nats: connection.detail, ...consumers.checks } };
     },
   });
-}
-
-/** `ORCH_STUCK_HANDLER_MS`: how long every handler slot of a consumer may be busy before /readyz reports it stuck. */
-export function stuckHandlerMsFromEnv(env: Record<string, string | undefined> = process.env): number {
-  const raw = env.ORCH_STUCK_HANDLER_MS;
-  if (raw === undefined || raw.trim() === '') return DEFAULT_STUCK_HANDLER_MS;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1_000) throw new BusConfigError(`ORCH_STUCK_HANDLER_MS must be an integer number of milliseconds, at least 1000; got ${JSON.stringify(raw)}`);
-  return value;
 }

@@ -18,3 +18,31 @@ export abstract class OrchestraError extends Error {
 export function retryableOf(error: unknown): boolean | undefined {
   return error instanceof OrchestraError ? error.retryable : undefined;
 }
+
+/**
+ * A setting (an environment variable a service was started with) whose value cannot be
+ * used. Not retryable: the same value fails the same way until an operator changes it.
+ */
+export class SettingError extends OrchestraError {
+  override readonly name = 'SettingError';
+  readonly retryable = false;
+}
+
+/** What an error about several bad settings at once carries: each problem on its own line. */
+export interface SettingProblems {
+  readonly problems: readonly string[];
+}
+
+/**
+ * `error` (whose message lists `problems`) with each problem also kept on its own, so a
+ * service's config can name every bad variable one by one in its single start-up error.
+ */
+export function listingProblems<E extends Error>(error: E, problems: readonly string[]): E & SettingProblems {
+  return Object.assign(error, { problems: [...problems] });
+}
+
+/** The problems an error lists one by one ({@link listingProblems}), if it does. */
+export function problemsOf(error: unknown): readonly string[] | undefined {
+  const problems = (error as Partial<SettingProblems> | null)?.problems;
+  return Array.isArray(problems) && problems.every((p) => typeof p === 'string') ? problems : undefined;
+}

@@ -1,4 +1,4 @@
-import { OrchestraError } from './errors';
+import { OrchestraError, listingProblems } from './errors';
 /**
  * Size budgets: every limit on what Orchestra stores, sends or parses, in one place.
  *
@@ -71,23 +71,45 @@ const SETTINGS: ReadonlyArray<readonly [keyof SizeLimits, string]> = [
   ['deadLetterExcerptChars', 'ORCH_DEAD_LETTER_EXCERPT_CHARS'],
 ];
 
+/** Limit settings an operator set; the rest keep their defaults. */
+export type LimitOverrides = Partial<Omit<SizeLimits, 'maxPayloadBytes'>>;
+
 /**
- * The limits in force: defaults, overridden by the environment, fitted to the server's
- * `max_payload`. Throws LimitsConfigError listing every bad setting: a record budget
- * above what the server accepts, or a body limit that lets a client grow a record past
- * its budget, would turn into writes that fail forever.
+ * The limits an operator set (README "Limits"), each checked on its own: a positive
+ * integer. Read once at start by each service's config module; {@link fitLimits} fits
+ * them to the server's `max_payload` once connected. Throws LimitsConfigError naming
+ * every bad setting.
  */
-export function sizeLimits(env: Record<string, string | undefined> = {}, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): SizeLimits {
+export function limitOverrides(env: Readonly<Record<string, string | undefined>>): LimitOverrides {
   const errors: string[] = [];
-  const derivedBudget = maxPayloadBytes - PAYLOAD_HEADROOM_BYTES;
-  const limits: Record<keyof SizeLimits, number> = { ...DEFAULT_LIMITS, maxPayloadBytes, recordBudgetBytes: derivedBudget };
+  const overrides = readOverrides(env, errors);
+  if (errors.length > 0) throw listingProblems(new LimitsConfigError(`invalid size limits: ${errors.join('; ')}`), errors);
+  return overrides;
+}
+
+/** The well-formed limit settings of `env`; a malformed one is added to `errors` and left out. */
+function readOverrides(env: Readonly<Record<string, string | undefined>>, errors: string[]): LimitOverrides {
+  const overrides: { -readonly [K in keyof LimitOverrides]: number } = {};
   for (const [key, name] of SETTINGS) {
     const raw = env[name];
     if (raw === undefined || raw.trim() === '') continue;
     const value = Number(raw);
     if (!Number.isSafeInteger(value) || value <= 0) errors.push(`${name} must be a positive integer; got ${JSON.stringify(raw)}`);
-    else limits[key] = value;
+    else overrides[key as keyof LimitOverrides] = value;
   }
+  return overrides;
+}
+
+/**
+ * The limits in force: defaults, overridden by `overrides`, fitted to the server's
+ * `max_payload`. Throws LimitsConfigError listing every bad combination: a record budget
+ * above what the server accepts, or a body limit that lets a client grow a record past
+ * its budget, would turn into writes that fail forever.
+ */
+export function fitLimits(overrides: LimitOverrides = {}, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES, errors: string[] = []): SizeLimits {
+  // `errors` may already hold the bad values of sizeLimits' env, so one error lists both.
+  const derivedBudget = maxPayloadBytes - PAYLOAD_HEADROOM_BYTES;
+  const limits: SizeLimits = { ...DEFAULT_LIMITS, maxPayloadBytes, recordBudgetBytes: derivedBudget, ...overrides };
   if (limits.recordBudgetBytes > derivedBudget) {
     errors.push(`ORCH_RECORD_BUDGET_BYTES=${limits.recordBudgetBytes} exceeds what the NATS server accepts (max_payload ${maxPayloadBytes} less ${PAYLOAD_HEADROOM_BYTES} bytes of headroom = ${derivedBudget})`);
   }
@@ -98,8 +120,18 @@ export function sizeLimits(env: Record<string, string | undefined> = {}, maxPayl
   if (limits.inlineOutputBytes * 4 > limits.recordBudgetBytes) {
     errors.push(`ORCH_INLINE_OUTPUT_BYTES=${limits.inlineOutputBytes} is more than a quarter of the job record budget (${limits.recordBudgetBytes} bytes)`);
   }
-  if (errors.length > 0) throw new LimitsConfigError(`invalid size limits: ${errors.join('; ')}`);
+  if (errors.length > 0) throw listingProblems(new LimitsConfigError(`invalid size limits: ${errors.join('; ')}`), errors);
   return limits;
+}
+
+/**
+ * {@link limitOverrides} of `env` fitted to `maxPayloadBytes` ({@link fitLimits}), every
+ * bad value and bad combination listed in one LimitsConfigError (a bad value leaves its
+ * default in place, so the combinations are still checked against something sensible).
+ */
+export function sizeLimits(env: Readonly<Record<string, string | undefined>> = {}, maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES): SizeLimits {
+  const errors: string[] = [];
+  return fitLimits(readOverrides(env, errors), maxPayloadBytes, errors);
 }
 
 // Buffer.byteLength counts without encoding: TextEncoder.encode allocates a copy per call,

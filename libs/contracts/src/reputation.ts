@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SettingError } from './errors';
 
 /**
  * Orchestra's own record of how a miner UID did at one capability on one subnet: the
@@ -46,7 +47,7 @@ export const DEFAULT_REPUTATION_HALF_LIFE_MS = 3_600_000;
  */
 export function reputationHalfLifeMs(setting: string | undefined): number {
   const value = setting === undefined || setting === '' ? DEFAULT_REPUTATION_HALF_LIFE_MS : Number(setting);
-  if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`ORCH_REPUTATION_HALF_LIFE_MS must be a positive number of ms, got "${setting}"`);
+  if (!(value > 0) || !Number.isFinite(value)) throw new SettingError(`ORCH_REPUTATION_HALF_LIFE_MS must be a positive number of milliseconds; got ${JSON.stringify(setting)}`);
   return value;
 }
 

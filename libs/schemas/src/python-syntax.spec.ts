@@ -1,7 +1,8 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkPythonSyntax, closePythonParsers, MAX_PYTHON_CHECK_CHARS, PythonParserPool, pythonParserPool, UnverifiableError } from './index';
+import { SettingError } from '@orchestra/contracts';
+import { checkPythonSyntax, closePythonParsers, DEFAULT_PYTHON_SETTINGS, MAX_PYTHON_CHECK_CHARS, PythonParserPool, pythonParserPool, pythonSettings, UnverifiableError } from './index';
 
 /**
  * A stand-in interpreter speaking the parse protocol (it ignores `-I -c <program>`): answers
@@ -136,5 +137,20 @@ describe('the long-lived Python parser', () => {
       retryable: false,
       message: expect.stringContaining('is not installed or not executable (ENOENT)'),
     });
+  });
+});
+
+describe('pythonSettings (ORCH_PYTHON, ORCH_PYTHON_PARSERS)', () => {
+  it('defaults to python3 and two parsers, blank meaning the default', () => {
+    expect(pythonSettings({})).toEqual(DEFAULT_PYTHON_SETTINGS);
+    expect(pythonSettings({ ORCH_PYTHON: ' ', ORCH_PYTHON_PARSERS: '' })).toEqual({ python: 'python3', parsers: 2 });
+    expect(pythonSettings({ ORCH_PYTHON: '/opt/py/bin/python3.12', ORCH_PYTHON_PARSERS: '8' })).toEqual({ python: '/opt/py/bin/python3.12', parsers: 8 });
+  });
+
+  it('refuses a pool size that is not 1 to 64 at start, as a setting error (not a parse that cannot run)', () => {
+    for (const raw of ['0', '65', 'four', '2.5']) {
+      expect(() => pythonSettings({ ORCH_PYTHON_PARSERS: raw })).toThrow(SettingError);
+      expect(() => pythonSettings({ ORCH_PYTHON_PARSERS: raw })).toThrow(`ORCH_PYTHON_PARSERS must be an integer from 1 to 64; got ${JSON.stringify(raw)}`);
+    }
   });
 });

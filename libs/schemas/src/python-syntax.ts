@@ -1,9 +1,10 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { SettingError } from '@orchestra/contracts';
 import { UnverifiableError } from './unverifiable';
 
 /** How to run the Python syntax check. */
 export interface PythonSyntaxOptions {
-  /** The interpreter, looked up on PATH; default `$ORCH_PYTHON`, else `python3`. */
+  /** The interpreter, looked up on PATH; default the configured one (`ORCH_PYTHON`, {@link configurePythonParsers}), else `python3`. */
   readonly python?: string;
   /** Give up on one parse after this long, ms (default 5 s): parsing 100 000 characters takes milliseconds. */
   readonly timeoutMs?: number;
@@ -16,6 +17,42 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 
 /** Parser processes per interpreter at most (started on demand); `ORCH_PYTHON_PARSERS`. */
 const DEFAULT_POOL_SIZE = 2;
+
+/** Most parser processes an operator may ask for per interpreter. */
+const MAX_POOL_SIZE = 64;
+
+/** Which interpreter parses Python answers, and with how many processes at most. */
+export interface PythonSettings {
+  /** `ORCH_PYTHON`: the interpreter (a name on PATH or a path). */
+  readonly python: string;
+  /** `ORCH_PYTHON_PARSERS`: parser processes per interpreter at most. */
+  readonly parsers: number;
+}
+
+export const DEFAULT_PYTHON_SETTINGS: PythonSettings = { python: 'python3', parsers: DEFAULT_POOL_SIZE };
+
+/** The Python section of a service's config: `ORCH_PYTHON`, `ORCH_PYTHON_PARSERS`. Throws SettingError on a bad one. */
+export function pythonSettings(env: Readonly<Record<string, string | undefined>>): PythonSettings {
+  const python = env.ORCH_PYTHON?.trim() || DEFAULT_PYTHON_SETTINGS.python;
+  const raw = env.ORCH_PYTHON_PARSERS;
+  if (raw === undefined || raw.trim() === '') return { python, parsers: DEFAULT_POOL_SIZE };
+  const parsers = Number(raw);
+  if (!Number.isInteger(parsers) || parsers < 1 || parsers > MAX_POOL_SIZE) {
+    throw new SettingError(`ORCH_PYTHON_PARSERS must be an integer from 1 to ${MAX_POOL_SIZE}; got ${JSON.stringify(raw)}; unset it for the default ${DEFAULT_POOL_SIZE}`);
+  }
+  return { python, parsers };
+}
+
+/** The settings in force for this process's checks; a service sets them once at start. */
+let settings: PythonSettings = DEFAULT_PYTHON_SETTINGS;
+
+/**
+ * Sets the interpreter and pool size every later check uses (a service's `main`, from its
+ * config). Pools already started keep their size; call before the first check.
+ */
+export function configurePythonParsers(next: PythonSettings): void {
+  settings = next;
+}
 
 /**
  * Parses waiting for a free parser at most; more are refused as "try again later" (retryable),
@@ -275,20 +312,10 @@ export class PythonParserPool {
 /** One pool per interpreter, shared by every caller in the process. */
 const pools = new Map<string, PythonParserPool>();
 
-function poolSize(): number {
-  const raw = process.env.ORCH_PYTHON_PARSERS;
-  if (raw === undefined || raw === '') return DEFAULT_POOL_SIZE;
-  const size = Number(raw);
-  if (!Number.isInteger(size) || size < 1 || size > 64) {
-    throw new UnverifiableError(`ORCH_PYTHON_PARSERS must be an integer from 1 to 64, got ${JSON.stringify(raw)}; unset it for the default ${DEFAULT_POOL_SIZE}`, { retryable: false });
-  }
-  return size;
-}
-
 /**
  * Whether `code` parses as Python, without running it: handed to a long-lived
  * `python3 -I` parser process (the interpreter is `ORCH_PYTHON` when set, so a deployment can
- * name one off its PATH) that only `ast.parse`s it, and given up after `timeoutMs`. Resolves
+ * name one off its PATH: {@link configurePythonParsers}) that only `ast.parse`s it, and given up after `timeoutMs`. Resolves
  * to `[]` when it parses, or one `code: …` error naming the line. Throws UnverifiableError when
  * the check itself cannot run: python3 missing or unusable (retryable false: an operator must
  * install it), or a timeout, a full queue or a transient spawn failure (retryable true).
@@ -297,14 +324,14 @@ export async function checkPythonSyntax(code: string, options: PythonSyntaxOptio
   if (code.length > MAX_PYTHON_CHECK_CHARS) {
     return [`code: ${code.length} characters is more than the ${MAX_PYTHON_CHECK_CHARS} the syntax check reads`];
   }
-  const python = options.python ?? (process.env.ORCH_PYTHON || 'python3');
+  const python = options.python ?? settings.python;
   let pool = pools.get(python);
-  if (!pool) pools.set(python, (pool = new PythonParserPool(python, poolSize())));
+  if (!pool) pools.set(python, (pool = new PythonParserPool(python, settings.parsers)));
   return pool.parse(code, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 }
 
 /** The shared parser pool of `python` (default: the configured interpreter), if one was started. */
-export function pythonParserPool(python = process.env.ORCH_PYTHON || 'python3'): PythonParserPool | undefined {
+export function pythonParserPool(python = settings.python): PythonParserPool | undefined {
   return pools.get(python);
 }
 

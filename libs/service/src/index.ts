@@ -4,6 +4,18 @@
  * with graceful shutdown.
  */
 export { withCallSpan, type CallEnd, type CallTarget } from './calls';
+export {
+  ConfigError,
+  loadConfig,
+  loadServiceConfig,
+  serviceSettings,
+  shownValue,
+  type ConfigOf,
+  type ConfigSection,
+  type Env,
+  type SectionValue,
+  type ServiceSettings,
+} from './config';
 export { HandlerSpanInterceptor } from './handler-span.interceptor';
 export { MetricConflictError, ServiceConfigError, ServiceStartError } from './errors';
 export { JsonLogger, parseLogLevel, type JsonLoggerOptions, type LogEntry, type LogLevel } from './logger';

@@ -92,7 +92,7 @@ describe('JsonLogger', () => {
     expect(lines[0]).toMatchObject({ level: 'info', service: 'test-svc', loop: { a: 1, self: '[Circular]' } });
   });
 
-  it('applies the level threshold, from the option or LOG_LEVEL', () => {
+  it('applies the level threshold given, info by default', () => {
     const { logger, lines } = capture({ level: 'warn' });
     logger.debug('d');
     logger.log('i');
@@ -100,20 +100,11 @@ describe('JsonLogger', () => {
     logger.error('e');
     expect(lines.map((l) => l.msg)).toEqual(['w', 'e']);
 
-    const previous = process.env.LOG_LEVEL;
-    try {
-      process.env.LOG_LEVEL = 'debug';
-      const fromEnv = capture();
-      fromEnv.logger.verbose('v');
-      expect(fromEnv.lines).toMatchObject([{ level: 'debug', msg: 'v' }]);
-      process.env.LOG_LEVEL = 'loud';
-      const invalid = capture();
-      invalid.logger.debug('dropped');
-      expect(invalid.lines).toMatchObject([{ level: 'warn', msg: 'unknown LOG_LEVEL, using info', value: 'loud' }]);
-    } finally {
-      if (previous === undefined) delete process.env.LOG_LEVEL;
-      else process.env.LOG_LEVEL = previous;
-    }
+    // LOG_LEVEL is read by the service's config (config.ts), never by the logger.
+    const byDefault = capture();
+    byDefault.logger.debug('dropped');
+    byDefault.logger.log('kept');
+    expect(byDefault.lines).toMatchObject([{ level: 'info', msg: 'kept' }]);
     expect(parseLogLevel('LOG')).toBe('info');
     expect(parseLogLevel('fatal')).toBe('error');
   });

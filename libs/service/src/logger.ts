@@ -22,7 +22,7 @@ export interface LogEntry {
 export interface JsonLoggerOptions {
   /** Service name written on every line (`service` field). */
   service: string;
-  /** Minimum level written; defaults to `LOG_LEVEL` from the environment, else `info`. */
+  /** Minimum level written (a service's `LOG_LEVEL`, config.ts); defaults to `info`. */
   level?: LogLevel;
   /** Line sink; defaults to stdout. Receives one complete JSON line including `\n`. */
   write?: (line: string) => void;
@@ -72,9 +72,7 @@ export class JsonLogger implements LoggerService {
 
   constructor(options: JsonLoggerOptions) {
     this.service = options.service;
-    const envValue = process.env.LOG_LEVEL;
-    const envLevel = parseLogLevel(envValue);
-    this.threshold = LEVEL_RANK[options.level ?? envLevel ?? 'info'];
+    this.threshold = LEVEL_RANK[options.level ?? 'info'];
     const write = options.write;
     this.pino = pino(
       {
@@ -91,10 +89,6 @@ export class JsonLogger implements LoggerService {
       // Synchronous stdout by default: a crash handler's last line must not be lost in a buffer.
       write ? { write } : pino.destination({ dest: 1, sync: true }),
     );
-    if (options.level === undefined && envValue !== undefined && envValue !== '' && envLevel === undefined) {
-      // A typo in LOG_LEVEL should not take a service down, but it must be visible.
-      this.warn({ msg: 'unknown LOG_LEVEL, using info', value: envValue });
-    }
   }
 
   /** Nest's `log` level, written as `info`. */

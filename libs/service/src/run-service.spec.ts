@@ -186,11 +186,14 @@ describe('runService', () => {
     );
   });
 
-  it('refuses an invalid env override and exits 1', async () => {
-    const service = new FixtureProcess({ OPS_PORT: 'ninety' });
+  it('refuses invalid settings, naming each, and exits 1', async () => {
+    const service = new FixtureProcess({ OPS_PORT: 'ninety', LOG_LEVEL: 'loud' });
     expect(await service.exitCode()).toBe(1);
     expect(service.lines).toContainEqual(
-      expect.objectContaining({ msg: 'invalid service configuration', err: expect.objectContaining({ name: 'ServiceConfigError' }) }),
+      expect.objectContaining({
+        msg: 'invalid configuration',
+        err: expect.objectContaining({ name: 'ConfigError', message: expect.stringMatching(/OPS_PORT.*"ninety".*LOG_LEVEL.*"loud"/) }),
+      }),
     );
   });
 });

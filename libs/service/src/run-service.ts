@@ -2,6 +2,7 @@ import type { DynamicModule, INestApplication, INestApplicationContext, Type } f
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { NestFactory, type AbstractHttpAdapter, type NestApplicationContext } from '@nestjs/core';
 import { performance } from 'node:perf_hooks';
+import type { ServiceSettings } from './config';
 import { ServiceConfigError, ServiceStartError } from './errors';
 import { JsonLogger } from './logger';
 import { initMetrics } from './metrics';
@@ -37,10 +38,12 @@ export interface RunServiceOptions {
   module: Type<unknown> | DynamicModule;
   /** Application kind; defaults to `{ kind: 'context' }`. */
   app?: ServiceAppKind;
-  /** Port of the ops server (/healthz, /readyz, /metrics); `OPS_PORT` overrides it. 0 = any free port. */
+  /** Default port of the ops server (/healthz, /readyz, /metrics); `settings.opsPort` replaces it. 0 = any free port. */
   opsPort: number;
-  /** Interface of the ops server; `OPS_HOST` overrides it. Defaults to all interfaces. */
+  /** Default interface of the ops server; `settings.opsHost` replaces it. Defaults to all interfaces. */
   opsHost?: string;
+  /** What the operator set (`OPS_PORT`, `OPS_HOST`, `SHUTDOWN_GRACE_MS`, `LOG_LEVEL`: config.ts {@link serviceSettings}). */
+  settings?: ServiceSettings;
   /**
    * Service-specific readiness, asked on every /readyz once the app has started (before
    * that, and once shutdown begins, the service is reported not ready without asking).
@@ -51,7 +54,7 @@ export interface RunServiceOptions {
    * `live: false` only for what a restart cures (a consumer that stopped for good).
    */
   liveness?: (app: INestApplicationContext) => LivenessReport | Promise<LivenessReport>;
-  /** Upper bound on shutdown before exiting 1; `SHUTDOWN_GRACE_MS` overrides it. Default 20 000. */
+  /** Upper bound on shutdown before exiting 1; `settings.shutdownGraceMs` replaces it. Default 20 000. */
   shutdownGraceMs?: number;
 }
 
@@ -90,19 +93,13 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   if (started) throw new ServiceConfigError('runService may be called once per process');
   started = true;
 
-  const logger = new JsonLogger({ service: options.name });
+  const settings = options.settings ?? {};
+  const logger = new JsonLogger({ service: options.name, level: settings.logLevel });
   installCrashHandlers(logger);
 
-  let opsPort: number;
-  let opsHost: string;
-  let graceMs: number;
-  try {
-    opsPort = readIntEnv('OPS_PORT', 0, 65_535) ?? options.opsPort;
-    opsHost = process.env.OPS_HOST || options.opsHost || '0.0.0.0';
-    graceMs = readIntEnv('SHUTDOWN_GRACE_MS', 1, Number.MAX_SAFE_INTEGER) ?? options.shutdownGraceMs ?? DEFAULT_GRACE_MS;
-  } catch (error) {
-    return fail(logger, 'invalid service configuration', error);
-  }
+  const opsPort = settings.opsPort ?? options.opsPort;
+  const opsHost = settings.opsHost ?? options.opsHost ?? '0.0.0.0';
+  const graceMs = settings.shutdownGraceMs ?? options.shutdownGraceMs ?? DEFAULT_GRACE_MS;
 
   const shutdownTracing = initTracing(options.name);
   initMetrics();
@@ -218,15 +215,4 @@ function installCrashHandlers(logger: JsonLogger): void {
 function fail(logger: JsonLogger, msg: string, error: unknown): never {
   logger.fatal({ msg, err: error });
   process.exit(1);
-}
-
-/** Reads an integer env var in [min, max]; undefined when unset or empty. */
-function readIntEnv(name: string, min: number, max: number): number | undefined {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ServiceConfigError(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
-  }
-  return value;
 }

@@ -7,3 +7,4 @@ export * from './nats-cluster';
 export * from './supervisor';
 export * from './devnet-stack';
 export * from './raw-http';
+export * from './k8s-env';

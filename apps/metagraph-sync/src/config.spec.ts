@@ -1,0 +1,26 @@
+import { ConfigError, loadConfig } from '@orchestra/service';
+import { K8S_OVERLAYS, shippedEnv } from '@orchestra/testing';
+import { DEFAULT_SYNC_SETTINGS, metagraphSyncSections } from './config';
+
+describe("metagraph-sync's config", () => {
+  it('reads the chain settings, blank meaning the default', () => {
+    expect(DEFAULT_SYNC_SETTINGS).toEqual({ url: 'ws://127.0.0.1:9944', netuids: undefined, minIntervalMs: 5_000 });
+    const config = loadConfig(metagraphSyncSections, { ORCH_SUBTENSOR_URL: 'wss://node:443', ORCH_NETUIDS: '1, 13,62', ORCH_SYNC_MIN_INTERVAL_MS: ' ' });
+    expect(config.sync).toEqual({ url: 'wss://node:443', netuids: [1, 13, 62], minIntervalMs: 5_000 });
+  });
+
+  it('refuses what used to become NaN, naming each variable with its value', () => {
+    const env = { ORCH_SUBTENSOR_URL: 'node:9944', ORCH_NETUIDS: '1,thirteen', ORCH_SYNC_MIN_INTERVAL_MS: '5s', ORCH_STUCK_HANDLER_MS: 'never' };
+    const attempt = () => loadConfig(metagraphSyncSections, env);
+    expect(attempt).toThrow(ConfigError);
+    for (const [name, value] of Object.entries(env)) {
+      expect(attempt).toThrow(name);
+      expect(attempt).toThrow(JSON.stringify(value));
+    }
+  });
+  it.each(K8S_OVERLAYS)('accepts what the %s manifests configure', (overlay) => {
+    const env = shippedEnv(overlay);
+    expect(env).toMatchObject({ ORCH_NATS_REPLICAS: '3', ORCH_NETUIDS: '1,13,62' });
+    expect(() => loadConfig(metagraphSyncSections, env)).not.toThrow();
+  });
+});

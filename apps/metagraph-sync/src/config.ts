@@ -1,0 +1,45 @@
+import { workerSections } from '@orchestra/bus';
+import { loadServiceConfig, type Env } from '@orchestra/service';
+import { z } from 'zod';
+
+/** What metagraph-sync reads, which subnets, and how often. */
+export interface SyncSettings {
+  /** `ORCH_SUBTENSOR_URL`: the subtensor node's WebSocket URL. */
+  readonly url: string;
+  /** `ORCH_NETUIDS`: the subnets kept in KV; undefined = every subnet. */
+  readonly netuids?: readonly number[];
+  /** `ORCH_SYNC_MIN_INTERVAL_MS`: pause between two rounds. */
+  readonly minIntervalMs: number;
+}
+
+/** Nest token of the {@link SyncSettings} in force. */
+export const SYNC_SETTINGS = Symbol('SyncSettings');
+
+const blankToUndefined = (raw: unknown) => (typeof raw === 'string' && raw.trim() === '' ? undefined : raw);
+
+/** The metagraph-sync section: `ORCH_SUBTENSOR_URL`, `ORCH_NETUIDS`, `ORCH_SYNC_MIN_INTERVAL_MS`. */
+export const syncSettings = z
+  .object({
+    ORCH_SUBTENSOR_URL: z.preprocess(blankToUndefined, z.string().regex(/^wss?:\/\/\S+$/, 'must be a ws:// or wss:// URL').default('ws://127.0.0.1:9944')),
+    ORCH_NETUIDS: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .regex(/^\s*\d{1,5}\s*(,\s*\d{1,5}\s*)*$/, 'must be a comma-separated list of netuids (e.g. 1,13,62)')
+        .transform((list) => list.split(',').map(Number))
+        .optional(),
+    ),
+    ORCH_SYNC_MIN_INTERVAL_MS: z.preprocess(blankToUndefined, z.coerce.number().int('must be an integer number of milliseconds').min(0, 'must be at least 0').default(5_000)),
+  })
+  .transform((env): SyncSettings => ({ url: env.ORCH_SUBTENSOR_URL, netuids: env.ORCH_NETUIDS, minIntervalMs: env.ORCH_SYNC_MIN_INTERVAL_MS }));
+
+/** The settings when none are given: every default. */
+export const DEFAULT_SYNC_SETTINGS: SyncSettings = syncSettings.parse({});
+
+/** metagraph-sync's settings (README "Configuration"): its NATS connection and runtime, and the chain it reads. */
+export const metagraphSyncSections = { ...workerSections, sync: syncSettings };
+
+/** Reads metagraph-sync's whole environment once; exits 1 naming every bad variable. */
+export function metagraphSyncConfig(env: Env) {
+  return loadServiceConfig('metagraph-sync', metagraphSyncSections, env);
+}
