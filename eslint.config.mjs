@@ -19,11 +19,7 @@ const boundaries = (scopes) => [
   {
     enforceBuildableLibDependency: false,
     allow: [],
-    depConstraints: [
-      ...layers,
-      { sourceTag: 'scope:service', onlyDependOnLibsWithTags: scopes },
-      { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: scopes },
-    ],
+    depConstraints: [...layers, { sourceTag: 'scope:service', onlyDependOnLibsWithTags: scopes }, { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: scopes }],
   },
 ];
 

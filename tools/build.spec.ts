@@ -55,7 +55,11 @@ describe('k8s/Dockerfile against the build output', () => {
   });
 
   it('starts a built entry file, and so does every Deployment', () => {
-    const cmd = JSON.parse(stage('runtime').find((line) => line.startsWith('CMD '))?.slice(4) ?? '[]') as string[];
+    const cmd = JSON.parse(
+      stage('runtime')
+        .find((line) => line.startsWith('CMD '))
+        ?.slice(4) ?? '[]',
+    ) as string[];
     expect(existsSync(join(ROOT, cmd[0]))).toBe(true);
     for (const service of SERVICES) {
       const manifest = readFileSync(join(ROOT, 'k8s', 'base', `${service}.yaml`), 'utf8');
@@ -93,5 +97,4 @@ describe('production dependencies', () => {
     // The image leaves the devnet's simulations and the test harness out; no service may need them.
     expect([...seen].filter((file) => /dist\/libs\/(testing|devnet-miners|fake-subtensor)\//.test(file))).toEqual([]);
   });
-
 });

@@ -29,7 +29,9 @@ async function main(): Promise<number> {
       if (entries.length === 0) console.log('no dead letters');
       for (const e of entries) {
         const where = 'stream' in e.letter && e.letter.stream ? `  ${e.letter.stream} #${e.letter.streamSequence}, ${e.letter.bytes} bytes` : '';
-        console.log(`#${e.seq}  ${e.at}  ${e.letter.consumer.padEnd(10)} ${e.jobId.padEnd(32)} ${e.letter.subject}${where}  (${e.letter.deliveries} deliveries)\n      ${e.letter.reason}`);
+        console.log(
+          `#${e.seq}  ${e.at}  ${e.letter.consumer.padEnd(10)} ${e.jobId.padEnd(32)} ${e.letter.subject}${where}  (${e.letter.deliveries} deliveries)\n      ${e.letter.reason}`,
+        );
       }
     } else if (command === 'show') {
       const entry = await readDeadLetter(bus, seq);

@@ -38,7 +38,16 @@ function targets(scratch) {
   const components = readdirSync(join(root, 'components')).map((name) => relative(scratch, join(root, 'components', name)));
   writeFileSync(
     join(scratch, 'kustomization.yaml'),
-    ['apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization', 'namespace: orchestra', 'resources:', `  - ${relative(scratch, join(root, 'base'))}`, 'components:', ...components.map((c) => `  - ${c}`), ''].join('\n'),
+    [
+      'apiVersion: kustomize.config.k8s.io/v1beta1',
+      'kind: Kustomization',
+      'namespace: orchestra',
+      'resources:',
+      `  - ${relative(scratch, join(root, 'base'))}`,
+      'components:',
+      ...components.map((c) => `  - ${c}`),
+      '',
+    ].join('\n'),
   );
   return [...overlays, scratch];
 }

@@ -81,7 +81,10 @@ async function chaosRun({ label, stack, jobs, natsFaults }: RunOptions): Promise
     const restarts = stack.replicas.map((r) => `${r.name}:${r.process.restartCount}`).join(' ');
     console.log(
       [
-        formatReport(report, `${label}: ${jobs} jobs, ${done.length} faults (${kills.length} kills, ${natsFaults.length} NATS) in ${((Date.now() - started) / 1000).toFixed(0)} s, seed ${SEED}`),
+        formatReport(
+          report,
+          `${label}: ${jobs} jobs, ${done.length} faults (${kills.length} kills, ${natsFaults.length} NATS) in ${((Date.now() - started) / 1000).toFixed(0)} s, seed ${SEED}`,
+        ),
         `  restarts ${restarts}`,
         open.length ? `  not terminal after ${WAIT_MS} ms: ${open.join(', ')}` : '',
       ].join('\n'),
@@ -118,21 +121,25 @@ describe('chaos: replicas and NATS crash while jobs run (single server)', () => 
 
   afterAll(() => stopCleanly(stack), 120_000);
 
-  it('loses no job and doubles none', async () => {
-    const nats = stack.nats;
-    if (!nats) throw new Error('the single-server run starts its own NATS');
-    // Two crashes of the only server, store kept: at a third and two thirds of the window.
-    const crash = (atMs: number): Fault => ({
-      atMs,
-      label: 'kill -9 nats-server, restart it 1.5 s later',
-      run: async () => {
-        await nats.kill();
-        await new Promise((r) => setTimeout(r, 1_500));
-        await nats.restart();
-      },
-    });
-    await chaosRun({ label: 'single', stack, jobs: envInt('CHAOS_JOBS', 20), natsFaults: [crash(WINDOW_MS / 3), crash((2 * WINDOW_MS) / 3)] });
-  }, WINDOW_MS + WAIT_MS + 120_000);
+  it(
+    'loses no job and doubles none',
+    async () => {
+      const nats = stack.nats;
+      if (!nats) throw new Error('the single-server run starts its own NATS');
+      // Two crashes of the only server, store kept: at a third and two thirds of the window.
+      const crash = (atMs: number): Fault => ({
+        atMs,
+        label: 'kill -9 nats-server, restart it 1.5 s later',
+        run: async () => {
+          await nats.kill();
+          await new Promise((r) => setTimeout(r, 1_500));
+          await nats.restart();
+        },
+      });
+      await chaosRun({ label: 'single', stack, jobs: envInt('CHAOS_JOBS', 20), natsFaults: [crash(WINDOW_MS / 3), crash((2 * WINDOW_MS) / 3)] });
+    },
+    WINDOW_MS + WAIT_MS + 120_000,
+  );
 });
 
 describe('chaos: replicas and a cluster node crash while jobs run (3-node cluster, R3)', () => {
@@ -156,17 +163,21 @@ describe('chaos: replicas and a cluster node crash while jobs run (3-node cluste
     await cluster?.dispose();
   }, 120_000);
 
-  it('loses no job and doubles none', async () => {
-    const node = cluster.nodes[Math.floor(seededRandom(SEED + 1)() * cluster.nodes.length)];
-    const crash: Fault = {
-      atMs: WINDOW_MS / 3,
-      label: `kill -9 cluster node ${node.url}, restart it 5 s later`,
-      run: async () => {
-        await node.kill();
-        await new Promise((r) => setTimeout(r, 5_000));
-        await node.restart();
-      },
-    };
-    await chaosRun({ label: 'cluster', stack, jobs: envInt('CHAOS_CLUSTER_JOBS', 10), natsFaults: [crash] });
-  }, WINDOW_MS + WAIT_MS + 120_000);
+  it(
+    'loses no job and doubles none',
+    async () => {
+      const node = cluster.nodes[Math.floor(seededRandom(SEED + 1)() * cluster.nodes.length)];
+      const crash: Fault = {
+        atMs: WINDOW_MS / 3,
+        label: `kill -9 cluster node ${node.url}, restart it 5 s later`,
+        run: async () => {
+          await node.kill();
+          await new Promise((r) => setTimeout(r, 5_000));
+          await node.restart();
+        },
+      };
+      await chaosRun({ label: 'cluster', stack, jobs: envInt('CHAOS_CLUSTER_JOBS', 10), natsFaults: [crash] });
+    },
+    WINDOW_MS + WAIT_MS + 120_000,
+  );
 });

@@ -5,7 +5,6 @@ export { seededRandom } from '@orchestra/fake-subtensor';
 import { KV, Kvm } from '@nats-io/kv';
 import { NatsConnection, connect } from '@nats-io/transport-node';
 
-
 /** Reads a positive integer from the environment, or the default. */
 export function envInt(name: string, fallback: number): number {
   const raw = process.env[name];

@@ -107,13 +107,10 @@ export function checkHistory(history: History): CheckReport {
       const steps = record.steps.map((s) => `${s.id}=${s.status}[${s.attempts.map((a) => `#${a.attempt}:${a.status}${a.uid === undefined ? '' : `@${a.uid}`}`).join(',')}]`);
       // Where each outstanding attempt's trail stops: which of its messages the streams hold.
       const trails = record.steps.flatMap((s) =>
-        s.attempts
-          .filter((a) => a.status === 'dispatched')
-          .map((a) => `${s.id}#${a.attempt}: ${trailOf(history.messages, jobId, s.id, a.attempt).join(', ') || 'no messages'}`),
+        s.attempts.filter((a) => a.status === 'dispatched').map((a) => `${s.id}#${a.attempt}: ${trailOf(history.messages, jobId, s.id, a.attempt).join(', ') || 'no messages'}`),
       );
       add('lost', jobId, `still ${record.status} at the end of the run (${steps.join(' ')}; ${trails.join('; ')})`);
-    }
-    else if (terminalEvents.length === 0) add('lost', jobId, `${record.status} in the bucket, but no terminal event on its progress stream`);
+    } else if (terminalEvents.length === 0) add('lost', jobId, `${record.status} in the bucket, but no terminal event on its progress stream`);
 
     // Finished twice: more than one terminal event, or an outcome that changed.
     if (terminalEvents.length > 1) add('finishedTwice', jobId, `${terminalEvents.length} terminal events: ${terminalEvents.join(', ')}`);

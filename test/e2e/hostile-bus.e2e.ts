@@ -61,11 +61,21 @@ describe('hostile input on the bus (separate processes)', () => {
     };
     await bus.publish(Subjects.jobSubmitted, envelope(JobSubmitted, job.jobId, { job }));
 
-    const failed = await until(() => fetch(`${stack.apiUrl}/v1/jobs/${job.jobId}`).then((r) => r.json() as Promise<Record<string, unknown>>), (j) => j.status === 'failed', 30_000, 'huge job failed');
+    const failed = await until(
+      () => fetch(`${stack.apiUrl}/v1/jobs/${job.jobId}`).then((r) => r.json() as Promise<Record<string, unknown>>),
+      (j) => j.status === 'failed',
+      30_000,
+      'huge job failed',
+    );
     expect(failed).toMatchObject({ status: 'failed', inputs: {}, error: { code: 'too_large' } });
     expect((failed.error as { message: string }).message).toMatch(/over its budget of \d+ bytes \(ORCH_RECORD_BUDGET_BYTES\)/);
     // Settled: nothing of it waits in the planner's consumer, and it was handled, not dead-lettered.
-    await until(() => bus.jsm.consumers.info(Streams.jobs.name, Consumers.planner.durable), (c) => c.num_ack_pending === 0 && c.num_pending === 0, 15_000, 'planner consumer drained');
+    await until(
+      () => bus.jsm.consumers.info(Streams.jobs.name, Consumers.planner.durable),
+      (c) => c.num_ack_pending === 0 && c.num_pending === 0,
+      15_000,
+      'planner consumer drained',
+    );
     expect((await listDeadLetters(bus, { consumer: 'planner' })).filter((e) => e.jobId === job.jobId)).toEqual([]);
 
     const good = await submit(stack.apiUrl, dataPlan);
@@ -80,7 +90,12 @@ describe('hostile input on the bus (separate processes)', () => {
     await bus.nc.flush();
 
     // The planner's consumer sees the same bytes (orch.job.> is its inbox): poison, dead-lettered with an excerpt.
-    const letters = await until(() => listDeadLetters(bus, { consumer: 'planner' }), (l) => l.length >= 2, 15_000, 'planner dead letters');
+    const letters = await until(
+      () => listDeadLetters(bus, { consumer: 'planner' }),
+      (l) => l.length >= 2,
+      15_000,
+      'planner dead letters',
+    );
     expect(letters.map((l) => (l.letter as { excerpt: string }).excerpt)).toContain('garbage!');
     expect(letters.every((l) => l.version === 2 && (l.letter as { stream: string }).stream === Streams.jobs.name)).toBe(true);
 
@@ -92,9 +107,18 @@ describe('hostile input on the bus (separate processes)', () => {
 
     const doomed = await submit(stack.apiUrl, dataPlan);
     const following = followEvents(stack.apiUrl, doomed);
-    await until(() => getJob(stack.apiUrl, doomed).catch(() => undefined), (j) => j?.status === 'running', 10_000, 'job running');
+    await until(
+      () => getJob(stack.apiUrl, doomed).catch(() => undefined),
+      (j) => j?.status === 'running',
+      10_000,
+      'job running',
+    );
     await new Promise((r) => setTimeout(r, 500));
-    const res = await fetch(`${stack.apiUrl}/v1/jobs/${doomed}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'changed my mind' }) });
+    const res = await fetch(`${stack.apiUrl}/v1/jobs/${doomed}/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'changed my mind' }),
+    });
     expect(res.status).toBe(202);
     const events = await following;
     expect(events.at(-1)).toMatchObject({ event: 'job.cancelled', message: 'changed my mind' });

@@ -52,35 +52,39 @@ describe.each(SCENARIOS)('resilience: $jobs jobs with $faulty faulty and $hostil
 
   afterAll(() => stack?.stop(), 60_000);
 
-  it('every job ends within its deadline, with a reason when it fails, within the attempt budget (and enough succeed)', async () => {
-    const started = Date.now();
-    const ids = await Promise.all(Array.from({ length: JOBS }, () => submit(stack.apiUrl, { goal: GOAL, limits: { deadlineMs: DEADLINE_MS } })));
-    const jobs = await Promise.all(ids.map((id) => untilTerminal(stack.apiUrl, id, started + DEADLINE_MS + 10_000)));
-    const seconds = (Date.now() - started) / 1000;
+  it(
+    'every job ends within its deadline, with a reason when it fails, within the attempt budget (and enough succeed)',
+    async () => {
+      const started = Date.now();
+      const ids = await Promise.all(Array.from({ length: JOBS }, () => submit(stack.apiUrl, { goal: GOAL, limits: { deadlineMs: DEADLINE_MS } })));
+      const jobs = await Promise.all(ids.map((id) => untilTerminal(stack.apiUrl, id, started + DEADLINE_MS + 10_000)));
+      const seconds = (Date.now() - started) / 1000;
 
-    const table = summarise(jobs);
-    console.log(
-      [
-        `resilience: ${JOBS} jobs, ${seconds.toFixed(1)} s, devnet ${switches}`,
-        `miners: ${stack.devnet.miners.map((m) => `SN${m.netuid}/${m.uid} ${m.behaviour}`).join(', ')}`,
-        ...Object.entries(table).map(([k, v]) => `  ${k.padEnd(28)} ${v}`),
-      ].join('\n'),
-    );
+      const table = summarise(jobs);
+      console.log(
+        [
+          `resilience: ${JOBS} jobs, ${seconds.toFixed(1)} s, devnet ${switches}`,
+          `miners: ${stack.devnet.miners.map((m) => `SN${m.netuid}/${m.uid} ${m.behaviour}`).join(', ')}`,
+          ...Object.entries(table).map(([k, v]) => `  ${k.padEnd(28)} ${v}`),
+        ].join('\n'),
+      );
 
-    for (const job of jobs) {
-      expect(TERMINAL_JOB_STATUSES).toContain(job.status);
-      if (job.status !== 'succeeded') expect(job.error?.message).toBeTruthy();
-      // No miner, however hostile, makes a job wait for its deadline.
-      expect(job.error?.code).not.toBe('deadline');
-      expect(Date.parse(job.updatedAt)).toBeLessThanOrEqual(Date.parse(job.deadlineAt) + 5_000);
-      for (const step of job.steps) {
-        expect(step.attempts.length).toBeLessThanOrEqual(step.maxAttempts);
-        // A stranger's text is kept cut to textLimitChars (plus the truncation marker).
-        for (const attempt of step.attempts) expect((attempt.reason ?? '').length).toBeLessThanOrEqual(DEFAULT_LIMITS.textLimitChars + 40);
+      for (const job of jobs) {
+        expect(TERMINAL_JOB_STATUSES).toContain(job.status);
+        if (job.status !== 'succeeded') expect(job.error?.message).toBeTruthy();
+        // No miner, however hostile, makes a job wait for its deadline.
+        expect(job.error?.code).not.toBe('deadline');
+        expect(Date.parse(job.updatedAt)).toBeLessThanOrEqual(Date.parse(job.deadlineAt) + 5_000);
+        for (const step of job.steps) {
+          expect(step.attempts.length).toBeLessThanOrEqual(step.maxAttempts);
+          // A stranger's text is kept cut to textLimitChars (plus the truncation marker).
+          for (const attempt of step.attempts) expect((attempt.reason ?? '').length).toBeLessThanOrEqual(DEFAULT_LIMITS.textLimitChars + 40);
+        }
       }
-    }
-    if (scenario.minSuccess !== undefined) expect(jobs.filter((j) => j.status === 'succeeded').length / JOBS).toBeGreaterThanOrEqual(scenario.minSuccess);
-  }, DEADLINE_MS + 60_000);
+      if (scenario.minSuccess !== undefined) expect(jobs.filter((j) => j.status === 'succeeded').length / JOBS).toBeGreaterThanOrEqual(scenario.minSuccess);
+    },
+    DEADLINE_MS + 60_000,
+  );
 });
 
 /** Polls a job until it is terminal (GET /v1/jobs/:id), failing at `until`. */
@@ -101,7 +105,10 @@ function summarise(jobs: JobState[]): Record<string, string | number> {
   for (const j of jobs) if (j.status !== 'succeeded') failures[j.error?.code ?? 'unknown'] = (failures[j.error?.code ?? 'unknown'] ?? 0) + 1;
   return {
     succeeded: `${jobs.filter((j) => j.status === 'succeeded').length} / ${jobs.length}`,
-    'failed by reason': Object.entries(failures).map(([k, v]) => `${k} ${v}`).join(', ') || 'none',
+    'failed by reason':
+      Object.entries(failures)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none',
     'first failure': jobs.find((j) => j.status !== 'succeeded')?.error?.message.slice(0, 300) ?? 'none',
     'mean attempts per step': (attempts.length / Math.max(1, steps.length)).toFixed(2),
     'rejected attempts': attempts.filter((a) => a.status === 'rejected').length,

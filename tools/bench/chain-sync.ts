@@ -27,7 +27,10 @@ export const chainSyncBench = {
     const state = await generateChainState({ subnets, neuronsPerSubnet });
     const fake = await FakeSubtensor.start({ state, blockTimeMs: 0 });
     try {
-      await warmUp(fake.url, state.subnets.map((s) => s.netuid));
+      await warmUp(
+        fake.url,
+        state.subnets.map((s) => s.netuid),
+      );
       const reader = await ChainReader.connect(fake.url);
       let batched: { seconds: number; neurons: number };
       try {
@@ -45,10 +48,7 @@ export const chainSyncBench = {
       const naive = await naivePerNeuronSync(fake.url, baselineNetuids);
 
       const rate = (r: { seconds: number; neurons: number }) => r.neurons / r.seconds;
-      return [
-        row('ChainReader (runtime APIs)', subnets, batched, rate(batched) / rate(naive)),
-        row('naive per-neuron queries', baselineNetuids.length, naive, 1),
-      ];
+      return [row('ChainReader (runtime APIs)', subnets, batched, rate(batched) / rate(naive)), row('naive per-neuron queries', baselineNetuids.length, naive, 1)];
     } finally {
       await fake.stop();
     }
@@ -119,4 +119,3 @@ async function timed(work: () => Promise<number>): Promise<{ seconds: number; ne
   const neurons = await work();
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, neurons };
 }
-

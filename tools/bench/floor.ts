@@ -93,9 +93,19 @@ export async function measureFloor(counts: { serial: number; parallel: number })
  */
 export const ORCHESTRA_STEP_MESSAGING: readonly Row[] = [
   { who: 'planner', 'stream publishes': 'task.ready (hop 1), event step.dispatched', 'KV reads': '—', 'KV writes': '—' },
-  { who: 'dispatcher', 'stream publishes': 'event step.hired, event step.answered, task.result (hop 2)', 'KV reads': 'job (leader), metagraph; reputation (cached 2 s)', 'KV writes': 'reputation (batched: ≤ 1 CAS per key per 250 ms)' },
+  {
+    who: 'dispatcher',
+    'stream publishes': 'event step.hired, event step.answered, task.result (hop 2)',
+    'KV reads': 'job (leader), metagraph; reputation (cached 2 s)',
+    'KV writes': 'reputation (batched: ≤ 1 CAS per key per 250 ms)',
+  },
   { who: 'verifier', 'stream publishes': 'step.verified (hop 3), event step.verified', 'KV reads': '—', 'KV writes': 'reputation (batched)' },
-  { who: 'planner', 'stream publishes': '(the next step\'s task.ready and events; job.succeeded at the end)', 'KV reads': 'job (leader, for the CAS)', 'KV writes': 'job record CAS' },
+  {
+    who: 'planner',
+    'stream publishes': "(the next step's task.ready and events; job.succeeded at the end)",
+    'KV reads': 'job (leader, for the CAS)',
+    'KV writes': 'job record CAS',
+  },
   { who: 'per step', 'stream publishes': '3 hops + 4 events = 7 acknowledged publishes (floor: 3)', 'KV reads': '3 (floor: 1)', 'KV writes': '1 CAS + ≤ 2 batched (floor: 1)' },
 ];
 
@@ -106,8 +116,20 @@ export const floorBench = {
     const floor = await measure.floor(size);
     return {
       'reference chain: 3 JetStream hops + 1 KV compare-and-set (file storage)': [
-        { mode: '1 in flight', chains: floor.serial.n, 'p50 ms': round(floor.serial.p50, 2), 'p99 ms': round(floor.serial.p99, 2), 'chains/s': round(1_000 / floor.serial.mean, 0) },
-        { mode: `${IN_FLIGHT} in flight`, chains: floor.parallel.n, 'p50 ms': round(floor.parallel.p50, 2), 'p99 ms': round(floor.parallel.p99, 2), 'chains/s': round(floor.chainsPerSecond, 0) },
+        {
+          mode: '1 in flight',
+          chains: floor.serial.n,
+          'p50 ms': round(floor.serial.p50, 2),
+          'p99 ms': round(floor.serial.p99, 2),
+          'chains/s': round(1_000 / floor.serial.mean, 0),
+        },
+        {
+          mode: `${IN_FLIGHT} in flight`,
+          chains: floor.parallel.n,
+          'p50 ms': round(floor.parallel.p50, 2),
+          'p99 ms': round(floor.parallel.p99, 2),
+          'chains/s': round(floor.chainsPerSecond, 0),
+        },
       ],
       'one Orchestra step on the bus (counted from the code)': [...ORCHESTRA_STEP_MESSAGING],
     };

@@ -53,7 +53,15 @@ interface Stats {
 }
 
 function row(mode: string, s: Stats): Row {
-  return { mode, hires: s.hires, 'p50 ms': round(s.p50, 1), 'p95 ms': round(s.p95, 1), 'p99 ms': round(s.p99, 1), 'max ms': round(s.max, 1), 'calls/hire': round(s.callsPerHire, 3) };
+  return {
+    mode,
+    hires: s.hires,
+    'p50 ms': round(s.p50, 1),
+    'p95 ms': round(s.p95, 1),
+    'p99 ms': round(s.p99, 1),
+    'max ms': round(s.max, 1),
+    'calls/hire': round(s.callsPerHire, 3),
+  };
 }
 
 /**
@@ -78,7 +86,15 @@ async function runMode(size: 'small' | 'full', hedge: 'on' | 'off'): Promise<Sta
       name: `dispatcher-hedge-${hedge}`,
       // The built dispatcher, as it ships (tools/build.js).
       ...serviceMain('dispatcher'),
-      env: { ...process.env, ORCH_NATS_URL: nats.url, ORCH_ALLOW_ADDRESSES: 'loopback', ORCH_HEDGE: `data.financials:${hedge}`, OPS_PORT: String(opsPort), OPS_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        ORCH_NATS_URL: nats.url,
+        ORCH_ALLOW_ADDRESSES: 'loopback',
+        ORCH_HEDGE: `data.financials:${hedge}`,
+        OPS_PORT: String(opsPort),
+        OPS_HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+      },
       cwd: REPO_ROOT,
       logFile: join(logDir, 'dispatcher.log'),
     },
@@ -120,17 +136,22 @@ async function runMode(size: 'small' | 'full', hedge: 'on' | 'off'): Promise<Sta
         const start = performance.now();
         await bus.publish(
           Subjects.taskReady(netuid),
-          envelope(TaskReady, jobId, {
-            stepId: 'data',
-            attempt: 1,
-            capability: 'data.financials',
-            netuid,
-            schemaId: 'data.financials@1',
-            input: FIN_INPUT,
-            excludeUids: [],
-            feedback: [],
-            deadlineAt: new Date(Date.now() + 300_000).toISOString(),
-          }, ['data', 1]),
+          envelope(
+            TaskReady,
+            jobId,
+            {
+              stepId: 'data',
+              attempt: 1,
+              capability: 'data.financials',
+              netuid,
+              schemaId: 'data.financials@1',
+              input: FIN_INPUT,
+              excludeUids: [],
+              feedback: [],
+              deadlineAt: new Date(Date.now() + 300_000).toISOString(),
+            },
+            ['data', 1],
+          ),
         );
         const result = await answered;
         latencies.push(performance.now() - start);
@@ -163,4 +184,3 @@ async function waitReady(opsPort: number): Promise<void> {
   }
   throw new Error(`the benchmark's dispatcher was not ready within 60 s`);
 }
-

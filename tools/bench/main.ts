@@ -27,25 +27,40 @@ const orchestraBench: BenchCase = {
   async run(size, measure) {
     const [floor, orchestra] = [await measure.floor(size), await measure.orchestra(size)];
     return {
-      [`3-step jobs through the five services, instant miners (per-step overhead = (job − miners' time) / 3; floor: ${round(floor.serial.p50, 2)} ms p50 a chain)`]: orchestra.levels.map((l) => ({
-        'in flight': l.concurrency,
-        jobs: l.jobs,
-        failed: l.failed,
-        'jobs/s': round(l.jobsPerSecond, 1),
-        'job p50 ms': round(l.job.p50, 1),
-        'job p99 ms': round(l.job.p99, 1),
-        'step overhead p50 ms': round(l.stepOverhead.p50, 1),
-        'step overhead p99 ms': round(l.stepOverhead.p99, 1),
-        'miners/step p50 ms': round(l.minerPerStep.p50, 1),
-        'overhead ÷ floor (p50)': round(l.stepOverhead.p50 / floor.serial.p50, 1),
-        'jobs/s ÷ floor chains/s': l.concurrency === 16 ? `${round((l.jobsPerSecond * 3) / floor.chainsPerSecond, 3)} (steps/s ÷ chains/s)` : '',
+      [`3-step jobs through the five services, instant miners (per-step overhead = (job − miners' time) / 3; floor: ${round(floor.serial.p50, 2)} ms p50 a chain)`]:
+        orchestra.levels.map((l) => ({
+          'in flight': l.concurrency,
+          jobs: l.jobs,
+          failed: l.failed,
+          'jobs/s': round(l.jobsPerSecond, 1),
+          'job p50 ms': round(l.job.p50, 1),
+          'job p99 ms': round(l.job.p99, 1),
+          'step overhead p50 ms': round(l.stepOverhead.p50, 1),
+          'step overhead p99 ms': round(l.stepOverhead.p99, 1),
+          'miners/step p50 ms': round(l.minerPerStep.p50, 1),
+          'overhead ÷ floor (p50)': round(l.stepOverhead.p50 / floor.serial.p50, 1),
+          'jobs/s ÷ floor chains/s': l.concurrency === 16 ? `${round((l.jobsPerSecond * 3) / floor.chainsPerSecond, 3)} (steps/s ÷ chains/s)` : '',
+        })),
+      "where the time goes at 1 in flight: gaps between a job's consecutive progress events (as the bench received them)": Object.entries(orchestra.phases).map(([gap, l]) => ({
+        gap,
+        n: l.n,
+        'p50 ms': round(l.p50, 1),
+        'p99 ms': round(l.p99, 1),
       })),
-      'where the time goes at 1 in flight: gaps between a job\'s consecutive progress events (as the bench received them)': Object.entries(orchestra.phases).map(([gap, l]) => ({ gap, n: l.n, 'p50 ms': round(l.p50, 1), 'p99 ms': round(l.p99, 1) })),
       'CPU per job at 16 in flight, by process (children included: the Python parsers), from /proc/<pid>/stat': [
         ...Object.entries(orchestra.cpuMsPerJob).map(([process, ms]) => ({ process, 'CPU ms/job': round(ms, 1) })),
-        { process: 'total', 'CPU ms/job': round(Object.values(orchestra.cpuMsPerJob).reduce((a, b) => a + b, 0), 1) },
+        {
+          process: 'total',
+          'CPU ms/job': round(
+            Object.values(orchestra.cpuMsPerJob).reduce((a, b) => a + b, 0),
+            1,
+          ),
+        },
       ],
-      'stream writes per step, measured (last sequence deltas at 1 in flight; KV buckets are streams KV_<bucket>)': Object.entries(orchestra.writesPerStep).map(([stream, n]) => ({ stream, 'writes/step': round(n, 2) })),
+      'stream writes per step, measured (last sequence deltas at 1 in flight; KV buckets are streams KV_<bucket>)': Object.entries(orchestra.writesPerStep).map(([stream, n]) => ({
+        stream,
+        'writes/step': round(n, 2),
+      })),
     };
   },
 };
@@ -68,7 +83,13 @@ const peerBench: BenchCase = {
         'jobs/s Orchestra ÷ BullMQ': o ? round(o.jobsPerSecond / p.jobsPerSecond, 3) : '',
         // CPU per job does not depend on what else the machine runs, unlike jobs/s.
         'BullMQ CPU ms/job (bench + redis)': round(p.cpuMsPerJob, 1),
-        'Orchestra CPU ms/job (all processes)': o && p.concurrency === 16 ? round(Object.values(orchestra.cpuMsPerJob).reduce((a, b) => a + b, 0), 1) : '',
+        'Orchestra CPU ms/job (all processes)':
+          o && p.concurrency === 16
+            ? round(
+                Object.values(orchestra.cpuMsPerJob).reduce((a, b) => a + b, 0),
+                1,
+              )
+            : '',
       };
     });
   },
@@ -78,7 +99,12 @@ const memoryBench: BenchCase = {
   name: 'memory',
   async run(size, measure) {
     const { rssMb } = await measure.orchestra(size);
-    return Object.entries(rssMb).map(([service, mb]) => ({ service, 'idle VmRSS MB': mb.idle, 'under load (16 in flight) VmRSS MB': mb.load, 'idle ≤ 150 MB': service.endsWith(' children') ? '' : mb.idle <= 150 ? 'yes' : 'no' }));
+    return Object.entries(rssMb).map(([service, mb]) => ({
+      service,
+      'idle VmRSS MB': mb.idle,
+      'under load (16 in flight) VmRSS MB': mb.load,
+      'idle ≤ 150 MB': service.endsWith(' children') ? '' : mb.idle <= 150 ? 'yes' : 'no',
+    }));
   },
 };
 

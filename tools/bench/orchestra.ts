@@ -74,7 +74,11 @@ export async function measureOrchestra(size: BenchSize, options: { cpuProfileDir
     const ends = watchJobEnds(nc);
     const runJob = async (): Promise<{ ms: number; minerMs: number; ok: boolean }> => {
       const t0 = performance.now();
-      const res = await fetch(`${stack.apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal: BENCH_QUESTION, plan: BENCH_PLAN }) });
+      const res = await fetch(`${stack.apiUrl}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ goal: BENCH_QUESTION, plan: BENCH_PLAN }),
+      });
       if (res.status !== 202) throw new Error(`POST /v1/jobs answered ${res.status}: ${await res.text()}`);
       const { jobId } = (await res.json()) as { jobId: string };
       const { ok, minerMs } = await ends.of(jobId);
@@ -113,7 +117,11 @@ export async function measureOrchestra(size: BenchSize, options: { cpuProfileDir
       }
       if (before) {
         const after = await streamSeqs(nc);
-        writesPerStep = Object.fromEntries(Object.entries(after).map(([stream, seq]) => [stream, (seq - (before[stream] ?? 0)) / (jobs * STEPS)]).filter(([, n]) => (n as number) > 0));
+        writesPerStep = Object.fromEntries(
+          Object.entries(after)
+            .map(([stream, seq]) => [stream, (seq - (before[stream] ?? 0)) / (jobs * STEPS)])
+            .filter(([, n]) => (n as number) > 0),
+        );
       }
       const good = runs.filter((r) => r.ok);
       levels.push({

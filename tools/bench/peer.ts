@@ -83,7 +83,14 @@ export async function measurePeer(size: BenchSize): Promise<PeerLevel[]> {
         name: 'code',
         queueName: QUEUES.code,
         opts: { jobId: id, removeOnComplete: true },
-        children: [{ name: 'analysis', queueName: QUEUES.analysis, opts: { removeOnComplete: true }, children: [{ name: 'data', queueName: QUEUES.data, data: BENCH_REQUEST, opts: { removeOnComplete: true } }] }],
+        children: [
+          {
+            name: 'analysis',
+            queueName: QUEUES.analysis,
+            opts: { removeOnComplete: true },
+            children: [{ name: 'data', queueName: QUEUES.data, data: BENCH_REQUEST, opts: { removeOnComplete: true } }],
+          },
+        ],
       });
       if (!(await ended)) failed++;
       waiting.delete(id);
@@ -122,9 +129,13 @@ function cpuMs(pid: number | undefined): number {
 async function startRedis(): Promise<{ port: number; pid: number | undefined; stop(): Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'orch-bench-redis-'));
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''], {
-    stdio: 'ignore',
-  });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''],
+    {
+      stdio: 'ignore',
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', () => undefined);
   const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });

@@ -73,7 +73,11 @@ async function main(): Promise<number> {
   say('orchestra: stopping…');
   removeDevnetConnection();
   const codes = await stack.stop();
-  say(`orchestra: stopped (${Object.entries(codes).map(([n, c]) => `${n} ${c}`).join(', ')})`);
+  say(
+    `orchestra: stopped (${Object.entries(codes)
+      .map(([n, c]) => `${n} ${c}`)
+      .join(', ')})`,
+  );
   return 0;
 }
 

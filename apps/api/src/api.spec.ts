@@ -230,10 +230,9 @@ describe('api', () => {
     it('reports the current status on an idempotent replay', async () => {
       const { json } = await submit({ goal: 'status on replay' }, { 'idempotency-key': 'k-status' });
       const record = (await (await bus.kv(Buckets.submissions)).get(json.jobId))?.json<Record<string, unknown>>();
-      await (await bus.kv(Buckets.jobs)).put(
-        json.jobId,
-        JSON.stringify({ ...record, status: 'succeeded', updatedAt: record?.submittedAt, deadlineAt: record?.submittedAt, steps: [], spend: { totalTao: 0 } }),
-      );
+      await (
+        await bus.kv(Buckets.jobs)
+      ).put(json.jobId, JSON.stringify({ ...record, status: 'succeeded', updatedAt: record?.submittedAt, deadlineAt: record?.submittedAt, steps: [], spend: { totalTao: 0 } }));
       const again = await submit({ goal: 'status on replay' }, { 'idempotency-key': 'k-status' });
       expect(again.res.status).toBe(200);
       expect(again.json).toMatchObject({ jobId: json.jobId, status: 'succeeded' });

@@ -39,12 +39,7 @@ export function payloadTooLarge(maxBodyBytes: number, measured?: { bodyBytes: nu
 
 /** 400 for a body that is not JSON at all. */
 export function malformedBody(reason: string): ApiProblem {
-  return new ApiProblem(
-    400,
-    'malformed-body',
-    'Malformed request body',
-    `The request body could not be parsed (${reason}); send a valid JSON document.`,
-  );
+  return new ApiProblem(400, 'malformed-body', 'Malformed request body', `The request body could not be parsed (${reason}); send a valid JSON document.`);
 }
 
 /**

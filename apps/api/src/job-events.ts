@@ -118,7 +118,13 @@ export class JobEventsStreamer implements BeforeApplicationShutdown {
         const data = msg.string();
         const event = eventName(data);
         if (event === undefined) this.logger.warn({ msg: 'skipping a malformed progress event', jobId, seq: msg.seq });
-        else res.write(`id: ${msg.seq}\nevent: ${event}\n${data.split('\n').map((line) => `data: ${line}\n`).join('')}\n`);
+        else
+          res.write(
+            `id: ${msg.seq}\nevent: ${event}\n${data
+              .split('\n')
+              .map((line) => `data: ${line}\n`)
+              .join('')}\n`,
+          );
         if (isTerminal(event) || (subscription.endSeq !== undefined && msg.seq >= subscription.endSeq)) break;
       }
     } finally {

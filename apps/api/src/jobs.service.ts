@@ -1,18 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Bus, ObjectRefError, compareAndSet, containsObjectRef, readJson, resolveObjectRefs } from '@orchestra/bus';
-import {
-  Buckets,
-  JobSpec,
-  JobSpecSchema,
-  JobState,
-  JobStateSchema,
-  JobStatus,
-  JobSubmitted,
-  JobCancelRequested,
-  Subjects,
-  envelope,
-  jobEvent,
-} from '@orchestra/contracts';
+import { Buckets, JobSpec, JobSpecSchema, JobState, JobStateSchema, JobStatus, JobSubmitted, JobCancelRequested, Subjects, envelope, jobEvent } from '@orchestra/contracts';
 import { counter } from '@orchestra/service';
 import { z } from 'zod';
 import { newJobId } from './job-id';
@@ -132,10 +120,7 @@ export class JobsService {
   private async accept(spec: JobSpec): Promise<void> {
     const kv = await this.bus.kv(Buckets.submissions);
     const { value: stored = spec } = await compareAndSet(kv, spec.jobId, JobSpecSchema, (current) => (current ? undefined : spec));
-    await this.bus.publish(
-      Subjects.jobEvents(stored.jobId),
-      jobEvent(stored.jobId, { event: 'job.accepted', service: 'api', message: `accepted: "${stored.goal}"` }),
-    );
+    await this.bus.publish(Subjects.jobEvents(stored.jobId), jobEvent(stored.jobId, { event: 'job.accepted', service: 'api', message: `accepted: "${stored.goal}"` }));
     await this.bus.publish(Subjects.jobSubmitted, envelope(JobSubmitted, stored.jobId, { job: stored }));
   }
 }

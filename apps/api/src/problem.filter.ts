@@ -83,7 +83,10 @@ export class ProblemFilter implements ExceptionFilter {
 
 /** Replies with `problem` as `application/problem+json`. */
 function sendProblem(reply: FastifyReply, problem: ApiProblem, instance?: string): void {
-  void reply.status(problem.status).header('content-type', PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem.toProblem(instance)));
+  void reply
+    .status(problem.status)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(problem.toProblem(instance)));
 }
 
 /**
@@ -98,10 +101,7 @@ export function frameworkErrorHandler(error: Error & { code?: string }, _request
     return;
   }
   if (error.code === 'FST_ERR_BAD_URL') {
-    sendProblem(
-      reply,
-      new ApiProblem(400, 'bad-url', 'Malformed URL', 'The request path is not valid percent-encoded UTF-8; encode each path segment with encodeURIComponent.'),
-    );
+    sendProblem(reply, new ApiProblem(400, 'bad-url', 'Malformed URL', 'The request path is not valid percent-encoded UTF-8; encode each path segment with encodeURIComponent.'));
     return;
   }
   sendProblem(reply, new ApiProblem(400, 'bad-request', 'Bad request', 'The request could not be routed; check its method, path and headers.'));
@@ -134,12 +134,7 @@ function clientErrorProblem(code: string | undefined): ApiProblem {
         'The request line and headers are larger than the server accepts; send fewer or shorter headers (cookies included).',
       );
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return new ApiProblem(
-        408,
-        'request-timeout',
-        'Request timeout',
-        'The request (headers and body) was not received in time; send it at once, and retry on a new connection.',
-      );
+      return new ApiProblem(408, 'request-timeout', 'Request timeout', 'The request (headers and body) was not received in time; send it at once, and retry on a new connection.');
     default:
       return new ApiProblem(400, 'malformed-request', 'Malformed request', 'The request is not valid HTTP/1.1; check the client.');
   }

@@ -85,22 +85,12 @@ export function validationProblem(detail: string, errors: readonly FieldError[])
 
 /** 415 for a body that is not JSON. */
 export function unsupportedMediaType(): ApiProblem {
-  return new ApiProblem(
-    415,
-    'unsupported-media-type',
-    'Unsupported media type',
-    'The request body must be JSON; send it with Content-Type: application/json.',
-  );
+  return new ApiProblem(415, 'unsupported-media-type', 'Unsupported media type', 'The request body must be JSON; send it with Content-Type: application/json.');
 }
 
 /** 404 for a job id nobody submitted. */
 export function jobNotFound(jobId: string): ApiProblem {
-  return new ApiProblem(
-    404,
-    'job-not-found',
-    'Job not found',
-    `No job with id "${jobId}" exists; check the id returned by POST /v1/jobs.`,
-  );
+  return new ApiProblem(404, 'job-not-found', 'Job not found', `No job with id "${jobId}" exists; check the id returned by POST /v1/jobs.`);
 }
 
 /** Field errors from a zod error, each located by a JSON pointer into the body. */

@@ -85,13 +85,7 @@ export function withHostileShare(config: DevnetConfig, share: number, seed = 1):
  * picked by a seeded shuffle, get a behaviour drawn from `pool`; the others get `others(their
  * behaviour)`. Colluders always come at least in pairs (pairColluders).
  */
-function withDrawnShare(
-  config: DevnetConfig,
-  share: number,
-  random: () => number,
-  pool: readonly BehaviourName[],
-  others: (kept: BehaviourName) => BehaviourName,
-): DevnetConfig {
+function withDrawnShare(config: DevnetConfig, share: number, random: () => number, pool: readonly BehaviourName[], others: (kept: BehaviourName) => BehaviourName): DevnetConfig {
   return {
     ...config,
     subnets: config.subnets.map((subnet) => {

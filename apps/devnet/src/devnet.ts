@@ -68,7 +68,12 @@ export async function startDevnet(config: DevnetConfig, opts: { host?: string; c
         })),
       ),
     );
-    const state = chainState(config, validator.address, miners, others.map((v) => ({ ...v, host })));
+    const state = chainState(
+      config,
+      validator.address,
+      miners,
+      others.map((v) => ({ ...v, host })),
+    );
     const chain = await FakeSubtensor.start({ state, host, port: opts.chainPort ?? 9944, blockTimeMs: config.blockTimeMs });
     return {
       chain,
@@ -110,29 +115,25 @@ export function chainState(
         taoStakeRao: 10_000n * RAO_PER_TAO,
       };
       const incentives = fallingShares(own.length);
-      const served = own.map(
-        (m, i): NeuronState => ({
-          ...neuronDefaults(m.uid, m.hotkey),
-          coldkey: m.behaviour === 'colluding' && ring ? ring : m.hotkey,
-          alphaStakeRao: BigInt(1_000 - 100 * Math.min(i, 9)) * RAO_PER_TAO,
-          emissionRao: BigInt(Math.max(1, 50 - 5 * i)) * 10_000_000n,
-          // Incentive falls with config order, so the dispatcher ranks miners in that order.
-          incentive: incentives[i],
-          consensus: Math.round(U16_MAX * Math.max(0.05, 0.85 - 0.1 * i)),
-          lastUpdate: REGISTRATION_BLOCK,
-          axon: { ip: m.host, port: m.port, ipType: 4, protocol: 4, version: 9_012_000 },
-        }),
-      );
+      const served = own.map((m, i): NeuronState => ({
+        ...neuronDefaults(m.uid, m.hotkey),
+        coldkey: m.behaviour === 'colluding' && ring ? ring : m.hotkey,
+        alphaStakeRao: BigInt(1_000 - 100 * Math.min(i, 9)) * RAO_PER_TAO,
+        emissionRao: BigInt(Math.max(1, 50 - 5 * i)) * 10_000_000n,
+        // Incentive falls with config order, so the dispatcher ranks miners in that order.
+        incentive: incentives[i],
+        consensus: Math.round(U16_MAX * Math.max(0.05, 0.85 - 0.1 * i)),
+        lastUpdate: REGISTRATION_BLOCK,
+        axon: { ip: m.host, port: m.port, ipType: 4, protocol: 4, version: 9_012_000 },
+      }));
       const others = otherValidators
         .filter((v) => v.netuid === subnet.netuid)
-        .map(
-          (v, k): NeuronState => ({
-            ...validatorDefaults(own.length + 1 + k, v.hotkey, VALIDATOR_DIVIDENDS[(k + 1) % VALIDATOR_DIVIDENDS.length]),
-            alphaStakeRao: BigInt(300_000 - 50_000 * k) * RAO_PER_TAO,
-            taoStakeRao: 50_000n * RAO_PER_TAO,
-            axon: { ip: v.host, port: v.port, ipType: 4, protocol: 4, version: 9_012_000 },
-          }),
-        );
+        .map((v, k): NeuronState => ({
+          ...validatorDefaults(own.length + 1 + k, v.hotkey, VALIDATOR_DIVIDENDS[(k + 1) % VALIDATOR_DIVIDENDS.length]),
+          alphaStakeRao: BigInt(300_000 - 50_000 * k) * RAO_PER_TAO,
+          taoStakeRao: 50_000n * RAO_PER_TAO,
+          axon: { ip: v.host, port: v.port, ipType: 4, protocol: 4, version: 9_012_000 },
+        }));
       return {
         netuid: subnet.netuid,
         taoReserveRao: BigInt(Math.round(subnet.taoReserve)) * RAO_PER_TAO,

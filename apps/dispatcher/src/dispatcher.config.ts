@@ -109,7 +109,10 @@ export function dispatcherSettings(env: Readonly<Record<string, string | undefin
     if (typeof parsed === 'string') errors.push(parsed);
     else protocols = parsed;
   }
-  const allowAddresses = (env.ORCH_ALLOW_ADDRESSES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const allowAddresses = (env.ORCH_ALLOW_ADDRESSES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknownClasses = allowAddresses.filter((c) => !ADDRESS_CLASSES.has(c));
   if (unknownClasses.length > 0) errors.push(`ORCH_ALLOW_ADDRESSES: ${JSON.stringify(unknownClasses.join(','))} is not a list of ${[...ADDRESS_CLASSES].join(', ')}`);
   const settings: DispatcherSettings = {
@@ -149,7 +152,10 @@ function parseSubnetProtocols(raw: string): Record<number, SubnetProtocol> | str
 /** `data.financials:on,text.analysis:off` → { 'data.financials': 'on', 'text.analysis': 'off' }. */
 export function parseHedgeModes(spec: string): Record<string, HedgeMode> {
   const modes: Record<string, HedgeMode> = {};
-  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [capability, mode] = item.split(':').map((s) => s.trim());
     if (!capability || (mode !== 'on' && mode !== 'off' && mode !== 'auto')) {
       throw new ServiceConfigError(`ORCH_HEDGE: "${item}" is not <capability>:on|off|auto (e.g. data.financials:on,code.python:off)`);

@@ -41,7 +41,6 @@ const config = (hedge: 'on' | 'off'): DispatcherConfig => ({
   reputation: { halfLifeMs: 3_600_000, weight: 0.5, cacheMs: 0 },
 });
 
-
 const task = (stepId: string, excludeUids: number[] = []): Task => ({
   rankOffset: 0,
   stepId,
@@ -191,7 +190,9 @@ describe('DispatcherService (hostile miners)', () => {
   const run = async (jobId: string, excludeUids: number[], overrides: Partial<DispatcherConfig> = {}) => {
     const dispatcher = new DispatcherService(bus, { ...config('off'), ...overrides });
     await dispatcher.onApplicationBootstrap();
-    await (await bus.kv(Buckets.jobs)).put(jobId, JSON.stringify({ status: 'running', limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 60_000, maxMinerCalls: 32 }, steps: [] }));
+    await (
+      await bus.kv(Buckets.jobs)
+    ).put(jobId, JSON.stringify({ status: 'running', limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 60_000, maxMinerCalls: 32 }, steps: [] }));
     await dispatcher.dispatch(jobId, task('data', excludeUids));
     await dispatcher.onModuleDestroy();
     await bus.nc.flush();

@@ -51,10 +51,7 @@ describe('rankCandidates', () => {
 
   it('ignores signals that no longer say anything about a miner: active, lastUpdate, consensus, stake', () => {
     const ranked = rankCandidates(
-      metagraph([
-        neuron(1, { incentive: 0.3, active: true, lastUpdate: 100, consensus: 1, totalStakeRao: '9000000000000' }),
-        neuron(2, { incentive: 0.6 }),
-      ]),
+      metagraph([neuron(1, { incentive: 0.3, active: true, lastUpdate: 100, consensus: 1, totalStakeRao: '9000000000000' }), neuron(2, { incentive: 0.6 })]),
       { excludeUids: [], addressAllowed: allowPublic },
     );
     expect(ranked.candidates.map((c) => c.neuron.uid)).toEqual([2, 1]);

@@ -20,7 +20,13 @@ const blankToUndefined = (raw: unknown) => (typeof raw === 'string' && raw.trim(
 /** The metagraph-sync section: `ORCH_SUBTENSOR_URL`, `ORCH_NETUIDS`, `ORCH_SYNC_MIN_INTERVAL_MS`. */
 export const syncSettings = z
   .object({
-    ORCH_SUBTENSOR_URL: z.preprocess(blankToUndefined, z.string().regex(/^wss?:\/\/\S+$/, 'must be a ws:// or wss:// URL').default('ws://127.0.0.1:9944')),
+    ORCH_SUBTENSOR_URL: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .regex(/^wss?:\/\/\S+$/, 'must be a ws:// or wss:// URL')
+        .default('ws://127.0.0.1:9944'),
+    ),
     ORCH_NETUIDS: z.preprocess(
       blankToUndefined,
       z

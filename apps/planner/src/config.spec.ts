@@ -19,7 +19,14 @@ describe('planner started with a bad environment', () => {
   it('exits at once, its fatal line naming every bad variable and showing no secret', async () => {
     const password = 'planner-password-do-not-print';
     const hotkey = 'bottom drive obey lake curtain smoke basket hold race lonely fit walk';
-    const bad = { ORCH_ACK_WAIT_MS: 'abc', ORCH_MAX_BODY_BYTES: '-1', OPS_PORT: '99999', ORCH_NATS_TOPOLOGY: 'create', ORCH_NATS_REPLICAS: 'three', ORCH_REPUTATION_HALF_LIFE_MS: 'an hour' };
+    const bad = {
+      ORCH_ACK_WAIT_MS: 'abc',
+      ORCH_MAX_BODY_BYTES: '-1',
+      OPS_PORT: '99999',
+      ORCH_NATS_TOPOLOGY: 'create',
+      ORCH_NATS_REPLICAS: 'three',
+      ORCH_REPUTATION_HALF_LIFE_MS: 'an hour',
+    };
     const { command, args } = serviceMain('planner');
     const child = spawn(command, args, {
       env: { ...process.env, ...bad, ORCH_NATS_URL: nats.url, ORCH_NATS_USER: 'planner', ORCH_NATS_PASSWORD: password, ORCH_HOTKEY: hotkey, OPS_HOST: '127.0.0.1' },

@@ -253,10 +253,7 @@ describe('job state machine', () => {
 
     it('counts a Sybil pair (two UIDs, one coldkey) once', () => {
       const start = startJob(quorumJob(2), t0);
-      const colluded = replay(start, [
-        (s) => applyVerified(s, vote(1, wrong, 1, 'same-owner'), at(1)),
-        (s) => applyVerified(s, vote(2, wrong, 2, 'same-owner'), at(2)),
-      ]);
+      const colluded = replay(start, [(s) => applyVerified(s, vote(1, wrong, 1, 'same-owner'), at(1)), (s) => applyVerified(s, vote(2, wrong, 2, 'same-owner'), at(2))]);
       expect(colluded.steps[0].status).toBe('running');
       const [next] = outstandingTasks(colluded);
       expect(next.payload).toMatchObject({ attempt: 3, excludeUids: [1, 2], rankOffset: 0 });
@@ -302,7 +299,10 @@ describe('job state machine', () => {
           (s) => applyVerified(s, { ...verified('data', 3, rows, 3), coldkey: 'b' }, at(3)),
         ],
       ],
-      [job({ limits: { maxTao: 1, maxAttemptsPerStep: 2, deadlineMs: 60_000, maxMinerCalls: 32 } }), [(s) => applyRejected(s, rejected('data', 1, 1), at(1)), (s) => applyRejected(s, rejected('data', 2, 2), at(2))]],
+      [
+        job({ limits: { maxTao: 1, maxAttemptsPerStep: 2, deadlineMs: 60_000, maxMinerCalls: 32 } }),
+        [(s) => applyRejected(s, rejected('data', 1, 1), at(1)), (s) => applyRejected(s, rejected('data', 2, 2), at(2))],
+      ],
     ];
     for (const [spec, messages] of runs) {
       let t = startJob(spec, t0);

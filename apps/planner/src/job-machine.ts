@@ -162,15 +162,13 @@ function hireMore(transition: Transition, stepId: string, cause: string, now: Da
       state: updateStep(transition.state, stepId, (s) => ({ ...s, attempts: [...s.attempts, ...fresh] })),
       events: [
         ...transition.events,
-        ...fresh.map(
-          (a): JobEventPayload => ({
-            event: 'step.retrying',
-            service: SERVICE,
-            stepId,
-            attempt: a.attempt,
-            message: `step ${stepId}: ${cause}; ${step.reask === 'same' ? 're-asking' : 'hiring another UID'} (attempt ${a.attempt}/${step.maxAttempts})`,
-          }),
-        ),
+        ...fresh.map((a): JobEventPayload => ({
+          event: 'step.retrying',
+          service: SERVICE,
+          stepId,
+          attempt: a.attempt,
+          message: `step ${stepId}: ${cause}; ${step.reask === 'same' ? 're-asking' : 'hiring another UID'} (attempt ${a.attempt}/${step.maxAttempts})`,
+        })),
       ],
     },
     now,
@@ -189,9 +187,7 @@ function decideQuorum(transition: Transition, stepId: string, now: Date): Transi
   const winner = [...votes(step).values()].find((group) => owners(group) >= agree);
   if (!winner) return undefined;
   const fingerprint = winner[0].fingerprint;
-  const attempts = step.attempts.map(({ output: _vote, ...a }) =>
-    a.status === 'verified' && a.fingerprint !== fingerprint ? { ...a, status: 'outvoted' as const } : a,
-  );
+  const attempts = step.attempts.map(({ output: _vote, ...a }) => (a.status === 'verified' && a.fingerprint !== fingerprint ? { ...a, status: 'outvoted' as const } : a));
   const outvoted = attempts.filter((a) => a.status === 'outvoted').map((a) => `uid ${a.uid}`);
   return touch(
     {
@@ -256,11 +252,7 @@ export function applyCancel(state: JobState, reason: string, now: Date): Transit
 export function applyDeadline(state: JobState, now: Date): Transition | undefined {
   if (state.status !== 'running' || now.getTime() < Date.parse(state.deadlineAt)) return undefined;
   const open = state.steps.filter((s) => s.status === 'running' || s.status === 'pending').map((s) => s.id);
-  return fail(
-    { state, events: [] },
-    { code: 'deadline', message: `deadline ${state.deadlineAt} passed with steps unfinished: ${open.join(', ')}` },
-    now,
-  );
+  return fail({ state, events: [] }, { code: 'deadline', message: `deadline ${state.deadlineAt} passed with steps unfinished: ${open.join(', ')}` }, now);
 }
 
 /**
@@ -359,9 +351,21 @@ export function progressEvents(state: JobState): JobEventPayload[] {
   if (state.steps.length > 0) events.push({ event: 'job.planned', service: SERVICE, message: `planned ${state.steps.length} steps` });
   for (const step of state.steps) {
     if (step.attempts.length === 0) continue;
-    events.push({ event: 'step.dispatched', service: SERVICE, stepId: step.id, attempt: 1, message: `step ${step.id}: looking for a ${step.capability} miner on SN${step.netuid}` });
+    events.push({
+      event: 'step.dispatched',
+      service: SERVICE,
+      stepId: step.id,
+      attempt: 1,
+      message: `step ${step.id}: looking for a ${step.capability} miner on SN${step.netuid}`,
+    });
     for (const a of step.attempts.slice(step.quorum?.agree ?? 1)) {
-      events.push({ event: 'step.retrying', service: SERVICE, stepId: step.id, attempt: a.attempt, message: `step ${step.id}: hiring another UID (attempt ${a.attempt}/${step.maxAttempts})` });
+      events.push({
+        event: 'step.retrying',
+        service: SERVICE,
+        stepId: step.id,
+        attempt: a.attempt,
+        message: `step ${step.id}: hiring another UID (attempt ${a.attempt}/${step.maxAttempts})`,
+      });
     }
     if (step.quorum && step.status === 'verified') {
       events.push({ event: 'step.quorum', service: SERVICE, stepId: step.id, message: `step ${step.id}: answers agree (${step.quorum.checker})` });
@@ -399,22 +403,18 @@ function advance(transition: Transition, now: Date): Transition {
         ...state,
         // A quorum step starts with as many parallel attempts as answers must agree.
         steps: state.steps.map((s) =>
-          readyIds.has(s.id)
-            ? { ...s, status: 'running', attempts: Array.from({ length: s.quorum?.agree ?? 1 }, (_, i) => dispatched(i + 1, now, i)) }
-            : s,
+          readyIds.has(s.id) ? { ...s, status: 'running', attempts: Array.from({ length: s.quorum?.agree ?? 1 }, (_, i) => dispatched(i + 1, now, i)) } : s,
         ),
       },
       events: [
         ...transition.events,
-        ...ready.map(
-          (s): JobEventPayload => ({
-            event: 'step.dispatched',
-            service: SERVICE,
-            stepId: s.id,
-            attempt: 1,
-            message: `step ${s.id}: looking for a ${s.capability} miner on SN${s.netuid}`,
-          }),
-        ),
+        ...ready.map((s): JobEventPayload => ({
+          event: 'step.dispatched',
+          service: SERVICE,
+          stepId: s.id,
+          attempt: 1,
+          message: `step ${s.id}: looking for a ${s.capability} miner on SN${s.netuid}`,
+        })),
       ],
     },
     now,

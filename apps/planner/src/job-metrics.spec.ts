@@ -24,7 +24,10 @@ const dispatched = { attempt: 1, status: 'dispatched' as const, rankOffset: 0, d
 describe('jobMetricDeltas', () => {
   it('counts what a transition committed: a rejection with its kind and its spend', () => {
     const before = job('running', [dispatched]);
-    const after = job('running', [{ ...dispatched, status: 'rejected', rejectedAs: 'schema', costTao: 0.002 }, { ...dispatched, attempt: 2 }]);
+    const after = job('running', [
+      { ...dispatched, status: 'rejected', rejectedAs: 'schema', costTao: 0.002 },
+      { ...dispatched, attempt: 2 },
+    ]);
     const deltas = jobMetricDeltas(before, after);
     expect(deltas).toEqual({
       steps: [],
@@ -34,7 +37,10 @@ describe('jobMetricDeltas', () => {
   });
 
   it('counts the end of a step and of the job once, with the job duration', () => {
-    const before = job('running', [{ ...dispatched, status: 'rejected', rejectedAs: 'schema', costTao: 0.002 }, { ...dispatched, attempt: 2 }]);
+    const before = job('running', [
+      { ...dispatched, status: 'rejected', rejectedAs: 'schema', costTao: 0.002 },
+      { ...dispatched, attempt: 2 },
+    ]);
     const after = job('succeeded', [before.steps[0].attempts[0], { ...dispatched, attempt: 2, status: 'verified', costTao: 0.004 }], 'verified');
     expect(jobMetricDeltas(before, after)).toEqual({
       finished: { status: 'succeeded', reason: 'none', seconds: 12.5 },

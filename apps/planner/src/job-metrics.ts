@@ -94,7 +94,7 @@ const runningJobs = gauge({
 });
 const overdueSeconds = gauge({
   name: 'planner_most_overdue_job_seconds',
-  help: "Seconds the most overdue running job is past its deadline (0 when none is): the deadline sweep fails such jobs within a second, so a value that grows means a stuck job",
+  help: 'Seconds the most overdue running job is past its deadline (0 when none is): the deadline sweep fails such jobs within a second, so a value that grows means a stuck job',
 });
 
 /** Sets the running-job gauges from the deadlines (ms since epoch) of the running jobs a replica watches. */

@@ -13,9 +13,7 @@ export function planFor(job: JobSpec): PlanStepSpec[] {
   if (job.plan) return job.plan;
   const playbook = PLAYBOOKS.find((p) => p.matches(job.goal));
   if (!playbook) {
-    throw new InvalidPlanError(
-      `no built-in playbook recognises the goal; submit an explicit "plan" (playbooks: ${PLAYBOOKS.map((p) => p.name).join(', ')})`,
-    );
+    throw new InvalidPlanError(`no built-in playbook recognises the goal; submit an explicit "plan" (playbooks: ${PLAYBOOKS.map((p) => p.name).join(', ')})`);
   }
   return playbook.plan(job.goal, job.inputs);
 }

@@ -14,21 +14,21 @@ import {
   TERMINAL_JOB_EVENTS,
   jobEvent,
 } from '@orchestra/contracts';
-import { Bus, DEFAULT_REPUTATION_SETTINGS, InboundMessage, PoisonMessageError, REPUTATION_SETTINGS, ReputationLedger, ReputationSettings, RetryableError, compareAndSet, storeIfLarge } from '@orchestra/bus';
+import {
+  Bus,
+  DEFAULT_REPUTATION_SETTINGS,
+  InboundMessage,
+  PoisonMessageError,
+  REPUTATION_SETTINGS,
+  ReputationLedger,
+  ReputationSettings,
+  RetryableError,
+  compareAndSet,
+  storeIfLarge,
+} from '@orchestra/bus';
 import { counter } from '@orchestra/service';
 import { KV } from '@nats-io/kv';
-import {
-  Transition,
-  applyCancel,
-  applyDeadline,
-  applyRejected,
-  applyVerified,
-  failedStepLetters,
-  outstandingTasks,
-  progressEvents,
-  startJob,
-  terminalEvent,
-} from './job-machine';
+import { Transition, applyCancel, applyDeadline, applyRejected, applyVerified, failedStepLetters, outstandingTasks, progressEvents, startJob, terminalEvent } from './job-machine';
 import { fitRecord } from './record-budget';
 import { recordJobMetrics, recordRunningJobs } from './job-metrics';
 
@@ -104,16 +104,31 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         // A large output is kept by reference; stored before the write, so the record never points at nothing.
         const stored = await storeIfLarge(this.bus, `${jobId}/steps/${payload.stepId}/${payload.attempt}/output`, payload.output);
         const ref = stored === payload.output ? undefined : (stored as ObjectRef);
-        return this.transition(type, jobId, (s) => s && applyVerified(s, payload, now, ref), (s) => hasAttempt(s, payload.stepId, payload.attempt));
+        return this.transition(
+          type,
+          jobId,
+          (s) => s && applyVerified(s, payload, now, ref),
+          (s) => hasAttempt(s, payload.stepId, payload.attempt),
+        );
       }
       case StepRejected.type: {
         const { jobId, payload } = message.parse(StepRejected);
-        return this.transition(type, jobId, (s) => s && applyRejected(s, payload, now), (s) => hasAttempt(s, payload.stepId, payload.attempt));
+        return this.transition(
+          type,
+          jobId,
+          (s) => s && applyRejected(s, payload, now),
+          (s) => hasAttempt(s, payload.stepId, payload.attempt),
+        );
       }
       case JobCancelRequested.type: {
         const { jobId, payload } = message.parse(JobCancelRequested);
         // A cancellation may overtake the submission: wait for the job's record rather than drop it.
-        return this.transition(type, jobId, (s) => s && applyCancel(s, payload.reason, now), (s) => s !== undefined);
+        return this.transition(
+          type,
+          jobId,
+          (s) => s && applyCancel(s, payload.reason, now),
+          (s) => s !== undefined,
+        );
       }
       default:
         throw new PoisonMessageError(`the planner does not handle messages of type ${JSON.stringify(type)} on ${message.subject}`);

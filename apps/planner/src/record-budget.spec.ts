@@ -30,7 +30,7 @@ const rejection = (attempt: number, reason: string) => ({
 });
 
 describe('the record budget', () => {
-  it('references the client\'s inputs from the playbook instead of copying them into the step', () => {
+  it("references the client's inputs from the playbook instead of copying them into the step", () => {
     const entities = Array.from({ length: 1_000 }, (_, i) => `T${i}`);
     const { state } = startJob(job({ inputs: { entities } }), t0);
     const data = state.steps.find((s) => s.id === 'data');
@@ -75,7 +75,12 @@ describe('the record budget', () => {
     let state = startJob(job(), t0).state;
     const ref: ObjectRef = { $object: { bucket: 'orch_outputs', name: 'job_b/steps/data/1/output', bytes: 900_000, digest: 'SHA-256=abc' } };
     const output = { rows: [{ entity: 'AAPL', period: 'FY2023', metric: 'revenue', value: 1, unit: 'USD_millions', source: 's' }] };
-    state = applyVerified(state, { stepId: 'data', attempt: 1, uid: 1, hotkey: 'hk', coldkey: null, netuid: 13, output, latencyMs: 1, costTao: 0, hedgedUids: [] }, at(1), ref)!.state;
+    state = applyVerified(
+      state,
+      { stepId: 'data', attempt: 1, uid: 1, hotkey: 'hk', coldkey: null, netuid: 13, output, latencyMs: 1, costTao: 0, hedgedUids: [] },
+      at(1),
+      ref,
+    )!.state;
     expect(state.steps.find((s) => s.id === 'data')?.output).toEqual(ref);
     const analysis = outstandingTasks(state).find((t) => t.payload.stepId === 'analysis');
     expect((analysis?.payload.input as { rows: unknown }).rows).toEqual({ $object: { ...ref.$object, pointer: '/rows' } });

@@ -61,7 +61,7 @@ describe('judge', () => {
     });
   });
 
-  it('keeps a stranger\'s text bounded: reasons cut to textLimitChars with a marker, errors capped', async () => {
+  it("keeps a stranger's text bounded: reasons cut to textLimitChars with a marker, errors capped", async () => {
     const huge = await judge(result({ ok: false, statusCode: 500, statusMessage: 'E'.repeat(400_000), raw: undefined }));
     expect(huge).toMatchObject({ accepted: false, kind: 'miner_error' });
     const reason = !huge.accepted ? huge.reason : '';
@@ -75,7 +75,13 @@ describe('judge', () => {
     // 200 rows nobody asked for: one error each, but only MAX_REJECTION_ERRORS kept.
     const rows = Array.from({ length: 200 }, (_, i) => ({ ...row(`FY${1800 + i}`, i), entity: `T${'X'.repeat(5_000)}${i}` }));
     const financials = await judge(
-      result({ capability: 'data.financials', netuid: 13, schemaId: 'data.financials@1', input: { entities: ['AAPL'], periods: ['FY2023'], metrics: ['revenue'] }, raw: JSON.stringify({ rows }) }),
+      result({
+        capability: 'data.financials',
+        netuid: 13,
+        schemaId: 'data.financials@1',
+        input: { entities: ['AAPL'], periods: ['FY2023'], metrics: ['revenue'] },
+        raw: JSON.stringify({ rows }),
+      }),
     );
     expect(financials.accepted).toBe(false);
     if (financials.accepted) return;
@@ -108,7 +114,9 @@ describe('judge', () => {
   it('does not blame the miner when a check cannot run: unverifiable, with the cause', async () => {
     const invalidInput = await judge(result({ raw: JSON.stringify(analysis), input: { question: 'no rows' } }));
     expect(invalidInput).toMatchObject({ accepted: false, kind: 'unverifiable', errors: [] });
-    expect(!invalidInput.accepted && invalidInput.reason).toMatch(/^cannot judge the answer of uid 3 on SN1 \(not the miner's fault\): cannot check text\.analysis@1: the task input is invalid/);
+    expect(!invalidInput.accepted && invalidInput.reason).toMatch(
+      /^cannot judge the answer of uid 3 on SN1 \(not the miner's fault\): cannot check text\.analysis@1: the task input is invalid/,
+    );
 
     const code = { language: 'python', code: 'print("hi")\n', dependencies: [], entrypoint: 'main.py' };
     const coding = { capability: 'code.python', netuid: 62, schemaId: 'code.python@1', raw: JSON.stringify(code) };

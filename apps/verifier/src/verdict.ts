@@ -11,9 +11,7 @@ type Result = z.infer<typeof TaskResult.payload>;
 export const MAX_REJECTION_ERRORS = 20;
 
 /** The verifier's judgement on one attempt. */
-export type Verdict =
-  | { accepted: true; output: unknown }
-  | { accepted: false; kind: (typeof REJECTION_KINDS)[number]; reason: string; errors: string[] };
+export type Verdict = { accepted: true; output: unknown } | { accepted: false; kind: (typeof REJECTION_KINDS)[number]; reason: string; errors: string[] };
 
 /**
  * Judges a miner's answer: a transport failure, an answer that is not valid JSON of the step's

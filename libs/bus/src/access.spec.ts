@@ -94,6 +94,8 @@ describe('natsAccessFromEnv', () => {
   it('names every inconsistent setting at once', () => {
     const attempt = () => natsAccessFromEnv({ ORCH_NATS_USER: 'api', ORCH_NATS_CREDS: '/x.creds', ORCH_NATS_TLS_CERT: '/c.pem', ORCH_NATS_TOPOLOGY: 'create' });
     expect(attempt).toThrow(BusConfigError);
-    expect(attempt).toThrow(/ORCH_NATS_USER and ORCH_NATS_PASSWORD go together; set either ORCH_NATS_CREDS.*; ORCH_NATS_TLS_CERT and ORCH_NATS_TLS_KEY go together; ORCH_NATS_TOPOLOGY must be/);
+    expect(attempt).toThrow(
+      /ORCH_NATS_USER and ORCH_NATS_PASSWORD go together; set either ORCH_NATS_CREDS.*; ORCH_NATS_TLS_CERT and ORCH_NATS_TLS_KEY go together; ORCH_NATS_TOPOLOGY must be/,
+    );
   });
 });

@@ -11,7 +11,6 @@ import { taskResult } from './task-result.fixture';
 
 const taskResultWithRaw = (jobId: string, raw: string) => taskResult(jobId, { raw });
 
-
 /** The size budget follows the server connected to, and oversized writes fail at once, named. */
 describe('size budget', () => {
   let small: NatsServerHandle;

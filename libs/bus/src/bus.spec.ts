@@ -13,7 +13,6 @@ import { compareAndSet, readJson } from './kv';
 import { listDeadLetters, replayDeadLetter } from './dead-letters';
 import { BusErrorFilter, JetStreamTransport } from './transport';
 
-
 describe('Bus', () => {
   let server: NatsServerHandle;
   let bus: Bus;
@@ -48,9 +47,7 @@ describe('Bus', () => {
   it('compare-and-set serialises concurrent writers without losing an update', async () => {
     const kv = await bus.kv(Buckets.jobs);
     const Counter = z.object({ n: z.number() });
-    await Promise.all(
-      Array.from({ length: 10 }, () => compareAndSet(kv, 'counter', Counter, (c) => ({ n: (c?.n ?? 0) + 1 }))),
-    );
+    await Promise.all(Array.from({ length: 10 }, () => compareAndSet(kv, 'counter', Counter, (c) => ({ n: (c?.n ?? 0) + 1 }))));
     expect(await readJson(kv, 'counter', Counter)).toEqual({ n: 10 });
     const unchanged = await compareAndSet(kv, 'counter', Counter, () => undefined);
     expect(unchanged).toEqual({ value: { n: 10 }, changed: false });
@@ -101,8 +98,10 @@ describe('JetStreamTransport', () => {
   }
 
   it('acks, retries with backoff, and dead-letters poison and exhausted messages with the reason', async () => {
-    const app = await NestFactory.createMicroservice(TestModule, { strategy: new JetStreamTransport(bus, { consumers: [{ ...Consumers.verifier, backoffMs: [50] }] }),
-      logger: false });
+    const app = await NestFactory.createMicroservice(TestModule, {
+      strategy: new JetStreamTransport(bus, { consumers: [{ ...Consumers.verifier, backoffMs: [50] }] }),
+      logger: false,
+    });
     await app.listen();
     try {
       await bus.publish(Subjects.taskResult, taskResult('ok'));

@@ -1,16 +1,19 @@
-import { Envelope, Streams, Buckets, BucketTtlMs, Consumers, ConsumerSpec, LimitOverrides, ObjectBuckets, SizeLimits, StreamSpec, fitLimits, listingProblems } from '@orchestra/contracts';
-import { withPublishSpan } from '@orchestra/service';
 import {
-  AckPolicy,
-  DeliverPolicy,
-  JetStreamApiError,
-  JetStreamClient,
-  JetStreamManager,
-  PubAck,
-  StorageType,
-  jetstream,
-  jetstreamManager,
-} from '@nats-io/jetstream';
+  Envelope,
+  Streams,
+  Buckets,
+  BucketTtlMs,
+  Consumers,
+  ConsumerSpec,
+  LimitOverrides,
+  ObjectBuckets,
+  SizeLimits,
+  StreamSpec,
+  fitLimits,
+  listingProblems,
+} from '@orchestra/contracts';
+import { withPublishSpan } from '@orchestra/service';
+import { AckPolicy, DeliverPolicy, JetStreamApiError, JetStreamClient, JetStreamManager, PubAck, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { KV, Kvm } from '@nats-io/kv';
 import { NatsConnection, connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { NatsAccess, connectionOptions, isAuthorizationFailure } from './access';
@@ -98,7 +101,9 @@ function checkStreamSettings(storage: StorageOptions, consumers: readonly Consum
   const window = storage.duplicateWindowMs;
   const horizon = redeliveryHorizonMs(consumers);
   if (window !== undefined && window < horizon) {
-    throw new BusConfigError(`ORCH_STREAM_DUPLICATE_WINDOW_MS=${window} is shorter than the consumers' redelivery horizon of ${horizon} ms; republished messages could be stored twice`);
+    throw new BusConfigError(
+      `ORCH_STREAM_DUPLICATE_WINDOW_MS=${window} is shorter than the consumers' redelivery horizon of ${horizon} ms; republished messages could be stored twice`,
+    );
   }
   const maxAge = storage.maxAgeMs;
   if (maxAge !== undefined && maxAge < (window ?? Streams.jobs.duplicateWindowMs)) {
@@ -224,7 +229,13 @@ export class Bus {
     let nc: NatsConnection;
     try {
       nc = await connect({
-        servers: typeof opts.servers === 'string' ? opts.servers.split(',').map((s) => s.trim()).filter(Boolean) : opts.servers,
+        servers:
+          typeof opts.servers === 'string'
+            ? opts.servers
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean)
+            : opts.servers,
         name: opts.name,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
@@ -239,10 +250,9 @@ export class Bus {
       if (isAuthorizationFailure(error)) {
         // Wrong credentials do not get better by retrying: say so, and which user was refused.
         const who = access.user ? `user "${access.user}"` : access.credsFile ? `the credentials in ${access.credsFile}` : 'a connection without credentials';
-        throw new BusConfigError(
-          `NATS at ${String(opts.servers)} refused ${who} (${(error as Error).message}); check ORCH_NATS_USER/ORCH_NATS_PASSWORD or ORCH_NATS_CREDS`,
-          { cause: error },
-        );
+        throw new BusConfigError(`NATS at ${String(opts.servers)} refused ${who} (${(error as Error).message}); check ORCH_NATS_USER/ORCH_NATS_PASSWORD or ORCH_NATS_CREDS`, {
+          cause: error,
+        });
       }
       throw new BusConnectionError(`cannot connect to NATS at ${String(opts.servers)}: ${(error as Error).message}; is nats-server running (with -js)?`, {
         cause: error,
@@ -387,11 +397,11 @@ export class Bus {
           : !this.managesTopology
             ? new Kvm(this.nc).open(bucket)
             : new Kvm(this.nc).create(bucket, {
-              history: 1,
-              ttl: BucketTtlMs[bucket as keyof typeof BucketTtlMs],
-              replicas: this.storage.replicas,
-              storage: this.storage.storage === 'memory' ? StorageType.Memory : StorageType.File,
-            });
+                history: 1,
+                ttl: BucketTtlMs[bucket as keyof typeof BucketTtlMs],
+                replicas: this.storage.replicas,
+                storage: this.storage.storage === 'memory' ? StorageType.Memory : StorageType.File,
+              });
       opened.catch(() => this.buckets.delete(key));
       this.buckets.set(key, opened);
     }

@@ -20,7 +20,10 @@ const NATS_SERVER = /^(?:(?:nats|tls|ws|wss):\/\/[^\s/]+(?:\/\S*)?|[^\s:/]+(?::\
 export function natsUrlFromEnv(env: Env): string {
   const raw = env.ORCH_NATS_URL?.trim();
   if (!raw) return DEFAULT_NATS_URL;
-  const bad = raw.split(',').map((s) => s.trim()).filter((server) => !NATS_SERVER.test(server));
+  const bad = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((server) => !NATS_SERVER.test(server));
   if (bad.length > 0) {
     // The URL may carry a user and password (nats://user:pass@host): quote only what is wrong, without credentials.
     const shown = bad.map((server) => JSON.stringify(server.replace(/\/\/[^@/]*@/, '//[redacted]@').slice(0, 80))).join(', ');

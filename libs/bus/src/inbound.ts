@@ -51,7 +51,8 @@ export class InboundMessage {
         this.json = { error };
       }
     }
-    if ('error' in this.json) throw new PoisonMessageError(`body of ${this.subject} (${this.msg.data.length} bytes) is not acceptable JSON: ${this.json.error.message}`, { cause: this.json.error });
+    if ('error' in this.json)
+      throw new PoisonMessageError(`body of ${this.subject} (${this.msg.data.length} bytes) is not acceptable JSON: ${this.json.error.message}`, { cause: this.json.error });
     return this.json.value;
   }
 

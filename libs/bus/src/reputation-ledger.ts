@@ -65,9 +65,7 @@ export class ReputationLedger {
       await Promise.all(
         [...batch].map(async ([key, observations]) => {
           try {
-            await compareAndSet(this.kv, key, ReputationSchema, (current) =>
-              observations.reduce((rep, { obs, at }) => observeReputation(rep, obs, at, this.halfLifeMs), current),
-            );
+            await compareAndSet(this.kv, key, ReputationSchema, (current) => observations.reduce((rep, { obs, at }) => observeReputation(rep, obs, at, this.halfLifeMs), current));
           } catch (error) {
             this.onError(key, error);
           }

@@ -30,7 +30,6 @@ class HostileVerifier {
   }
 }
 
-
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -100,7 +99,12 @@ describe('JetStreamTransport under hostile input', () => {
 
   it('still reads and replays version 1 letters (whole body inline)', async () => {
     const body = JSON.stringify(result('old-letter'));
-    const v1 = envelope(DeadLetterV1, 'old-letter', { consumer: 'verifier', subject: Subjects.taskResult, streamSequence: 1, deliveries: 6, reason: 'gave up', body, truncated: false }, ['v1']);
+    const v1 = envelope(
+      DeadLetterV1,
+      'old-letter',
+      { consumer: 'verifier', subject: Subjects.taskResult, streamSequence: 1, deliveries: 6, reason: 'gave up', body, truncated: false },
+      ['v1'],
+    );
     const { seq } = await bus.js.publish(Subjects.deadLetter('verifier'), JSON.stringify(v1));
     expect(await readDeadLetter(bus, seq)).toMatchObject({ version: 1, jobId: 'old-letter', letter: { body } });
     await replayDeadLetter(bus, seq);
@@ -115,7 +119,9 @@ describe('JetStreamTransport under hostile input', () => {
     expect(transport.health()).toMatchObject({
       live: true,
       ready: false,
-      checks: { 'consumer verifier': expect.stringMatching(/^stuck: all 1 handler slots busy for over 1000 ms \(ORCH_STUCK_HANDLER_MS\); oldest orch\.task\.result #\d+ for \d+ ms$/) },
+      checks: {
+        'consumer verifier': expect.stringMatching(/^stuck: all 1 handler slots busy for over 1000 ms \(ORCH_STUCK_HANDLER_MS\); oldest orch\.task\.result #\d+ for \d+ ms$/),
+      },
     });
     release();
     await waitFor(() => transport.health().ready, 5_000, 'ready again');

@@ -155,7 +155,8 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
         // A replica that stops consuming but stays "ready" would strand its share of the
         // work: when the connection is gone for good, crash and let the supervisor restart
         // a clean process. Anything else (a NATS restart, a leader election) passes.
-        if (this.bus.nc.isClosed() && !this.closing) throw new BusConnectionError(`${spec.durable}: consuming from ${spec.stream} stopped: the connection closed`, { cause: error });
+        if (this.bus.nc.isClosed() && !this.closing)
+          throw new BusConnectionError(`${spec.durable}: consuming from ${spec.stream} stopped: the connection closed`, { cause: error });
         this.logger.warn(`${spec.durable}: pull failed, retrying: ${describe(error)}`);
         await new Promise((resolve) => setTimeout(resolve, PULL_RETRY_MS));
         continue;
@@ -190,18 +191,32 @@ export class JetStreamTransport extends Server implements CustomTransportStrateg
     if (msg.info.deliveryCount > spec.maxDeliver * UNSETTLED_LIMIT) {
       // Every earlier delivery ended without an ack or a nak: the handler crashed its process,
       // or the bus failed, each time. Stop the loop, keeping the message and the reason.
-      return this.settleFailure(spec, msg, new PoisonMessageError(`delivered ${msg.info.deliveryCount} times without being settled (handlers crashed, or the bus failed, every time)`));
+      return this.settleFailure(
+        spec,
+        msg,
+        new PoisonMessageError(`delivered ${msg.info.deliveryCount} times without being settled (handlers crashed, or the bus failed, every time)`),
+      );
     }
     const message = new InboundMessage(msg, this.bus.limits);
     const started = Date.now();
     // The lease is renewed while the handler runs, but not forever: a handler stuck on a
     // call that never returns lets its message go back to the consumer for another replica.
-    const heartbeat = setInterval(() => {
-      if (Date.now() - started < MAX_LEASE_MS) return msg.working();
-      clearInterval(heartbeat);
-      this.logger.error(`${spec.durable}: handler of ${msg.subject} #${msg.info.streamSequence} still running after ${MAX_LEASE_MS} ms; releasing its lease`);
-    }, Math.max(1_000, spec.ackWaitMs / 3));
-    const span = { subject: msg.subject, consumer: spec.durable, headers: { get: (k: string) => msg.headers?.get(k) || undefined }, deliveryCount: msg.info.deliveryCount, streamSequence: msg.info.streamSequence, bodyBytes: msg.data.length };
+    const heartbeat = setInterval(
+      () => {
+        if (Date.now() - started < MAX_LEASE_MS) return msg.working();
+        clearInterval(heartbeat);
+        this.logger.error(`${spec.durable}: handler of ${msg.subject} #${msg.info.streamSequence} still running after ${MAX_LEASE_MS} ms; releasing its lease`);
+      },
+      Math.max(1_000, spec.ackWaitMs / 3),
+    );
+    const span = {
+      subject: msg.subject,
+      consumer: spec.durable,
+      headers: { get: (k: string) => msg.headers?.get(k) || undefined },
+      deliveryCount: msg.info.deliveryCount,
+      streamSequence: msg.info.streamSequence,
+      bodyBytes: msg.data.length,
+    };
     try {
       await withConsumeSpan(span, () => this.invoke(spec.durable, message));
       msg.ack();
@@ -315,6 +330,7 @@ export function stuckHandlerMsFromEnv(env: Readonly<Record<string, string | unde
   const raw = env.ORCH_STUCK_HANDLER_MS;
   if (raw === undefined || raw.trim() === '') return DEFAULT_STUCK_HANDLER_MS;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 1_000) throw new BusConfigError(`ORCH_STUCK_HANDLER_MS must be an integer number of milliseconds, at least 1000; got ${JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(value) || value < 1_000)
+    throw new BusConfigError(`ORCH_STUCK_HANDLER_MS must be an integer number of milliseconds, at least 1000; got ${JSON.stringify(raw)}`);
   return value;
 }

@@ -28,11 +28,7 @@ export interface MessageKind<T extends string, P, I = P> {
 }
 
 /** Declares a message kind. Bump `version` on any breaking change of the payload. */
-export function messageKind<T extends string, S extends z.ZodType>(
-  type: T,
-  version: number,
-  payload: S,
-): MessageKind<T, z.output<S>, z.input<S>> {
+export function messageKind<T extends string, S extends z.ZodType>(type: T, version: number, payload: S): MessageKind<T, z.output<S>, z.input<S>> {
   const envelope = z
     .object({
       type: z.literal(type),

@@ -111,7 +111,9 @@ export function fitLimits(overrides: LimitOverrides = {}, maxPayloadBytes = DEFA
   const derivedBudget = maxPayloadBytes - PAYLOAD_HEADROOM_BYTES;
   const limits: SizeLimits = { ...DEFAULT_LIMITS, maxPayloadBytes, recordBudgetBytes: derivedBudget, ...overrides };
   if (limits.recordBudgetBytes > derivedBudget) {
-    errors.push(`ORCH_RECORD_BUDGET_BYTES=${limits.recordBudgetBytes} exceeds what the NATS server accepts (max_payload ${maxPayloadBytes} less ${PAYLOAD_HEADROOM_BYTES} bytes of headroom = ${derivedBudget})`);
+    errors.push(
+      `ORCH_RECORD_BUDGET_BYTES=${limits.recordBudgetBytes} exceeds what the NATS server accepts (max_payload ${maxPayloadBytes} less ${PAYLOAD_HEADROOM_BYTES} bytes of headroom = ${derivedBudget})`,
+    );
   }
   // A record holds the client's inputs plus each step's input and output: the body must leave room for them.
   if (limits.maxBodyBytes * 2 > limits.recordBudgetBytes) {

@@ -8,11 +8,7 @@ import { truncateText } from './untrusted';
 export const JobSubmitted = messageKind('job.submitted', 1, z.object({ job: JobSpecSchema }).strict());
 
 /** api → planner: stop the job. */
-export const JobCancelRequested = messageKind(
-  'job.cancel',
-  1,
-  z.object({ reason: z.string().max(500).default('cancelled by client') }).strict(),
-);
+export const JobCancelRequested = messageKind('job.cancel', 1, z.object({ reason: z.string().max(500).default('cancelled by client') }).strict());
 
 const stepAttempt = { stepId: z.string(), attempt: z.number().int().positive() };
 
@@ -76,7 +72,10 @@ export const TaskResult = messageKind(
        * passed: the SHA-256 (hex) of `raw` they passed on. The verifier then skips only the
        * Python parse, and only when the digest matches the `raw` it received.
        */
-      prechecked: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict().optional(),
+      prechecked: z
+        .object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) })
+        .strict()
+        .optional(),
       latencyMs: z.number().nonnegative(),
       costTao: z.number().nonnegative(),
       ...hedged,

@@ -46,11 +46,7 @@ function allStreams(): string[] {
 
 /** Reading the metadata of every stream, consumer and bucket: what start-up checks need. */
 function topologyInfo(): string[] {
-  return [
-    api('INFO'),
-    ...allStreams().map((s) => api(`STREAM.INFO.${s}`)),
-    ...Object.values(Consumers).map((c) => api(`CONSUMER.INFO.${c.stream}.${c.durable}`)),
-  ];
+  return [api('INFO'), ...allStreams().map((s) => api(`STREAM.INFO.${s}`)), ...Object.values(Consumers).map((c) => api(`CONSUMER.INFO.${c.stream}.${c.durable}`))];
 }
 
 /** Creating and updating the topology (never deleting or purging it). */

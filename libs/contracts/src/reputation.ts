@@ -87,9 +87,7 @@ export function decayReputation(rep: Reputation, now: Date, halfLifeMs: number):
  * compare-and-set). `current` undefined means no evidence yet.
  */
 export function observeReputation(current: Reputation | undefined, obs: ReputationObservation, now: Date, halfLifeMs: number): Reputation {
-  const rep = current
-    ? decayReputation(current, now, halfLifeMs)
-    : { calls: 0, answered: 0, judged: 0, conforming: 0, accepted: 0, latencyMs: null, updatedAt: now.toISOString() };
+  const rep = current ? decayReputation(current, now, halfLifeMs) : { calls: 0, answered: 0, judged: 0, conforming: 0, accepted: 0, latencyMs: null, updatedAt: now.toISOString() };
   switch (obs.kind) {
     case 'call':
       return { ...rep, calls: rep.calls + 1, answered: rep.answered + (obs.answered ? 1 : 0), latencyMs: ewma(rep.latencyMs, obs.latencyMs) };

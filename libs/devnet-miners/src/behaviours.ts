@@ -25,9 +25,7 @@ export interface BehaviourOptions {
  * response, or an SSE chat stream), optionally delayed, or a raw HTTP reply that ignores the
  * protocol altogether.
  */
-export type BehaviourPlan =
-  | { readonly answer: AnswerKind; readonly delayMs?: number }
-  | { readonly raw: (res: ServerResponse) => void };
+export type BehaviourPlan = { readonly answer: AnswerKind; readonly delayMs?: number } | { readonly raw: (res: ServerResponse) => void };
 
 /** A simulated miner's behaviour. `plan` runs per request, so stateful ones (intermittent…) fit. */
 export interface Behaviour {

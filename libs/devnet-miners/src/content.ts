@@ -27,10 +27,11 @@ export function onDemandEntities(query: Partial<OnDemandQuery>, rows: readonly F
   const metrics = new Set(query.usernames ?? []);
   const from = query.start_date ? Date.parse(query.start_date) : -Infinity;
   const to = query.end_date ? Date.parse(query.end_date) : Infinity;
-  return rows.filter((row) => {
-    const at = Date.parse(fiscalYearEnd(row));
-    return (tickers.size === 0 || tickers.has(row.entity)) && (metrics.size === 0 || metrics.has(row.metric)) && at >= from && at <= to;
-  })
+  return rows
+    .filter((row) => {
+      const at = Date.parse(fiscalYearEnd(row));
+      return (tickers.size === 0 || tickers.has(row.entity)) && (metrics.size === 0 || metrics.has(row.metric)) && at >= from && at <= to;
+    })
     .slice(0, Math.max(1, Math.min(query.limit ?? 100, 1000)))
     .map((row) => {
       const content = JSON.stringify(row);

@@ -108,7 +108,9 @@ function replaying<A, R>(render: (kind: RenderedKind, request: A) => R): (kind: 
 }
 
 /** Synapse-protocol subnets: the synapse served and the response fields per answer kind. */
-const SYNAPSE_MINERS: Readonly<Record<number, { definition: SynapseDefinition; answer: (kind: Exclude<RenderedKind, 'garbage'>, values: Readonly<Record<string, unknown>>) => Record<string, unknown> }>> = {
+const SYNAPSE_MINERS: Readonly<
+  Record<number, { definition: SynapseDefinition; answer: (kind: Exclude<RenderedKind, 'garbage'>, values: Readonly<Record<string, unknown>>) => Record<string, unknown> }>
+> = {
   13: {
     definition: ON_DEMAND_REQUEST,
     answer: (kind, values) => {
@@ -168,9 +170,10 @@ async function serveEpistula(
 function chatAnswer(kind: RenderedKind, messages: readonly ChatMessage[]): string {
   if (kind === 'garbage') return 'Great question! Revenue generally went up and to the right for most of these companies, though it depends on how you look at it.';
   const input = AnalysisRequestSchema.safeParse(taskInputOf(messages));
-  const value = !input.success || kind === 'wrong-schema'
-    ? { answer: 'Revenue grew.', confidence: 0.9 }
-    : analyse(kind === 'colluding' ? { ...input.data, rows: colluded(input.data.rows) } : input.data);
+  const value =
+    !input.success || kind === 'wrong-schema'
+      ? { answer: 'Revenue grew.', confidence: 0.9 }
+      : analyse(kind === 'colluding' ? { ...input.data, rows: colluded(input.data.rows) } : input.data);
   return `Sure — here is the analysis you asked for:\n\n\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\`\n\nLet me know if you want more detail.`;
 }
 

@@ -247,6 +247,8 @@ describe('protocol refusals by the simulated miners', () => {
   });
 
   it('refuses an invalid hire input as our own error, not a miner fault', async () => {
-    await expect(resolve(13).hire(await miner(13, 'good'), { capability: 'data.financials', input: { entities: [] }, timeoutMs: 1000 })).rejects.toThrow('input for data.financials is invalid');
+    await expect(resolve(13).hire(await miner(13, 'good'), { capability: 'data.financials', input: { entities: [] }, timeoutMs: 1000 })).rejects.toThrow(
+      'input for data.financials is invalid',
+    );
   });
 });

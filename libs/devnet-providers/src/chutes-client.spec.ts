@@ -14,8 +14,7 @@ const messages = [
 
 describe('ChutesProvider against the fake Chutes', () => {
   let fake: FakeServer;
-  const provider = (options: Partial<ConstructorParameters<typeof ChutesProvider>[0]> = {}): ChutesProvider =>
-    new ChutesProvider({ apiKey: KEY, baseUrl: fake.url, ...options });
+  const provider = (options: Partial<ConstructorParameters<typeof ChutesProvider>[0]> = {}): ChutesProvider => new ChutesProvider({ apiKey: KEY, baseUrl: fake.url, ...options });
 
   beforeAll(async () => {
     fake = await startFakeChutes({ apiKeys: [KEY], slowMs: 10_000 });
@@ -93,13 +92,17 @@ describe('ChutesProvider against the fake Chutes', () => {
   });
 
   it('times out a slow model as the source fault, retryable', async () => {
-    const error = await provider().call({ capability: 'text.analysis', source: 'devnet/slow-llm', input: { messages }, timeoutMs: 300 }).catch((e: unknown) => e);
+    const error = await provider()
+      .call({ capability: 'text.analysis', source: 'devnet/slow-llm', input: { messages }, timeoutMs: 300 })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ fault: 'timeout', blame: 'source', retryable: true });
   });
 
   it('turns garbage into a clear bad_response, whole or streamed', async () => {
     for (const stream of [false, true]) {
-      const error = await provider().call({ capability: 'text.analysis', source: 'devnet/garbage-llm', input: { messages, stream }, timeoutMs: 5_000 }).catch((e: unknown) => e);
+      const error = await provider()
+        .call({ capability: 'text.analysis', source: 'devnet/garbage-llm', input: { messages, stream }, timeoutMs: 5_000 })
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ fault: 'bad_response', blame: 'source', retryable: false });
       expect((error as Error).message).toMatch(/not JSON/);
     }
@@ -107,7 +110,9 @@ describe('ChutesProvider against the fake Chutes', () => {
 
   it('rejects an answer of the wrong shape, whole or streamed', async () => {
     for (const stream of [false, true]) {
-      const error = await provider().call({ capability: 'text.analysis', source: 'devnet/wrong-schema-llm', input: { messages, stream }, timeoutMs: 5_000 }).catch((e: unknown) => e);
+      const error = await provider()
+        .call({ capability: 'text.analysis', source: 'devnet/wrong-schema-llm', input: { messages, stream }, timeoutMs: 5_000 })
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ fault: 'bad_response' });
       expect((error as Error).message).toMatch(/wrong shape: choices/);
     }
@@ -122,13 +127,20 @@ describe('ChutesProvider against the fake Chutes', () => {
     const p = provider();
     const outcomes: string[] = [];
     for (let i = 0; i < 4; i++) {
-      outcomes.push(await p.call({ capability: 'text.analysis', source: 'devnet/intermittent-llm', input: { messages }, timeoutMs: 5_000 }).then(() => 'ok', (e: ProviderError) => e.fault));
+      outcomes.push(
+        await p.call({ capability: 'text.analysis', source: 'devnet/intermittent-llm', input: { messages }, timeoutMs: 5_000 }).then(
+          () => 'ok',
+          (e: ProviderError) => e.fault,
+        ),
+      );
     }
     expect(outcomes).toEqual(['ok', 'unavailable', 'ok', 'unavailable']);
   });
 
   it('bounds the answer size', async () => {
-    const error = await provider({ maxResponseBytes: 200 }).call({ capability: 'text.analysis', source: 'devnet/good-llm', input: { messages, stream: false }, timeoutMs: 5_000 }).catch((e: unknown) => e);
+    const error = await provider({ maxResponseBytes: 200 })
+      .call({ capability: 'text.analysis', source: 'devnet/good-llm', input: { messages, stream: false }, timeoutMs: 5_000 })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ fault: 'too_large', blame: 'source' });
   });
 

@@ -59,7 +59,9 @@ describe('ConstellationProvider against the fake Constellation (real gRPC)', () 
   });
 
   it('reports a refused key as a non-retryable configuration fault', async () => {
-    const error = await provider('nope').call({ capability: 'data.social', source: 'x', input, timeoutMs: 5_000 }).catch((e: unknown) => e);
+    const error = await provider('nope')
+      .call({ capability: 'data.social', source: 'x', input, timeoutMs: 5_000 })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ fault: 'auth', blame: 'config', retryable: false, status: grpc.status.UNAUTHENTICATED });
     expect((error as Error).message).toMatch(/ORCH_CONSTELLATION_API_KEY/);
   });
@@ -81,10 +83,14 @@ describe('ConstellationProvider against the fake Constellation (real gRPC)', () 
   });
 
   it('turns undecodable bytes and the wrong shape into clear source faults', async () => {
-    const garbage = await provider('mc-garbage').call({ capability: 'data.social', source: 'x', input, timeoutMs: 5_000 }).catch((e: unknown) => e);
+    const garbage = await provider('mc-garbage')
+      .call({ capability: 'data.social', source: 'x', input, timeoutMs: 5_000 })
+      .catch((e: unknown) => e);
     expect(garbage).toMatchObject({ fault: 'bad_response', blame: 'source' });
     expect((garbage as Error).message).toMatch(/not a valid OnDemandDataResponse/);
-    const wrong = await provider('mc-wrong').call({ capability: 'data.social', source: 'x', input, timeoutMs: 5_000 }).catch((e: unknown) => e);
+    const wrong = await provider('mc-wrong')
+      .call({ capability: 'data.social', source: 'x', input, timeoutMs: 5_000 })
+      .catch((e: unknown) => e);
     expect(wrong).toMatchObject({ fault: 'bad_response' });
     expect((wrong as Error).message).toMatch(/wrong shape.*url/);
   });

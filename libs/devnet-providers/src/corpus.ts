@@ -10,7 +10,14 @@ import { createHash } from 'node:crypto';
  */
 
 const DOMAINS = ['marketwire-daily.example', 'ledger-review.example', 'openfilings.example', 'sector-notes.example', 'datadesk.example', 'wire-brief.example'];
-const ANGLES = ['what the latest numbers show', 'analysts weigh in', 'a timeline of recent developments', 'key figures explained', 'the debate so far', 'what changed this quarter'];
+const ANGLES = [
+  'what the latest numbers show',
+  'analysts weigh in',
+  'a timeline of recent developments',
+  'key figures explained',
+  'the debate so far',
+  'what changed this quarter',
+];
 const OPENERS = ['Reading about', 'Big week for', 'Thread on', 'Numbers are in for', 'Still thinking about', 'Quick take on'];
 const CLOSERS = ['Worth watching.', 'More soon.', 'Sources in replies.', 'Not financial advice.', 'Curious what others see.', 'Data looks solid.'];
 const HANDLES = ['datawatcher', 'quant_notes', 'marketmaya', 'chainreader', 'fil_analyst', 'opensignal', 'ledgerlena', 'tickertape'];
@@ -22,7 +29,12 @@ function seededFromText(seed: string): () => number {
 }
 
 const pick = <T>(random: () => number, list: readonly T[]): T => list[Math.floor(random() * list.length)];
-const slug = (text: string): string => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'item';
+const slug = (text: string): string =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60) || 'item';
 
 export interface WebItem {
   readonly title: string;

@@ -62,7 +62,14 @@ describe('DesearchProvider against the fake Desearch', () => {
   it('asks the AI search for links and a summary', async () => {
     const answer = await provider().call({ capability: 'web.search', source: 'ai-search', input: { query: 'grid-scale storage tenders', since: '2026-06-01' }, timeoutMs: 5_000 });
     const sent = JSON.parse(fake.requests.at(-1)?.body ?? '{}');
-    expect(sent).toEqual({ prompt: 'grid-scale storage tenders', tools: ['web'], start_date: '2026-06-01T00:00:00Z', count: 10, streaming: false, result_type: 'LINKS_WITH_FINAL_SUMMARY' });
+    expect(sent).toEqual({
+      prompt: 'grid-scale storage tenders',
+      tools: ['web'],
+      start_date: '2026-06-01T00:00:00Z',
+      count: 10,
+      streaming: false,
+      result_type: 'LINKS_WITH_FINAL_SUMMARY',
+    });
     const value = answer.value as { items: SearchItem[]; summary: string };
     expect(value.items).toHaveLength(10);
     expect(value.items.every((i) => i.date && i.date >= '2026-06-01')).toBe(true);
@@ -76,7 +83,9 @@ describe('DesearchProvider against the fake Desearch', () => {
   });
 
   it('reports a refused key as a non-retryable configuration fault', async () => {
-    const error = await provider('nope').call({ capability: 'web.search', source: 'web', input: { query: 'x' }, timeoutMs: 5_000 }).catch((e: unknown) => e);
+    const error = await provider('nope')
+      .call({ capability: 'web.search', source: 'web', input: { query: 'x' }, timeoutMs: 5_000 })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ fault: 'auth', blame: 'config', retryable: false, status: 401 });
     expect((error as Error).message).toMatch(/Invalid API key.*ORCH_DESEARCH_API_KEY/);
   });
@@ -103,14 +112,18 @@ describe('DesearchProvider against the fake Desearch', () => {
   });
 
   it('turns garbage and wrong shapes into clear source faults', async () => {
-    const garbage = await provider('dsr-garbage').call({ capability: 'web.search', source: 'web', input: { query: 'q' }, timeoutMs: 5_000 }).catch((e: unknown) => e);
+    const garbage = await provider('dsr-garbage')
+      .call({ capability: 'web.search', source: 'web', input: { query: 'q' }, timeoutMs: 5_000 })
+      .catch((e: unknown) => e);
     expect(garbage).toMatchObject({ fault: 'bad_response', blame: 'source' });
     expect((garbage as Error).message).toMatch(/not JSON.*<html>/);
     for (const [source, capability, input] of [
       ['web', 'web.search', { query: 'q' }],
       ['twitter', 'data.social', { keywords: ['q'] }],
     ] as const) {
-      const wrong = await provider('dsr-wrong').call({ capability, source, input, timeoutMs: 5_000 }).catch((e: unknown) => e);
+      const wrong = await provider('dsr-wrong')
+        .call({ capability, source, input, timeoutMs: 5_000 })
+        .catch((e: unknown) => e);
       expect(wrong).toMatchObject({ fault: 'bad_response' });
       expect((wrong as Error).message).toMatch(/wrong shape/);
     }

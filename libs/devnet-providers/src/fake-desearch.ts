@@ -35,7 +35,13 @@ export function startFakeDesearch(options: FakeDesearchOptions): Promise<FakeSer
     const behaviour = options.apiKeys[key];
     if (behaviour === undefined) return json(res, 401, { detail: { message: 'Invalid API key' } });
     const endpoint: Endpoint | undefined =
-      req.method === 'GET' && req.path === '/web' ? 'web' : req.method === 'GET' && req.path === '/twitter' ? 'twitter' : req.method === 'POST' && req.path === '/desearch/ai/search' ? 'ai-search' : undefined;
+      req.method === 'GET' && req.path === '/web'
+        ? 'web'
+        : req.method === 'GET' && req.path === '/twitter'
+          ? 'twitter'
+          : req.method === 'POST' && req.path === '/desearch/ai/search'
+            ? 'ai-search'
+            : undefined;
     if (!endpoint) return json(res, 404, { detail: `no route ${req.method} ${req.path}` });
     let params: Record<string, unknown> = req.query;
     if (endpoint === 'ai-search') {

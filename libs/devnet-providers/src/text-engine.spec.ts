@@ -27,7 +27,9 @@ describe('the fake LLM reads the prompt', () => {
   });
 
   it('lists every figure of a document for an array-of-objects shape, with units and quotes', () => {
-    const answer = JSON.parse(answerPrompt([{ role: 'user', content: `Extract all figures as [{"metric": "", "value": 0, "unit": "", "quote": ""}].\n\`\`\`\n${FILING}\n\`\`\`` }]));
+    const answer = JSON.parse(
+      answerPrompt([{ role: 'user', content: `Extract all figures as [{"metric": "", "value": 0, "unit": "", "quote": ""}].\n\`\`\`\n${FILING}\n\`\`\`` }]),
+    );
     const byMetric = Object.fromEntries(answer.map((f: { metric: string; value: number; unit: string }) => [f.metric, [f.value, f.unit]]));
     expect(byMetric).toEqual({
       'total revenue': [57.31, 'NZ$ million'],

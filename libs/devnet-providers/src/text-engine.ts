@@ -53,7 +53,8 @@ const STOPWORDS = new Set(
   ).split(' '),
 );
 
-const FIGURE = /(?:([A-Z]{1,3}\$|[$€£¥]|\b(?:USD|EUR|GBP|SEK|NOK|DKK|CHF|JPY|AUD|CAD|NZD)\b)\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s?(%|percent\b|million\b|billion\b|thousand\b|bn\b|mn\b)?/gi;
+const FIGURE =
+  /(?:([A-Z]{1,3}\$|[$€£¥]|\b(?:USD|EUR|GBP|SEK|NOK|DKK|CHF|JPY|AUD|CAD|NZD)\b)\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s?(%|percent\b|million\b|billion\b|thousand\b|bn\b|mn\b)?/gi;
 const MONTHS = /^(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*$/;
 const QUOTE_KEY = /quote|sentence|evidence|citation|excerpt|source_text/i;
 const UNIT_KEY = /^(unit|currency|scale)s?$/i;

@@ -23,11 +23,17 @@ describe('callTraced: a CLIENT span and the call metrics per provider call (fake
 
   it('records a good call with its source, cost and job, a failure with its fault, and our abort as aborted', async () => {
     const answer = await withJobId('job_traced', () =>
-      callTraced(provider('dsr-good'), { capability: 'web.search', source: 'web', input: { query: 'solar', count: 2 }, timeoutMs: 5_000 }, { 'orchestra.attempt': 1, 'orchestra.hedge': false }),
+      callTraced(
+        provider('dsr-good'),
+        { capability: 'web.search', source: 'web', input: { query: 'solar', count: 2 }, timeoutMs: 5_000 },
+        { 'orchestra.attempt': 1, 'orchestra.hedge': false },
+      ),
     );
     const failure = await callTraced(provider('dsr-down'), { capability: 'web.search', source: 'web', input: { query: 'q' }, timeoutMs: 5_000 }).catch((e: unknown) => e);
     const controller = new AbortController();
-    const aborted = callTraced(provider('dsr-slow'), { capability: 'web.search', source: 'web', input: { query: 'q' }, timeoutMs: 5_000, signal: controller.signal }).catch((e: unknown) => e);
+    const aborted = callTraced(provider('dsr-slow'), { capability: 'web.search', source: 'web', input: { query: 'q' }, timeoutMs: 5_000, signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
     setTimeout(() => controller.abort(), 50);
     expect(await aborted).toMatchObject({ name: 'ProviderAbortedError' });
 

@@ -59,14 +59,10 @@ const ipv6Axon: fc.Arbitrary<Pick<AxonState, 'ip' | 'ipType'>> = fc
   .tuple(fc.integer({ min: 1, max: U16_MAX }), fc.array(fc.nat(U16_MAX), { minLength: 7, maxLength: 7 }))
   .map(([first, rest]) => ({ ip: [first, ...rest].map((g) => g.toString(16)).join(':'), ipType: 6 as const }));
 
-const ipv4Axon: fc.Arbitrary<Pick<AxonState, 'ip' | 'ipType'>> = fc
-  .oneof(fc.ipV4(), fc.constant('0.0.0.0'))
-  .map((ip) => ({ ip, ipType: 4 as const }));
+const ipv4Axon: fc.Arbitrary<Pick<AxonState, 'ip' | 'ipType'>> = fc.oneof(fc.ipV4(), fc.constant('0.0.0.0')).map((ip) => ({ ip, ipType: 4 as const }));
 
 const axon: fc.Arbitrary<AxonState | null> = fc.option(
-  fc
-    .record({ address: fc.oneof(ipv4Axon, ipv6Axon), port: u16, protocol: fc.nat(255), version: fc.nat(0xffffffff) })
-    .map(({ address, ...rest }) => ({ ...address, ...rest })),
+  fc.record({ address: fc.oneof(ipv4Axon, ipv6Axon), port: u16, protocol: fc.nat(255), version: fc.nat(0xffffffff) }).map(({ address, ...rest }) => ({ ...address, ...rest })),
 );
 
 const neuronFields = fc.record({

@@ -246,10 +246,7 @@ export class FakeSubtensor {
   private readonly handlers: Record<string, (params: unknown[]) => unknown> = {
     rpc_methods: () => ({
       version: 1,
-      methods: [
-        ...Object.keys(this.handlers),
-        ...Object.entries(SUBSCRIPTIONS).flatMap(([subscribe, { unsubscribe }]) => [subscribe, unsubscribe]),
-      ].sort(),
+      methods: [...Object.keys(this.handlers), ...Object.entries(SUBSCRIPTIONS).flatMap(([subscribe, { unsubscribe }]) => [subscribe, unsubscribe])].sort(),
     }),
     system_chain: () => this.runtime.chainName,
     system_name: () => 'orchestra-fake-subtensor',

@@ -113,4 +113,3 @@ function randomPublicAxon(random: () => number, uid: number): AxonState {
   const octets = [11 + Math.floor(random() * 212), ...[0, 0, 0].map(() => Math.floor(random() * 256))];
   return { ip: octets.join('.'), port: 8091 + (uid % 100), ipType: 4, protocol: 4, version: 9_001_000 };
 }
-

@@ -6,7 +6,6 @@ import type { SubtensorRuntime } from './subtensor-runtime';
 /** A storage key and its SCALE-encoded value, both 0x-hex. */
 type Entry = readonly [key: string, value: string];
 
-
 /** Pool values kept per subnet to answer swap simulations, whose amount is the caller's. */
 export interface PoolState {
   readonly taoReserveRao: bigint;
@@ -25,7 +24,10 @@ class EncodedSubnet {
   private readonly frozen: SubnetState;
   private answers?: Map<string, string>;
 
-  constructor(subnet: SubnetState, private readonly runtime: SubtensorRuntime) {
+  constructor(
+    subnet: SubnetState,
+    private readonly runtime: SubtensorRuntime,
+  ) {
     this.frozen = structuredClone(subnet);
     const neurons = [...subnet.neurons].sort((a, b) => a.uid - b.uid);
     this.netuid = subnet.netuid;
@@ -144,10 +146,7 @@ function encodeSubnet(subnet: SubnetState, runtime: SubtensorRuntime): EncodedSu
  * - SubnetTAO(netuid), SubnetAlphaIn(netuid) -> u64: the dTAO pool reserves.
  */
 function storageEntries(netuid: number, subnet: SubnetState, neurons: NeuronState[], runtime: SubtensorRuntime): Entry[] {
-  const entry = (item: string, keyArgs: unknown[], value: unknown): Entry => [
-    runtime.storageKey(item, ...keyArgs),
-    runtime.encodeValue(item, value),
-  ];
+  const entry = (item: string, keyArgs: unknown[], value: unknown): Entry => [runtime.storageKey(item, ...keyArgs), runtime.encodeValue(item, value)];
   const perUid = (item: string, values: unknown[]): Entry => entry(item, [netuid], values);
 
   const entries: Entry[] = [
@@ -155,14 +154,38 @@ function storageEntries(netuid: number, subnet: SubnetState, neurons: NeuronStat
     entry('subnetworkN', [netuid], neurons.length),
     entry('subnetTAO', [netuid], subnet.taoReserveRao),
     entry('subnetAlphaIn', [netuid], subnet.alphaReserveRao),
-    perUid('incentive', neurons.map((n) => n.incentive)),
-    perUid('consensus', neurons.map((n) => n.consensus)),
-    perUid('dividends', neurons.map((n) => n.dividends)),
-    perUid('validatorTrust', neurons.map((n) => n.validatorTrust)),
-    perUid('emission', neurons.map((n) => n.emissionRao)),
-    perUid('lastUpdate', neurons.map((n) => n.lastUpdate)),
-    perUid('validatorPermit', neurons.map((n) => n.validatorPermit)),
-    perUid('active', neurons.map((n) => n.active)),
+    perUid(
+      'incentive',
+      neurons.map((n) => n.incentive),
+    ),
+    perUid(
+      'consensus',
+      neurons.map((n) => n.consensus),
+    ),
+    perUid(
+      'dividends',
+      neurons.map((n) => n.dividends),
+    ),
+    perUid(
+      'validatorTrust',
+      neurons.map((n) => n.validatorTrust),
+    ),
+    perUid(
+      'emission',
+      neurons.map((n) => n.emissionRao),
+    ),
+    perUid(
+      'lastUpdate',
+      neurons.map((n) => n.lastUpdate),
+    ),
+    perUid(
+      'validatorPermit',
+      neurons.map((n) => n.validatorPermit),
+    ),
+    perUid(
+      'active',
+      neurons.map((n) => n.active),
+    ),
   ];
   for (const neuron of neurons) {
     const { uid, hotkey, coldkey, alphaStakeRao } = neuron;

@@ -117,18 +117,12 @@ interface VersionConstant extends Codec {
   apis: Array<[{ toHex(): `0x${string}` }, { toNumber(): number }]>;
 }
 
-function buildRuntime(
-  name: SubtensorRuntimeName,
-  metadataHex: `0x${string}`,
-  identify: (registry: TypeRegistry, version: VersionConstant) => RuntimeIdentity,
-): SubtensorRuntime {
+function buildRuntime(name: SubtensorRuntimeName, metadataHex: `0x${string}`, identify: (registry: TypeRegistry, version: VersionConstant) => RuntimeIdentity): SubtensorRuntime {
   const registry = new TypeRegistry();
   const metadata = new Metadata(registry, metadataHex);
   // The fake never decodes extrinsics, so every signed extension is declared payload-free:
   // that keeps the registry quiet about subtensor's own ones it does not know.
-  const signedExtensions = Object.fromEntries(
-    metadata.asLatest.extrinsic.transactionExtensions.map((ext) => [ext.identifier.toString(), { extrinsic: {}, payload: {} }]),
-  );
+  const signedExtensions = Object.fromEntries(metadata.asLatest.extrinsic.transactionExtensions.map((ext) => [ext.identifier.toString(), { extrinsic: {}, payload: {} }]));
   registry.setMetadata(metadata, undefined, signedExtensions);
   const decorated = expandMetadata(registry, metadata);
   const storage = decorated.query['subtensorModule'];

@@ -41,14 +41,28 @@ export function providersConfig(env: Env): ProvidersConfig {
 
   const chutesKey = set('ORCH_CHUTES_API_KEY');
   const prices = parsePrices(set('ORCH_CHUTES_PRICES'), errors);
-  const capabilities = set('ORCH_CHUTES_CAPABILITIES')?.split(',').map((c) => c.trim()).filter(Boolean);
+  const capabilities = set('ORCH_CHUTES_CAPABILITIES')
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
   if (chutesKey) {
-    config.chutes = { apiKey: chutesKey, baseUrl: set('ORCH_CHUTES_URL') ?? CHUTES_DEFAULT_URL, ...(prices ? { prices } : {}), ...(capabilities ? { capabilities } : {}), ...common };
+    config.chutes = {
+      apiKey: chutesKey,
+      baseUrl: set('ORCH_CHUTES_URL') ?? CHUTES_DEFAULT_URL,
+      ...(prices ? { prices } : {}),
+      ...(capabilities ? { capabilities } : {}),
+      ...common,
+    };
   }
   const desearchKey = set('ORCH_DESEARCH_API_KEY');
   const desearchUsd = number('ORCH_DESEARCH_USD_PER_CALL', false);
   if (desearchKey) {
-    config.desearch = { apiKey: desearchKey, baseUrl: set('ORCH_DESEARCH_URL') ?? DESEARCH_DEFAULT_URL, ...(desearchUsd !== undefined ? { usdPerCall: desearchUsd } : {}), ...common };
+    config.desearch = {
+      apiKey: desearchKey,
+      baseUrl: set('ORCH_DESEARCH_URL') ?? DESEARCH_DEFAULT_URL,
+      ...(desearchUsd !== undefined ? { usdPerCall: desearchUsd } : {}),
+      ...common,
+    };
   }
   const constellationKey = set('ORCH_CONSTELLATION_API_KEY');
   const constellationUsd = number('ORCH_CONSTELLATION_USD_PER_CALL', false);
@@ -72,7 +86,10 @@ export function providersConfig(env: Env): ProvidersConfig {
 function parsePrices(raw: string | undefined, errors: string[]): Record<string, { promptUsdPerMTok: number; completionUsdPerMTok: number }> | undefined {
   if (raw === undefined) return undefined;
   const prices: Record<string, { promptUsdPerMTok: number; completionUsdPerMTok: number }> = {};
-  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const m = /^(.+)=([0-9.]+)\/([0-9.]+)$/.exec(entry);
     const prompt = Number(m?.[2]);
     const completion = Number(m?.[3]);

@@ -11,15 +11,9 @@ import { rowKey } from './financials';
  */
 export const AGREEMENT_CHECKERS = {
   /** data.financials: the same figures for the same (entity, period, metric), in any order. */
-  'same-rows': (output: unknown) =>
-    JSON.stringify(
-      (output as Financials).rows.map((r) => `${rowKey(r)}=${r.value} ${r.unit}`).sort(),
-    ),
+  'same-rows': (output: unknown) => JSON.stringify((output as Financials).rows.map((r) => `${rowKey(r)}=${r.value} ${r.unit}`).sort()),
   /** text.analysis: findings resting on the same sets of rows, whatever their wording. */
-  'same-citations': (output: unknown) =>
-    JSON.stringify(
-      (output as Analysis).findings.map((f) => [...new Set(f.citations)].sort((a, b) => a - b).join(',')).sort(),
-    ),
+  'same-citations': (output: unknown) => JSON.stringify((output as Analysis).findings.map((f) => [...new Set(f.citations)].sort((a, b) => a - b).join(',')).sort()),
   /** Any capability: the same JSON, key order aside. */
   'same-json': (output: unknown) => canonicalJson(output),
 } as const satisfies Record<string, (output: unknown) => string>;

@@ -7,7 +7,10 @@ import { z } from 'zod';
 export const FinancialRowSchema = z
   .object({
     entity: z.string().min(1).max(16).describe('Ticker of the reporting company, e.g. AAPL'),
-    period: z.string().regex(/^FY\d{4}$/, 'period must look like FY2023').describe('Fiscal year, e.g. FY2023'),
+    period: z
+      .string()
+      .regex(/^FY\d{4}$/, 'period must look like FY2023')
+      .describe('Fiscal year, e.g. FY2023'),
     metric: z.enum(['revenue', 'net_income']).describe('Reported line item'),
     value: z.number().finite().describe('Reported amount in `unit`'),
     unit: z.literal('USD_millions'),
@@ -20,7 +23,10 @@ export type FinancialRow = z.infer<typeof FinancialRowSchema>;
 export const FinancialsRequestSchema = z
   .object({
     entities: z.array(z.string().min(1).max(16)).min(1).max(10),
-    periods: z.array(z.string().regex(/^FY\d{4}$/)).min(1).max(20),
+    periods: z
+      .array(z.string().regex(/^FY\d{4}$/))
+      .min(1)
+      .max(20),
     metrics: z.array(FinancialRowSchema.shape.metric).min(1),
   })
   .strict();

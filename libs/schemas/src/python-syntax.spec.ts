@@ -2,7 +2,16 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SettingError } from '@orchestra/contracts';
-import { checkPythonSyntax, closePythonParsers, DEFAULT_PYTHON_SETTINGS, MAX_PYTHON_CHECK_CHARS, PythonParserPool, pythonParserPool, pythonSettings, UnverifiableError } from './index';
+import {
+  checkPythonSyntax,
+  closePythonParsers,
+  DEFAULT_PYTHON_SETTINGS,
+  MAX_PYTHON_CHECK_CHARS,
+  PythonParserPool,
+  pythonParserPool,
+  pythonSettings,
+  UnverifiableError,
+} from './index';
 
 /**
  * A stand-in interpreter speaking the parse protocol (it ignores `-I -c <program>`): answers
@@ -70,7 +79,9 @@ describe('the long-lived Python parser', () => {
   });
 
   it('bounds the input: refuses oversized code unparsed, and survives hostile nesting and the largest input', async () => {
-    expect(await checkPythonSyntax('x'.repeat(MAX_PYTHON_CHECK_CHARS + 1))).toEqual([`code: ${MAX_PYTHON_CHECK_CHARS + 1} characters is more than the ${MAX_PYTHON_CHECK_CHARS} the syntax check reads`]);
+    expect(await checkPythonSyntax('x'.repeat(MAX_PYTHON_CHECK_CHARS + 1))).toEqual([
+      `code: ${MAX_PYTHON_CHECK_CHARS + 1} characters is more than the ${MAX_PYTHON_CHECK_CHARS} the syntax check reads`,
+    ]);
     expect(await checkPythonSyntax('('.repeat(MAX_PYTHON_CHECK_CHARS))).toEqual([notPython]);
     expect(await checkPythonSyntax('x = [' + '['.repeat(50_000) + ']'.repeat(50_000) + ']\n')).toEqual([notPython]);
     // The largest accepted input, four UTF-8 bytes per character.

@@ -31,7 +31,11 @@ describe('data.financials@1: exactly the requested rows', () => {
   });
 
   it('names a duplicate, even with another value', async () => {
-    expect(await verify([...complete, row('NVDA', 'FY2022', 'revenue', 999)])).toEqual({ ok: false, kind: 'semantic', errors: ['rows.4: duplicates rows.2 (NVDA/FY2022/revenue)'] });
+    expect(await verify([...complete, row('NVDA', 'FY2022', 'revenue', 999)])).toEqual({
+      ok: false,
+      kind: 'semantic',
+      errors: ['rows.4: duplicates rows.2 (NVDA/FY2022/revenue)'],
+    });
   });
 
   it('counts what it does not name when much is missing', async () => {

@@ -12,9 +12,7 @@ export const MAX_OUTPUT_CHARS = 2_000_000;
 export type RejectionKind = 'too_large' | 'not_json' | 'schema' | 'semantic';
 
 /** The verdict of the JSON Standardization Layer on one raw miner output. */
-export type Standardized<T = unknown> =
-  | { ok: true; value: T }
-  | { ok: false; kind: RejectionKind; errors: string[] };
+export type Standardized<T = unknown> = { ok: true; value: T } | { ok: false; kind: RejectionKind; errors: string[] };
 
 /** What extractJson found: a value, or why nothing usable was found. */
 export type ExtractedJson = { found: true; value: unknown } | { found: false; why: string };
@@ -97,7 +95,5 @@ export function standardize<T = unknown>(schemaId: string, raw: string): Standar
     return { ok: false, kind: 'not_json', errors: [`${json.why} (starts: ${JSON.stringify(truncateText(raw, 80))})`] };
   }
   const parsed = outputSchema(schemaId).safeParse(json.value);
-  return parsed.success
-    ? { ok: true, value: parsed.data as T }
-    : { ok: false, kind: 'schema', errors: describeIssues(parsed.error) };
+  return parsed.success ? { ok: true, value: parsed.data as T } : { ok: false, kind: 'schema', errors: describeIssues(parsed.error) };
 }

@@ -26,7 +26,16 @@ describe('loadConfig', () => {
   });
 
   it('runs every section and lists every bad variable of all of them in one ConfigError', () => {
-    const env = { PORT: 'eighty', MODE: 'turbo', WORKERS: 'many', OPS_PORT: '99999', SHUTDOWN_GRACE_MS: '-5', LOG_LEVEL: 'loud', ORCH_MAX_BODY_BYTES: '-1', ORCH_JSON_MAX_DEPTH: '1.5' };
+    const env = {
+      PORT: 'eighty',
+      MODE: 'turbo',
+      WORKERS: 'many',
+      OPS_PORT: '99999',
+      SHUTDOWN_GRACE_MS: '-5',
+      LOG_LEVEL: 'loud',
+      ORCH_MAX_BODY_BYTES: '-1',
+      ORCH_JSON_MAX_DEPTH: '1.5',
+    };
     let error: unknown;
     try {
       loadConfig({ net: portSection, work: zodSection, service: serviceSettings, limits: limitOverrides }, env);

@@ -19,39 +19,10 @@ export {
 export { HandlerSpanInterceptor } from './handler-span.interceptor';
 export { MetricConflictError, ServiceConfigError, ServiceStartError } from './errors';
 export { JsonLogger, parseLogLevel, type JsonLoggerOptions, type LogEntry, type LogLevel } from './logger';
-export {
-  counter,
-  gauge,
-  histogram,
-  initMetrics,
-  METRIC_PREFIX,
-  metricsRegistry,
-  type HistogramOptions,
-  type MetricOptions,
-} from './metrics';
-export {
-  startOpsServer,
-  type OpsServer,
-  type OpsServerOptions,
-  type LivenessCheck,
-  type LivenessReport,
-  type ReadinessCheck,
-  type ReadinessReport,
-} from './ops-server';
-export {
-  runService,
-  type RunningService,
-  type RunServiceOptions,
-  type ServiceAppKind,
-} from './run-service';
-export {
-  JOB_ID_HEADER,
-  subjectTemplate,
-  withConsumeSpan,
-  withPublishSpan,
-  type ConsumeSpanInfo,
-  type PublishSpanInfo,
-} from './messaging-spans';
+export { counter, gauge, histogram, initMetrics, METRIC_PREFIX, metricsRegistry, type HistogramOptions, type MetricOptions } from './metrics';
+export { startOpsServer, type OpsServer, type OpsServerOptions, type LivenessCheck, type LivenessReport, type ReadinessCheck, type ReadinessReport } from './ops-server';
+export { runService, type RunningService, type RunServiceOptions, type ServiceAppKind } from './run-service';
+export { JOB_ID_HEADER, subjectTemplate, withConsumeSpan, withPublishSpan, type ConsumeSpanInfo, type PublishSpanInfo } from './messaging-spans';
 export {
   activeJobId,
   extractTraceContext,

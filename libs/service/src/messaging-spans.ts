@@ -1,12 +1,5 @@
 import { SpanKind } from '@opentelemetry/api';
-import {
-  extractTraceContext,
-  injectTraceContext,
-  withSpan,
-  type SpanAttributes,
-  type TraceCarrierReader,
-  type TraceCarrierWriter,
-} from './tracing';
+import { extractTraceContext, injectTraceContext, withSpan, type SpanAttributes, type TraceCarrierReader, type TraceCarrierWriter } from './tracing';
 
 /**
  * Header naming the job a bus message belongs to, so a consumer's span carries
@@ -22,7 +15,12 @@ const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
  * stay few, so a span name never contains an id.
  */
 export function subjectTemplate(subject: string, jobId: string | undefined): string {
-  return jobId ? subject.split('.').map((token) => (token === jobId ? '{jobId}' : token)).join('.') : subject;
+  return jobId
+    ? subject
+        .split('.')
+        .map((token) => (token === jobId ? '{jobId}' : token))
+        .join('.')
+    : subject;
 }
 
 /** What a publish is, for {@link withPublishSpan}. */

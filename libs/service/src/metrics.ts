@@ -61,11 +61,7 @@ export function gauge<L extends string = string>(options: MetricOptions<L>): Gau
 
 /** Returns the histogram `orchestra_<name>`, creating it on first use (see {@link counter}). */
 export function histogram<L extends string = string>(options: HistogramOptions<L>): Histogram<L> {
-  return getOrCreate(
-    options,
-    Histogram,
-    () => new Histogram<L>({ ...toConfig(options), ...(options.buckets ? { buckets: options.buckets } : {}) }),
-  );
+  return getOrCreate(options, Histogram, () => new Histogram<L>({ ...toConfig(options), ...(options.buckets ? { buckets: options.buckets } : {}) }));
 }
 
 function toConfig<L extends string>(options: MetricOptions<L>) {
@@ -81,11 +77,7 @@ function prefixed(name: string): string {
   return name.startsWith(METRIC_PREFIX) ? name : `${METRIC_PREFIX}${name}`;
 }
 
-function getOrCreate<L extends string, M extends Metric<L>>(
-  options: MetricOptions<L>,
-  type: abstract new (...args: never[]) => M,
-  create: () => M,
-): M {
+function getOrCreate<L extends string, M extends Metric<L>>(options: MetricOptions<L>, type: abstract new (...args: never[]) => M, create: () => M): M {
   const name = prefixed(options.name);
   const existing = registry.getSingleMetric(name);
   if (existing === undefined) return create();
@@ -95,9 +87,7 @@ function getOrCreate<L extends string, M extends Metric<L>>(
   const existingLabels = [...((existing as unknown as { labelNames: string[] }).labelNames ?? [])].sort();
   const requested = [...(options.labelNames ?? [])].sort();
   if (existingLabels.join(',') !== requested.join(',')) {
-    throw new MetricConflictError(
-      `metric ${name} is already registered with labels [${existingLabels.join(', ')}], requested [${requested.join(', ')}]`,
-    );
+    throw new MetricConflictError(`metric ${name} is already registered with labels [${existingLabels.join(', ')}], requested [${requested.join(', ')}]`);
   }
   return existing;
 }

@@ -156,7 +156,5 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function sendProblem(res: ServerResponse, status: number, title: string, detail: string): void {
-  res
-    .writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8' })
-    .end(JSON.stringify({ type: 'about:blank', title, status, detail }));
+  res.writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8' }).end(JSON.stringify({ type: 'about:blank', title, status, detail }));
 }

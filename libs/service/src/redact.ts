@@ -7,7 +7,8 @@ export const REDACTED = '[redacted]';
  * last word of the name, camelCase or snake_case (`natsPassword`, `ORCH_CHUTES_API_KEY`,
  * `apiKey`), so `hotkey` (an SS58 address) or `tokens` (a count) stay readable.
  */
-const SECRET_WORD = /(^|_)(pass|passwd|password|secret|api_?key|apikey|gateway_?key|access_?key|private_?key|token|authorization|cookie|creds|credentials|mnemonic|seed|hotkey_?uri|phrase)$/i;
+const SECRET_WORD =
+  /(^|_)(pass|passwd|password|secret|api_?key|apikey|gateway_?key|access_?key|private_?key|token|authorization|cookie|creds|credentials|mnemonic|seed|hotkey_?uri|phrase)$/i;
 /** Whole names that hold a secret although their last word does not say so. */
 const SECRET_NAMES = new Set(['orch_hotkey', 'x-api-key']);
 

@@ -111,9 +111,7 @@ describe('runService', () => {
       expect(await service.exitCode()).toBe(0);
       const drained = service.lines.find((line) => line.msg === 'drained');
       expect(drained).toMatchObject({ context: 'Drainer', trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
-      expect(service.lines.map((line) => line.msg)).toEqual(
-        expect.arrayContaining(['service stopping', 'shutdown already in progress, signal ignored', 'service stopped']),
-      );
+      expect(service.lines.map((line) => line.msg)).toEqual(expect.arrayContaining(['service stopping', 'shutdown already in progress, signal ignored', 'service stopped']));
       expect(service.lines.filter((line) => line.msg === 'draining')).toHaveLength(1);
       expect(service.lines.find((line) => line.msg === 'service stopped')).toMatchObject({
         shutdownMs: expect.any(Number),
@@ -156,9 +154,7 @@ describe('runService', () => {
     await service.waitFor('service started');
     service.signal('SIGTERM');
     expect(await service.exitCode(5_000)).toBe(1);
-    expect(service.lines).toContainEqual(
-      expect.objectContaining({ level: 'error', msg: 'shutdown grace period exceeded, exiting', graceMs: 300 }),
-    );
+    expect(service.lines).toContainEqual(expect.objectContaining({ level: 'error', msg: 'shutdown grace period exceeded, exiting', graceMs: 300 }));
   });
 
   it('runs an HTTP app on Fastify with the same lifecycle', async () => {

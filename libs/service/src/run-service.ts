@@ -110,8 +110,7 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     ops = await startOpsServer({
       port: opsPort,
       host: opsHost,
-      readiness: () =>
-        app ? (options.readiness?.(app) ?? { ready: true }) : { ready: false, checks: { app: 'starting' } },
+      readiness: () => (app ? (options.readiness?.(app) ?? { ready: true }) : { ready: false, checks: { app: 'starting' } }),
       liveness: () => (app ? (options.liveness?.(app) ?? { live: true }) : { live: true }),
     });
   } catch (error) {

@@ -67,9 +67,7 @@ describe('tracing', () => {
     expect(child.parentSpanContext?.spanId).toBe(parent.spanId);
 
     // No traceparent: a fresh trace, not a child of the caller's active span.
-    const orphan = await withSpan('outer', {}, () =>
-      withSpan('consume', {}, (span) => span as unknown as ReadableSpan, { parent: extractTraceContext(new Headers()) }),
-    );
+    const orphan = await withSpan('outer', {}, () => withSpan('consume', {}, (span) => span as unknown as ReadableSpan, { parent: extractTraceContext(new Headers()) }));
     expect(orphan.parentSpanContext).toBeUndefined();
   });
 });
@@ -133,6 +131,8 @@ describe('job ids and messaging spans', () => {
     expect(traceExportersFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })[0]).toBeInstanceOf(OtlpJson);
     expect(traceExportersFromEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' })[0]).toBeInstanceOf(OtlpJson);
     expect(traceExportersFromEnv({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' })).toEqual([]);
-    expect(() => traceExportersFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/unsupported protocol "grpc"; use http\/protobuf or http\/json/);
+    expect(() => traceExportersFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
+      /unsupported protocol "grpc"; use http\/protobuf or http\/json/,
+    );
   });
 });

@@ -1,27 +1,9 @@
-import {
-  context,
-  createContextKey,
-  propagation,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type AttributeValue,
-  type Context,
-  type Span,
-} from '@opentelemetry/api';
+import { context, createContextKey, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type AttributeValue, type Context, type Span } from '@opentelemetry/api';
 import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as OtlpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import {
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ServiceConfigError } from './errors';
 import { redactText } from './redact';
 
@@ -110,9 +92,7 @@ export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = proces
     new JobIdSpanProcessor(),
     // Tests read finished spans through these (an in-memory exporter).
     ...extraProcessors,
-    ...traceExportersFromEnv(env).map((exporter) =>
-      exporter instanceof ConsoleSpanExporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter),
-    ),
+    ...traceExportersFromEnv(env).map((exporter) => (exporter instanceof ConsoleSpanExporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter))),
   ];
   const sdk = new NodeSDK({
     // OTEL_SERVICE_NAME wins; the resource's env detector reads it (and OTEL_RESOURCE_ATTRIBUTES).
@@ -204,12 +184,7 @@ export interface SpanOptions {
  * with ERROR status and rethrows; the span always ends. A `jobId` attribute also marks the
  * context (as {@link withJobId}), so the spans started inside carry it too.
  */
-export async function withSpan<T>(
-  name: string,
-  attributes: SpanAttributes,
-  fn: (span: Span) => T | Promise<T>,
-  options: SpanOptions = {},
-): Promise<T> {
+export async function withSpan<T>(name: string, attributes: SpanAttributes, fn: (span: Span) => T | Promise<T>, options: SpanOptions = {}): Promise<T> {
   const tracer = trace.getTracer(TRACER_NAME);
   const base = options.parent ?? context.active();
   const parent = attributes.jobId === undefined ? base : base.setValue(JOB_ID_KEY, attributes.jobId);

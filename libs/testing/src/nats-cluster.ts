@@ -47,7 +47,11 @@ export async function startNatsCluster(size = 3, opts: { binary?: string } = {})
     const cluster: NatsClusterHandle = {
       urls: nodes.map((n) => n.url),
       nodes,
-      waitForJetStream: (timeoutMs = 30_000) => waitForJetStream(nodes.map((n) => n.url), timeoutMs),
+      waitForJetStream: (timeoutMs = 30_000) =>
+        waitForJetStream(
+          nodes.map((n) => n.url),
+          timeoutMs,
+        ),
       dispose,
     };
     await cluster.waitForJetStream();

@@ -23,7 +23,16 @@ describe('SN13 OnDemandRequest mapping', () => {
   it('maps tickers to keywords (max 5 per query), metrics to usernames, periods to a date range', () => {
     const queries = financialsToOnDemand({ entities: ['A', 'B', 'C', 'D', 'E', 'F'], periods: ['FY2023', 'FY2019'], metrics: ['revenue'] });
     expect(queries).toEqual([
-      { source: null, usernames: ['revenue'], keywords: ['A', 'B', 'C', 'D', 'E'], url: null, keyword_mode: 'any', start_date: '2019-01-01T00:00:00Z', end_date: '2023-12-31T23:59:59Z', limit: 10 },
+      {
+        source: null,
+        usernames: ['revenue'],
+        keywords: ['A', 'B', 'C', 'D', 'E'],
+        url: null,
+        keyword_mode: 'any',
+        start_date: '2019-01-01T00:00:00Z',
+        end_date: '2023-12-31T23:59:59Z',
+        limit: 10,
+      },
       { source: null, usernames: ['revenue'], keywords: ['F'], url: null, keyword_mode: 'any', start_date: '2019-01-01T00:00:00Z', end_date: '2023-12-31T23:59:59Z', limit: 2 },
     ]);
   });

@@ -40,12 +40,7 @@ export interface SubnetAdapterDeps {
  * miner sent, and becomes that miner's failed reply (minerFaultReply), never a rethrow.
  */
 export function isOwnHireError(error: unknown): boolean {
-  return (
-    error instanceof UnsupportedCapabilityError ||
-    error instanceof InvalidHireInputError ||
-    error instanceof UnsupportedProtocolError ||
-    error instanceof RequestAbortedError
-  );
+  return error instanceof UnsupportedCapabilityError || error instanceof InvalidHireInputError || error instanceof UnsupportedProtocolError || error instanceof RequestAbortedError;
 }
 
 /**
@@ -53,7 +48,11 @@ export function isOwnHireError(error: unknown): boolean {
  * cannot handle): a 422 "Failed to parse response object" with `fault: 'bad_response'`,
  * the message cut to `textLimitChars`. Rethrows the caller's own errors (isOwnHireError).
  */
-export function minerFaultReply(error: unknown, target: MinerTarget, call: { route: string; timeoutMs: number; latencyMs: number; responseBytes?: number; textLimitChars?: number }): MinerReply {
+export function minerFaultReply(
+  error: unknown,
+  target: MinerTarget,
+  call: { route: string; timeoutMs: number; latencyMs: number; responseBytes?: number; textLimitChars?: number },
+): MinerReply {
   if (isOwnHireError(error)) throw error;
   const failure = failureFromError(error, { ip: target.ip, port: target.port, route: call.route, timeoutMs: call.timeoutMs, textLimitChars: call.textLimitChars });
   return { ok: false, ...failure, latencyMs: call.latencyMs, responseBytes: call.responseBytes ?? 0 };
@@ -105,9 +104,7 @@ class SynapseAdapter implements SubnetAdapter {
     const input = parseHireInput(req.capability, req.input);
     const start = performance.now();
     const results = await Promise.all(
-      codec.encode(input, req.feedback ?? []).map((values) =>
-        this.dendrite.call(target, codec.definition, values, { timeoutMs: req.timeoutMs, signal: req.signal }),
-      ),
+      codec.encode(input, req.feedback ?? []).map((values) => this.dendrite.call(target, codec.definition, values, { timeoutMs: req.timeoutMs, signal: req.signal })),
     );
     const latencyMs = performance.now() - start;
     const responseBytes = sum(results.map((r) => r.responseBytes));

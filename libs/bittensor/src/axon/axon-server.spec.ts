@@ -34,8 +34,20 @@ beforeAll(async () => {
       {
         definition: CODE_GENERATION,
         handler: async ({ values, signal }) => {
-          if (values.task === 'sleep') await new Promise((r) => { const t = setTimeout(r, 2000); signal.addEventListener('abort', () => { clearTimeout(t); r(undefined); }); });
-          if (values.task === 'huge') return new RawReply((res) => { res.writeHead(200); const spew = () => res.write('x'.repeat(65536), () => !res.destroyed && spew()); spew(); });
+          if (values.task === 'sleep')
+            await new Promise((r) => {
+              const t = setTimeout(r, 2000);
+              signal.addEventListener('abort', () => {
+                clearTimeout(t);
+                r(undefined);
+              });
+            });
+          if (values.task === 'huge')
+            return new RawReply((res) => {
+              res.writeHead(200);
+              const spew = () => res.write('x'.repeat(65536), () => !res.destroyed && spew());
+              spew();
+            });
           return { code: `print(${JSON.stringify(values.task)})`, dependencies: [], entrypoint: 'main.py' };
         },
       },
@@ -176,9 +188,15 @@ describe('dendrite → axon over real HTTP', () => {
 
   it('never follows a redirect', async () => {
     let followed = 0;
-    const elsewhere = http.createServer((_q, s) => { followed++; s.end('{}'); });
+    const elsewhere = http.createServer((_q, s) => {
+      followed++;
+      s.end('{}');
+    });
     await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
-    const redirector = http.createServer((_q, s) => { s.writeHead(302, { location: `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/CodeGeneration` }); s.end(); });
+    const redirector = http.createServer((_q, s) => {
+      s.writeHead(302, { location: `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/CodeGeneration` });
+      s.end();
+    });
     await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
     const dendrite = new Dendrite({ hotkey: orchestra, addressPolicy: loopback });
     const res = await dendrite.call({ ...target(), port: (redirector.address() as AddressInfo).port }, CODE_GENERATION, request, { timeoutMs: 1000 });
@@ -201,8 +219,14 @@ describe('PriorityGate', () => {
     const gate = new PriorityGate(1);
     const order: string[] = [];
     const first = await gate.acquire(0, 1000);
-    const low = gate.acquire(1, 1000).then((release) => { order.push('low'); release(); });
-    const high = gate.acquire(5, 1000).then((release) => { order.push('high'); release(); });
+    const low = gate.acquire(1, 1000).then((release) => {
+      order.push('low');
+      release();
+    });
+    const high = gate.acquire(5, 1000).then((release) => {
+      order.push('high');
+      release();
+    });
     const late = gate.acquire(0, 10);
     await expect(late).rejects.toBeInstanceOf(PriorityTimeoutError);
     first();

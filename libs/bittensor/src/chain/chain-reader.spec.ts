@@ -93,9 +93,7 @@ describe('ChainReader against FakeSubtensor (finney spec 424, runtime APIs)', ()
         const metagraphs = await readAll(reader);
 
         const bySubnet = (a: { netuid: number }, b: { netuid: number }) => a.netuid - b.netuid;
-        expect(metagraphs.map(({ block: _b, syncedAt: _s, ...rest }) => rest)).toEqual(
-          [...state.subnets].sort(bySubnet).map((subnet) => expectedMetagraph(subnet)),
-        );
+        expect(metagraphs.map(({ block: _b, syncedAt: _s, ...rest }) => rest)).toEqual([...state.subnets].sort(bySubnet).map((subnet) => expectedMetagraph(subnet)));
         for (const metagraph of metagraphs) {
           expect(MetagraphSchema.parse(metagraph)).toEqual(metagraph);
           expect(metagraph.block).toBe(block);

@@ -198,9 +198,7 @@ export class ChainReader {
    */
   async onNewBlock(onBlock: (block: ChainBlock) => void): Promise<() => void> {
     return this.reading('subscribing to finalized heads', () =>
-      this.api.rpc.chain.subscribeFinalizedHeads((header: Header) =>
-        onBlock({ number: header.number.toNumber(), hash: header.hash.toHex() }),
-      ),
+      this.api.rpc.chain.subscribeFinalizedHeads((header: Header) => onBlock({ number: header.number.toNumber(), hash: header.hash.toHex() })),
     );
   }
 
@@ -404,14 +402,9 @@ async function readViaStorage(apiAt: ApiDecoration<'promise'>, netuid: number, b
   const subnet = Object.fromEntries(SUBNET_ITEMS.map((item, i) => [item, subnetValues[i]])) as Record<(typeof SUBNET_ITEMS)[number], Codec>;
   if (!(subnet.networksAdded as bool).isTrue) throw new SubnetNotFoundError(netuid, block);
 
-  const registered = keyEntries
-    .map(([key, hotkey]) => ({ uid: (key.args[1] as u16).toNumber(), hotkey: (hotkey as AccountId32).toString() }))
-    .sort((a, b) => a.uid - b.uid);
+  const registered = keyEntries.map(([key, hotkey]) => ({ uid: (key.args[1] as u16).toNumber(), hotkey: (hotkey as AccountId32).toString() })).sort((a, b) => a.uid - b.uid);
   const hotkeys = registered.map(({ hotkey }) => hotkey);
-  const [owners, stakes] = await Promise.all([
-    sm['owner'].multi(hotkeys),
-    sm['totalHotkeyAlpha'].multi(hotkeys.map((hotkey) => [hotkey, netuid])),
-  ]);
+  const [owners, stakes] = await Promise.all([sm['owner'].multi(hotkeys), sm['totalHotkeyAlpha'].multi(hotkeys.map((hotkey) => [hotkey, netuid]))]);
   const axonByHotkey = new Map(axonEntries.map(([key, axon]) => [(key.args[1] as AccountId32).toString(), axon as Option<AxonInfo>]));
 
   const vector = <T extends Codec>(item: (typeof SUBNET_ITEMS)[number]) => subnet[item] as Vec<T>;
@@ -443,18 +436,7 @@ async function readViaStorage(apiAt: ApiDecoration<'promise'>, netuid: number, b
 }
 
 /** Per-subnet storage values (not per neuron) fetched in one state_queryStorageAt. */
-const SUBNET_ITEMS = [
-  'networksAdded',
-  'subnetTAO',
-  'subnetAlphaIn',
-  'incentive',
-  'consensus',
-  'dividends',
-  'emission',
-  'lastUpdate',
-  'validatorPermit',
-  'active',
-] as const;
+const SUBNET_ITEMS = ['networksAdded', 'subnetTAO', 'subnetAlphaIn', 'incentive', 'consensus', 'dividends', 'emission', 'lastUpdate', 'validatorPermit', 'active'] as const;
 
 function codecAxonFields(info: AxonInfo): AxonFields {
   return { ip: info.ip.toBigInt(), port: info.port.toNumber(), ipType: info.ipType.toNumber(), protocol: info.protocol.toNumber(), version: info.version.toNumber() };

@@ -1,11 +1,3 @@
-export {
-  ChainReader,
-  SUBTENSOR_SIGNED_EXTENSIONS,
-  reserveRatioPool,
-  type SwapQuote,
-  type ChainBlock,
-  type ChainReaderOptions,
-  type ReadAtOptions,
-} from './chain-reader';
+export { ChainReader, SUBTENSOR_SIGNED_EXTENSIONS, reserveRatioPool, type SwapQuote, type ChainBlock, type ChainReaderOptions, type ReadAtOptions } from './chain-reader';
 export * from './errors';
 export { axonIpToString } from './ip';

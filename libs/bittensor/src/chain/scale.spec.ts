@@ -8,7 +8,10 @@ describe('ScaleDecoder', () => {
   const decoder = new ScaleDecoder(registry.lookup as PortableRegistry);
   const apis = registry.metadata.apis;
   const outputOf = (api: string, method: string) =>
-    apis.find((a) => a.name.toString() === api)?.methods.find((m) => m.name.toString() === method)?.output.toNumber() as number;
+    apis
+      .find((a) => a.name.toString() === api)
+      ?.methods.find((m) => m.name.toString() === method)
+      ?.output.toNumber() as number;
   const metagraphType = outputOf('SubnetInfoRuntimeApi', 'get_metagraph');
   const encode = (typeId: number, value: unknown) => registry.createType(registry.createLookupType(typeId), value).toU8a();
 

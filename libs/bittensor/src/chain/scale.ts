@@ -133,9 +133,7 @@ export class ScaleDecoder {
       };
     }
     if (def.isVariant) {
-      const variants = new Map(
-        def.asVariant.variants.map((v) => [v.index.toNumber(), { name: v.name.toString(), fields: v.fields.map((f) => this.decoder(f.type.toNumber())) }]),
-      );
+      const variants = new Map(def.asVariant.variants.map((v) => [v.index.toNumber(), { name: v.name.toString(), fields: v.fields.map((f) => this.decoder(f.type.toNumber())) }]));
       const isOption = type.path.map(String).join('::') === 'Option';
       return (input) => {
         const index = input.take(1)[0];

@@ -3,16 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { signHex } from '../keys';
 import { AddressPolicy, CallFault, failureFromError, httpExchange, redirectFailure } from '../net';
-import {
-  BITTENSOR_VERSION_INT,
-  DEFAULT_SYNAPSE_TIMEOUT_S,
-  parseSynapseHeaders,
-  SynapseDefinition,
-  synapseBodyHash,
-  TerminalInfo,
-  toBody,
-  toHeaders,
-} from '../synapse';
+import { BITTENSOR_VERSION_INT, DEFAULT_SYNAPSE_TIMEOUT_S, parseSynapseHeaders, SynapseDefinition, synapseBodyHash, TerminalInfo, toBody, toHeaders } from '../synapse';
 
 /** The axon to call, as read from the chain. `ip` must be a literal IP. */
 export interface AxonTarget {
@@ -197,7 +188,8 @@ export class Dendrite {
       const message = isRecord(json) && typeof json.message === 'string' ? json.message : (axon.status_message ?? `HTTP ${status}`);
       return { ok: false, statusCode: status, statusMessage: message, fault: 'error_status', values, ...base };
     }
-    if (!isRecord(json)) return failed({ statusCode: 422, statusMessage: 'Failed to parse response object with error: body is not a JSON object', fault: 'bad_response' }, elapsedMs, bytes);
+    if (!isRecord(json))
+      return failed({ statusCode: 422, statusMessage: 'Failed to parse response object with error: body is not a JSON object', fault: 'bad_response' }, elapsedMs, bytes);
     // Copy the server's value of every field the local model declares (process_server_response).
     const merged: Record<string, unknown> = { ...values };
     for (const name of Object.keys(definition.fields)) if (name in json) merged[name] = json[name];

@@ -101,7 +101,13 @@ async function exchange(
   const base = { elapsedMs, responseBytes: bytes };
   if (response.status >= 300 && response.status < 400) return { ok: false, ...redirectFailure(response.status, response.headers.location), ...base };
   if (response.status !== 200) {
-    return { ok: false, statusCode: response.status, statusMessage: errorDetail(Buffer.concat(errorBody).toString('utf8')) ?? `HTTP ${response.status}`, fault: 'error_status', ...base };
+    return {
+      ok: false,
+      statusCode: response.status,
+      statusMessage: errorDetail(Buffer.concat(errorBody).toString('utf8')) ?? `HTTP ${response.status}`,
+      fault: 'error_status',
+      ...base,
+    };
   }
   try {
     stream.end();

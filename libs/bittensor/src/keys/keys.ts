@@ -43,8 +43,7 @@ interface WalletKeyfile {
 export async function loadHotkey(source: HotkeySource): Promise<KeyringPair> {
   await cryptoWaitReady();
   if (typeof source === 'string') return pairFromSecret(source, 'hotkey secret');
-  const file =
-    'file' in source ? source.file : join(source.walletsDir ?? join(homedir(), '.bittensor', 'wallets'), source.wallet, 'hotkeys', source.hotkey);
+  const file = 'file' in source ? source.file : join(source.walletsDir ?? join(homedir(), '.bittensor', 'wallets'), source.wallet, 'hotkeys', source.hotkey);
   return pairFromKeyfile(file);
 }
 

@@ -115,9 +115,7 @@ export function httpExchange(policy: AddressPolicy, req: HttpExchangeRequest): P
           finish(err as Error);
         }
       });
-      res.on('end', () =>
-        finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bytes, elapsedMs: performance.now() - start }),
-      );
+      res.on('end', () => finish(undefined, { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bytes, elapsedMs: performance.now() - start }));
       res.on('close', () => {
         if (!res.complete) finish(new TransportError('disconnected', 'server closed the connection before the response was complete'));
       });

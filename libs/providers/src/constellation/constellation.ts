@@ -57,13 +57,20 @@ const str = (max: number) => z.string().min(1).max(max);
 /** One post as data-universe names its fields; aliases resolved in postOf. */
 const PostShape = z
   .object({
-    url: str(2_048).regex(/^https?:\/\//i, 'an http(s) URL').optional(),
-    uri: str(2_048).regex(/^https?:\/\//i, 'an http(s) URL').optional(),
+    url: str(2_048)
+      .regex(/^https?:\/\//i, 'an http(s) URL')
+      .optional(),
+    uri: str(2_048)
+      .regex(/^https?:\/\//i, 'an http(s) URL')
+      .optional(),
     text: z.string().max(100_000).optional(),
     content: z.string().max(100_000).optional(),
     body: z.string().max(100_000).optional(),
     username: str(200).optional(),
-    user: z.object({ username: str(200).optional() }).passthrough().optional(),
+    user: z
+      .object({ username: str(200).optional() })
+      .passthrough()
+      .optional(),
     timestamp: str(100).optional(),
     datetime: str(100).optional(),
     createdAt: str(100).optional(),

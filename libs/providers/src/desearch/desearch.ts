@@ -37,7 +37,10 @@ export interface DesearchOptions {
   readonly maxRetryAfterMs?: number;
 }
 
-const httpUrl = z.string().max(2_048).regex(/^https?:\/\/[^\s]+$/i, 'an http(s) URL');
+const httpUrl = z
+  .string()
+  .max(2_048)
+  .regex(/^https?:\/\/[^\s]+$/i, 'an http(s) URL');
 const text = (max: number) => z.string().max(max);
 
 /** A SERP item (desearch-js `WebSearchResultItem`). */
@@ -50,8 +53,15 @@ const Tweet = z
     id: z.union([z.string(), z.number()]).transform(String),
     text: text(100_000),
     url: httpUrl.nullable().optional(),
-    created_at: z.string().max(100).refine((s) => !Number.isNaN(Date.parse(s)), 'a date'),
-    user: z.object({ username: z.string().min(1).max(100) }).passthrough().nullable().optional(),
+    created_at: z
+      .string()
+      .max(100)
+      .refine((s) => !Number.isNaN(Date.parse(s)), 'a date'),
+    user: z
+      .object({ username: z.string().min(1).max(100) })
+      .passthrough()
+      .nullable()
+      .optional(),
   })
   .passthrough();
 const TwitterShape = z.array(Tweet).max(1_000);
@@ -217,4 +227,3 @@ function postOf(tweet: z.infer<typeof Tweet>): SocialPost {
 
 /** Shapes, exported for tests against documented examples. */
 export const desearchShapes = { web: WebShape, twitter: TwitterShape, aiSearch: AiSearchShape };
-

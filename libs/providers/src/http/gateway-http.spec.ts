@@ -67,10 +67,13 @@ describe('gatewayFetch against hostile answers', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
 
   const fetchPath = (path: string) =>
     gatewayFetch({ provider: 'chutes', url: new URL(path, base), method: 'GET', headers: { authorization: 'Bearer secret' }, timeoutMs: 5_000, maxResponseBytes: 64 * 1024 });
@@ -87,9 +90,14 @@ describe('gatewayFetch against hostile answers', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const error = await gatewayFetch({ provider: 'chutes', url: new URL(`http://127.0.0.1:${port}/v1/models`), method: 'GET', headers: {}, timeoutMs: 2_000, maxResponseBytes: 1024 }).catch(
-      (e: unknown) => e,
-    );
+    const error = await gatewayFetch({
+      provider: 'chutes',
+      url: new URL(`http://127.0.0.1:${port}/v1/models`),
+      method: 'GET',
+      headers: {},
+      timeoutMs: 2_000,
+      maxResponseBytes: 1024,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).toMatchObject({ fault: 'network', blame: 'source', retryable: true });
     expect((error as Error).message).toMatch(/ECONNREFUSED/);

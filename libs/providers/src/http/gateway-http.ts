@@ -99,7 +99,8 @@ export class StreamFormatError extends OrchestraError {
 }
 
 class TooLargeError extends OrchestraError {
-  readonly retryable = false;}
+  readonly retryable = false;
+}
 
 /** Reads a body up to `max` bytes; past it, throws TooLargeError, or (`truncate`) stops quietly. */
 async function readCapped(
@@ -156,8 +157,7 @@ export function statusError(
   }
   if (status === 402) return new ProviderError(req.provider, 'payment', `${where}: the account has no credit (HTTP 402${detail}); top it up`, options);
   if (status === 429) {
-    const retryAfterMs =
-      parseRetryAfter(headers.get('retry-after'), nowMs, req.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS) ?? DEFAULT_RATE_LIMIT_WAIT_MS;
+    const retryAfterMs = parseRetryAfter(headers.get('retry-after'), nowMs, req.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS) ?? DEFAULT_RATE_LIMIT_WAIT_MS;
     return new ProviderError(req.provider, 'rate_limited', `${where} is rate limited (HTTP 429${detail}); retry after ${retryAfterMs} ms`, {
       status,
       retryAfterMs,
