@@ -45,7 +45,10 @@ describe('a job whose every candidate fails (separate processes)', () => {
     const bus = await Bus.connect({ servers: stack.natsUrl, name: 'e2e-dlq', access: stack.natsAccess });
     try {
       const [letter] = (await listDeadLetters(bus, { consumer: FAILED_STEP_LETTERS })).filter((e) => e.jobId === jobId);
-      expect(letter.letter).toMatchObject({ deliveries: 6, reason: job.error?.message });
+      expect(letter.letter.deliveries).toBe(6);
+      // The operators' record keeps the miners' addresses; the client's view of the same reason does not.
+      expect(letter.letter.reason).toMatch(/127\.0\.0\.1:\d+/);
+      expect(letter.letter.reason.replace(/(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?/g, '[miner address]')).toBe(job.error?.message);
       await expect(replayDeadLetter(bus, letter.seq)).rejects.toThrow(/has ended: there is nothing to redeliver/);
     } finally {
       await bus.close();

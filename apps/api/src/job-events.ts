@@ -1,8 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { DeliverPolicy, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
 import { Bus } from '@orchestra/bus';
-import { JobEvent, Streams, Subjects, TERMINAL_JOB_EVENTS, TERMINAL_JOB_STATUSES, type JobEventType, type JobStatus } from '@orchestra/contracts';
+import { Streams, Subjects, TERMINAL_JOB_EVENTS, TERMINAL_JOB_STATUSES, type JobEventType, type JobStatus } from '@orchestra/contracts';
 import type { ServerResponse } from 'node:http';
+import { clientEvent } from './client-view';
 
 /** A comment line every this often keeps proxies and load balancers from closing an idle stream. */
 export const KEEP_ALIVE_MS = 15_000;
@@ -115,12 +116,13 @@ export class JobEventsStreamer implements BeforeApplicationShutdown {
     if (res.destroyed) stop();
     try {
       for await (const msg of subscription.messages) {
-        const data = msg.string();
-        const event = eventName(data);
-        if (event === undefined) this.logger.warn({ msg: 'skipping a malformed progress event', jobId, seq: msg.seq });
+        // The tenant's view of the event (client-view.ts): no miner addresses or coldkeys.
+        const view = clientEvent(msg.string());
+        const event = view?.event;
+        if (view === undefined) this.logger.warn({ msg: 'skipping a malformed progress event', jobId, seq: msg.seq });
         else
           res.write(
-            `id: ${msg.seq}\nevent: ${event}\n${data
+            `id: ${msg.seq}\nevent: ${view.event}\n${view.data
               .split('\n')
               .map((line) => `data: ${line}\n`)
               .join('')}\n`,
@@ -147,12 +149,7 @@ export class JobEventsStreamer implements BeforeApplicationShutdown {
 
 /** The event name of an envelope on the events stream; undefined if it is not a valid progress event. */
 function eventName(data: string): JobEventType | undefined {
-  try {
-    const parsed = JobEvent.envelope.safeParse(JSON.parse(data));
-    return parsed.success ? parsed.data.payload.event : undefined;
-  } catch {
-    return undefined;
-  }
+  return clientEvent(data)?.event;
 }
 
 function isTerminal(event: JobEventType | undefined): boolean {

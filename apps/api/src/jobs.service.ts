@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { newJobId } from './job-id';
 import { ApiProblem } from './problem';
 import { SubmitRequest, sha256Hex } from './submission';
+import { clientJobState } from './client-view';
 
 /** What the idempotency bucket remembers per key: the job it created and the body that created it. */
 const IdempotencyRecordSchema = z.object({ jobId: z.string(), bodyHash: z.string() });
@@ -65,7 +66,8 @@ export class JobsService {
   /** The job's current view, or undefined when the tenant submitted no such job. */
   async find(jobId: string, tenant: string): Promise<JobView | undefined> {
     const state = await readJson(await this.bus.kv(Buckets.jobs), jobId, JobStateSchema);
-    if (state) return state.tenant === tenant ? this.withResult(state) : undefined;
+    // The tenant's view (client-view.ts): no miner addresses or coldkeys.
+    if (state) return state.tenant === tenant ? clientJobState(await this.withResult(state)) : undefined;
     const spec = await readJson(await this.bus.kv(Buckets.submissions), jobId, JobSpecSchema);
     return spec?.tenant === tenant ? { jobId, status: 'queued', goal: spec.goal, submittedAt: spec.submittedAt } : undefined;
   }
