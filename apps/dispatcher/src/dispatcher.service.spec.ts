@@ -55,50 +55,66 @@ const task = (stepId: string, excludeUids: number[] = []): Task => ({
 });
 
 /**
- * The dispatcher against a real nats-server and real simulated SN13 miners (signed
- * synapse protocol): uid 0 is `slow` and ranked first by the chain, uid 1 is `good`.
+ * A real nats-server, simulated SN13 miners (signed synapse protocol) of the given
+ * behaviours, their metagraph in KV (chain incentive as given, uid = position) and every
+ * published task result collected: the world each describe below runs the dispatcher in.
  */
-describe('DispatcherService (hedging, cancellation)', () => {
-  let server: NatsServerHandle;
-  let bus: Bus;
-  const miners: SimulatedMiner[] = [];
-  const results: Array<{ jobId: string; payload: Result }> = [];
-
+function useSubnet(name: string, specs: ReadonlyArray<{ behaviour: BehaviourName; incentive: number; slowMs?: number }>) {
+  const world = {
+    server: undefined as unknown as NatsServerHandle,
+    bus: undefined as unknown as Bus,
+    miners: [] as SimulatedMiner[],
+    results: [] as Array<{ jobId: string; payload: Result }>,
+  };
   beforeAll(async () => {
     await cryptoWaitReady();
     const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
-    server = await startNatsServer();
-    bus = await Bus.connect({ servers: server.url, name: 'dispatcher-spec', storage: { replicas: 1, storage: 'memory' } });
-    const behaviours: BehaviourName[] = ['slow', 'good'];
-    for (const [uid, behaviour] of behaviours.entries()) {
-      miners.push(await startSimulatedMiner({ netuid: 13, uid, hotkey: keyring.addFromUri(`//Miner${uid}`), behaviour, slowMs: SLOW_MS }));
+    world.server = await startNatsServer();
+    world.bus = await Bus.connect({ servers: world.server.url, name, storage: { replicas: 1, storage: 'memory' } });
+    for (const [uid, { behaviour, slowMs }] of specs.entries()) {
+      world.miners.push(await startSimulatedMiner({ netuid: 13, uid, hotkey: keyring.addFromUri(`//${name}${uid}`), behaviour, slowMs }));
     }
     const metagraph: Metagraph = {
       netuid: 13,
       block: 100,
       syncedAt: new Date().toISOString(),
       pool: { netuid: 13, taoReserveRao: '1', alphaReserveRao: '1', price: 1 },
-      neurons: [neuronOf(miners[0], 0.9), neuronOf(miners[1], 0.5)],
+      neurons: world.miners.map((miner, uid) => neuronOf(miner, specs[uid].incentive)),
     };
-    await (await bus.kv(Buckets.metagraph)).put(metagraphKey(13), JSON.stringify(metagraph));
-    bus.nc.subscribe(Subjects.taskResult, { callback: (_e, msg) => void results.push(msg.json()) });
+    await (await world.bus.kv(Buckets.metagraph)).put(metagraphKey(13), JSON.stringify(metagraph));
+    world.bus.nc.subscribe(Subjects.taskResult, { callback: (_e, msg) => void world.results.push(msg.json()) });
   });
-
   afterAll(async () => {
-    await Promise.all(miners.map((m) => m.stop()));
-    await bus.close();
-    await server.dispose();
+    await Promise.all(world.miners.map((m) => m.stop()));
+    await world.bus?.close();
+    await world.server?.dispose();
   });
+  return world;
+}
+
+/** A job record the dispatcher reads before hiring. */
+const putJob = async (bus: Bus, jobId: string, status: 'running' | 'cancelled' = 'running') =>
+  (await bus.kv(Buckets.jobs)).put(jobId, JSON.stringify({ status, limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 60_000, maxMinerCalls: 32 }, steps: [] }));
+
+/**
+ * The dispatcher against a real nats-server and real simulated SN13 miners (signed
+ * synapse protocol): uid 0 is `slow` and ranked first by the chain, uid 1 is `good`.
+ */
+describe('DispatcherService (hedging, cancellation)', () => {
+  const world = useSubnet('dispatcher-spec', [
+    { behaviour: 'slow', incentive: 0.9, slowMs: SLOW_MS },
+    { behaviour: 'good', incentive: 0.5 },
+  ]);
+  const results = world.results;
 
   const service = async (hedge: 'on' | 'off') => {
-    const s = new DispatcherService(bus, config(hedge));
+    const s = new DispatcherService(world.bus, config(hedge));
     await s.onApplicationBootstrap();
     return s;
   };
-  const job = async (jobId: string, status: 'running' | 'cancelled' = 'running') =>
-    (await bus.kv(Buckets.jobs)).put(jobId, JSON.stringify({ status, limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 60_000, maxMinerCalls: 32 }, steps: [] }));
+  const job = (jobId: string, status: 'running' | 'cancelled' = 'running') => putJob(world.bus, jobId, status);
   const resultOf = async (jobId: string) => {
-    await bus.nc.flush();
+    await world.bus.nc.flush();
     return results.filter((r) => r.jobId === jobId).map((r) => r.payload);
   };
   const hedgedTotal = async () => (await metricsRegistry().getSingleMetric('orchestra_dispatcher_hedged_calls_total')?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
@@ -120,7 +136,7 @@ describe('DispatcherService (hedging, cancellation)', () => {
 
     // Reputation is written in batches (ReputationLedger): flush what this hire recorded.
     await dispatcher.onModuleDestroy();
-    const reputation = await bus.kv(Buckets.reputation);
+    const reputation = await world.bus.kv(Buckets.reputation);
     const slow = ReputationSchema.parse((await reputation.get(reputationKey(13, 0, 'data.financials')))?.json());
     const good = ReputationSchema.parse((await reputation.get(reputationKey(13, 1, 'data.financials')))?.json());
     // The slow call was aborted: no call counted, only its latency bound.
@@ -134,7 +150,7 @@ describe('DispatcherService (hedging, cancellation)', () => {
     await job('job_cancel');
     const started = Date.now();
     const hiring = dispatcher.dispatch('job_cancel', task('data', [1]));
-    setTimeout(() => void bus.publish(Subjects.jobCancel, envelope(JobCancelRequested, 'job_cancel', { reason: 'changed my mind' })), 300);
+    setTimeout(() => void world.bus.publish(Subjects.jobCancel, envelope(JobCancelRequested, 'job_cancel', { reason: 'changed my mind' })), 300);
     await hiring;
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(await resultOf('job_cancel')).toEqual([]);
@@ -156,49 +172,23 @@ describe('DispatcherService (hedging, cancellation)', () => {
  * uid 2 is `good`. No hire may throw; each is a failed reply of that miner, bounded.
  */
 describe('DispatcherService (hostile miners)', () => {
-  let server: NatsServerHandle;
-  let bus: Bus;
-  const miners: SimulatedMiner[] = [];
-  const results: Array<{ jobId: string; payload: Result }> = [];
-
-  beforeAll(async () => {
-    await cryptoWaitReady();
-    const keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
-    server = await startNatsServer();
-    bus = await Bus.connect({ servers: server.url, name: 'dispatcher-hostile-spec', storage: { replicas: 1, storage: 'memory' } });
-    const behaviours: BehaviourName[] = ['deep-json', 'huge-error', 'good'];
-    for (const [uid, behaviour] of behaviours.entries()) {
-      miners.push(await startSimulatedMiner({ netuid: 13, uid, hotkey: keyring.addFromUri(`//Hostile${uid}`), behaviour }));
-    }
-    const metagraph: Metagraph = {
-      netuid: 13,
-      block: 100,
-      syncedAt: new Date().toISOString(),
-      pool: { netuid: 13, taoReserveRao: '1', alphaReserveRao: '1', price: 1 },
-      neurons: [neuronOf(miners[0], 0.9), neuronOf(miners[1], 0.8), neuronOf(miners[2], 0.5)],
-    };
-    await (await bus.kv(Buckets.metagraph)).put(metagraphKey(13), JSON.stringify(metagraph));
-    bus.nc.subscribe(Subjects.taskResult, { callback: (_e, msg) => void results.push(msg.json()) });
-  });
-
-  afterAll(async () => {
-    await Promise.all(miners.map((m) => m.stop()));
-    await bus.close();
-    await server.dispose();
-  });
+  const world = useSubnet('dispatcher-hostile-spec', [
+    { behaviour: 'deep-json', incentive: 0.9 },
+    { behaviour: 'huge-error', incentive: 0.8 },
+    { behaviour: 'good', incentive: 0.5 },
+  ]);
+  const results = world.results;
 
   const run = async (jobId: string, excludeUids: number[], overrides: Partial<DispatcherConfig> = {}) => {
-    const dispatcher = new DispatcherService(bus, { ...config('off'), ...overrides });
+    const dispatcher = new DispatcherService(world.bus, { ...config('off'), ...overrides });
     await dispatcher.onApplicationBootstrap();
-    await (
-      await bus.kv(Buckets.jobs)
-    ).put(jobId, JSON.stringify({ status: 'running', limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 60_000, maxMinerCalls: 32 }, steps: [] }));
+    await putJob(world.bus, jobId);
     await dispatcher.dispatch(jobId, task('data', excludeUids));
     await dispatcher.onModuleDestroy();
-    await bus.nc.flush();
+    await world.bus.nc.flush();
     return results.filter((r) => r.jobId === jobId).map((r) => r.payload);
   };
-  const reputationOf = async (uid: number) => ReputationSchema.parse((await (await bus.kv(Buckets.reputation)).get(reputationKey(13, uid, 'data.financials')))?.json());
+  const reputationOf = async (uid: number) => ReputationSchema.parse((await (await world.bus.kv(Buckets.reputation)).get(reputationKey(13, uid, 'data.financials')))?.json());
 
   it('deep JSON: publishes a failed result of that miner and records the failed call, instead of throwing', async () => {
     const [result] = await run('job_deep', []);
