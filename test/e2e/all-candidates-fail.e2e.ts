@@ -1,10 +1,10 @@
-import { Bus, listDeadLetters, replayDeadLetter } from '@orchestra/bus';
+import { listDeadLetters, replayDeadLetter } from '@orchestra/bus';
 import { FAILED_STEP_LETTERS } from '@orchestra/contracts';
 import { DevnetStack, startDevnetStack } from '@orchestra/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { followEvents, getJob, submit } from './helpers';
+import { followEvents, getJob, submit, operatorBus } from './helpers';
 
 /** Every miner of every subnet is faulty (`--faulty 1`): jobs must fail with reasons, not hang. */
 describe('a job whose every candidate fails (separate processes)', () => {
@@ -42,7 +42,7 @@ describe('a job whose every candidate fails (separate processes)', () => {
     for (const a of step.attempts) expect(job.error?.message).toContain(`#${a.attempt} uid ${a.uid}: `);
 
     // The failed step is on the dead-letter stream for operators, with every attempt's reason.
-    const bus = await Bus.connect({ servers: stack.natsUrl, name: 'e2e-dlq', access: stack.natsAccess });
+    const bus = await operatorBus(stack, 'e2e-dlq');
     try {
       const [letter] = (await listDeadLetters(bus, { consumer: FAILED_STEP_LETTERS })).filter((e) => e.jobId === jobId);
       expect(letter.letter.deliveries).toBe(6);

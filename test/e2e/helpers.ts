@@ -1,4 +1,11 @@
+import { Bus } from '@orchestra/bus';
 import { JobEvent, JobEventPayload, JobState, TERMINAL_JOB_EVENTS } from '@orchestra/contracts';
+import type { DevnetStack } from '@orchestra/testing';
+
+/** A bus connection to the stack's NATS as the operator (authentication is on), for reading and writing what services do. */
+export function operatorBus(stack: DevnetStack, name: string): Promise<Bus> {
+  return Bus.connect({ servers: stack.natsUrl, name, access: stack.natsAccess });
+}
 
 /** POSTs a job and returns its id (asserting 202). */
 export async function submit(apiUrl: string, body: unknown): Promise<string> {

@@ -4,7 +4,7 @@ import { DevnetStack, startDevnetStack } from '@orchestra/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { followEvents, getJob, submit } from './helpers';
+import { followEvents, getJob, submit, operatorBus } from './helpers';
 
 const dataPlan = {
   goal: 'fetch reported revenue',
@@ -36,7 +36,7 @@ describe('hostile input on the bus (separate processes)', () => {
       devnetConfig: join(__dirname, 'fixtures', 'hostile-devnet.json'),
       serviceEnv: { ORCH_MINER_TIMEOUT_MS: '15000', ORCH_HEDGE: 'data.financials:off', ORCH_NETUIDS: '13' },
     });
-    bus = await Bus.connect({ servers: stack.natsUrl, name: 'hostile-e2e', access: stack.natsAccess });
+    bus = await operatorBus(stack, 'hostile-e2e');
   }, 120_000);
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import { DevnetStack, startDevnetStack } from '@orchestra/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { followEvents, getJob, submit } from './helpers';
+import { followEvents, getJob, submit, operatorBus } from './helpers';
 
 /**
  * Outputs kept by reference, end to end: with a tiny ORCH_INLINE_OUTPUT_BYTES every step
@@ -23,7 +23,7 @@ describe('stored outputs (separate processes)', () => {
       logDir: mkdtempSync(join(tmpdir(), 'orchestra-e2e-')),
       serviceEnv: { ORCH_MINER_TIMEOUT_MS: '3000', ORCH_INLINE_OUTPUT_BYTES: '512' },
     });
-    bus = await Bus.connect({ servers: stack.natsUrl, name: 'stored-outputs-e2e', access: stack.natsAccess });
+    bus = await operatorBus(stack, 'stored-outputs-e2e');
   }, 120_000);
 
   afterAll(async () => {
