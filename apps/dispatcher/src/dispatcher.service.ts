@@ -359,8 +359,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
    */
   private carriable(task: Task, outcome: ResultOutcome): ResultOutcome {
     const bytes = jsonBytes({ ...task, ...outcome });
-    // The configured budget, never above what the connected server accepts (its max_payload).
-    const budget = Math.min(this.config.limits.recordBudgetBytes, this.bus.limits.recordBudgetBytes);
+    // The config's limits are fitted to the connected server's max_payload (main.ts).
+    const budget = this.config.limits.recordBudgetBytes;
     if (bytes <= budget) return outcome;
     const answerBytes = outcome.raw === undefined ? 0 : jsonBytes(outcome.raw);
     this.logger.warn({ msg: 'answer too large to carry; rejected as too_large', stepId: task.stepId, uid: outcome.uid, bytes, budget });
