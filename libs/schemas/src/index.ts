@@ -9,6 +9,7 @@ export * from './analysis';
 export * from './code';
 export * from './report';
 export * from './registry';
+export * from './prompts';
 export * from './schema-registry';
 export * from './standardize';
 export * from './semantic';
