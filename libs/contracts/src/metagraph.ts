@@ -76,6 +76,37 @@ function upgradeNeuronRecord(value: unknown): unknown {
   return { ...rest, alphaStakeRao: stakeRao, totalStakeRao: stakeRao };
 }
 
+/**
+ * Whether Orchestra's own hotkey may query this subnet's axons directly, as the subnet's
+ * miners' blacklist decides it (metagraph-sync computes it; the dispatcher turns the subnet's
+ * axon provider off when `eligible` is false, giving `reason`). Stakes are in the subnet's
+ * stake units (alpha and TAO-weighted root stake count alike, as the chain's total_stake).
+ */
+export const SubnetAccessSchema = z.object({
+  /** Our hotkey (ss58). */
+  hotkey: z.string(),
+  /** Our UID on the subnet, null when the hotkey is not registered there. */
+  uid: z.number().int().nonnegative().nullable(),
+  validatorPermit: z.boolean(),
+  /** Our alpha stake on the subnet (get_metagraph alpha_stake), in alpha. */
+  stakeAlpha: z.number().nonnegative(),
+  /** The root stake's share of our stake on the subnet (total_stake - alpha_stake: TaoWeight x root), in TAO. */
+  stakeTao: z.number().nonnegative(),
+  /** Stake the subnet's blacklist demands of a caller (its total stake S = stakeAlpha + stakeTao). */
+  requiredStake: z.number().nonnegative(),
+  eligible: z.boolean(),
+  /** 'ok', or why the axons would refuse us and what would change it. */
+  reason: z.string(),
+  /** Our alpha's value at the pool's current price (current_alpha_price), TAO. */
+  alphaValueTao: z.number().nonnegative().optional(),
+  /**
+   * TAO it would take, fees and slippage included (sim_swap_tao_for_alpha), to buy the stake
+   * still missing; absent when nothing is missing or no quote could be had.
+   */
+  taoToReach: z.number().nonnegative().optional(),
+});
+export type SubnetAccess = z.infer<typeof SubnetAccessSchema>;
+
 /** A subnet's metagraph at one block: what metagraph-sync writes to KV and the dispatcher ranks from. */
 export const MetagraphSchema = z.object({
   netuid: z.number().int().nonnegative(),
@@ -83,5 +114,7 @@ export const MetagraphSchema = z.object({
   syncedAt: z.string(),
   pool: SubnetPoolSchema,
   neurons: z.array(z.preprocess(upgradeNeuronRecord, NeuronSchema)),
+  /** Our hotkey's direct (axon) access to the subnet; absent in records of older metagraph-syncs. */
+  access: SubnetAccessSchema.optional(),
 });
 export type Metagraph = z.infer<typeof MetagraphSchema>;

@@ -1,3 +1,4 @@
 export { ChainReader, SUBTENSOR_SIGNED_EXTENSIONS, reserveRatioPool, type SwapQuote, type ChainBlock, type ChainReaderOptions, type ReadAtOptions } from './chain-reader';
 export * from './errors';
 export { axonIpToString } from './ip';
+export * from './access';
