@@ -18,6 +18,19 @@ describe("metagraph-sync's config", () => {
       expect(attempt).toThrow(JSON.stringify(value));
     }
   });
+  it('reads whose axon access to report: the hotkey as the dispatcher has it, or its address alone, and the thresholds', () => {
+    expect(loadConfig(metagraphSyncSections, {}).access).toEqual({ hotkey: '//Alice', requiredStake: {} });
+    expect(loadConfig(metagraphSyncSections, { ORCH_HOTKEY_FILE: '/run/secrets/hotkey', ORCH_HOTKEY: '//Bob' }).access.hotkey).toEqual({ file: '/run/secrets/hotkey' });
+    const address = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
+    expect(loadConfig(metagraphSyncSections, { ORCH_HOTKEY_ADDRESS: address, ORCH_AXON_REQUIRED_STAKE: '13=5000' }).access).toEqual({
+      hotkey: { address },
+      requiredStake: { 13: 5000 },
+    });
+    const attempt = () => loadConfig(metagraphSyncSections, { ORCH_HOTKEY_ADDRESS: 'not-an-address', ORCH_AXON_REQUIRED_STAKE: '13:5000' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/ORCH_HOTKEY_ADDRESS must be an ss58 address/);
+    expect(attempt).toThrow(/ORCH_AXON_REQUIRED_STAKE: entry "13:5000" must read netuid=stake/);
+  });
   it.each(K8S_OVERLAYS)('accepts what the %s manifests configure', (overlay) => {
     const env = shippedEnv(overlay);
     expect(env).toMatchObject({ ORCH_NATS_REPLICAS: '3', ORCH_NETUIDS: '1,13,62' });

@@ -1,3 +1,4 @@
+import { axonAccessSettings, type AxonAccessSettings } from '@orchestra/bittensor';
 import { workerSections } from '@orchestra/bus';
 import { loadServiceConfig, type Env } from '@orchestra/service';
 import { z } from 'zod';
@@ -14,6 +15,12 @@ export interface SyncSettings {
 
 /** Nest token of the {@link SyncSettings} in force. */
 export const SYNC_SETTINGS = Symbol('SyncSettings');
+
+/** Nest token of the {@link AxonAccessSettings} in force: whose access to the subnets' axons is computed. */
+export const ACCESS_SETTINGS = Symbol('AxonAccessSettings');
+
+/** Access settings when none are given: //Alice (the devnet's hotkey), the subnets' own thresholds. */
+export const DEFAULT_ACCESS_SETTINGS: AxonAccessSettings = axonAccessSettings({});
 
 const blankToUndefined = (raw: unknown) => (typeof raw === 'string' && raw.trim() === '' ? undefined : raw);
 
@@ -42,8 +49,11 @@ export const syncSettings = z
 /** The settings when none are given: every default. */
 export const DEFAULT_SYNC_SETTINGS: SyncSettings = syncSettings.parse({});
 
-/** metagraph-sync's settings (README "Configuration"): its NATS connection and runtime, and the chain it reads. */
-export const metagraphSyncSections = { ...workerSections, sync: syncSettings };
+/**
+ * metagraph-sync's settings (README "Configuration"): its NATS connection and runtime, the chain
+ * it reads, and our hotkey whose access to each subnet's axons it reports.
+ */
+export const metagraphSyncSections = { ...workerSections, sync: syncSettings, access: axonAccessSettings };
 
 /** Reads metagraph-sync's whole environment once; exits 1 naming every bad variable. */
 export function metagraphSyncConfig(env: Env) {

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
-import { Buckets, metagraphKey } from '@orchestra/contracts';
-import { ChainReader } from '@orchestra/bittensor';
+import { Buckets, metagraphKey, type Metagraph, type SubnetAccess } from '@orchestra/contracts';
+import { ChainReader, axonAccessRule, axonSubnets, hotkeyAddress, quoteAt, subnetAccess } from '@orchestra/bittensor';
 import { Bus } from '@orchestra/bus';
 import { gauge, histogram } from '@orchestra/service';
 import { KV } from '@nats-io/kv';
-import { DEFAULT_SYNC_SETTINGS, SYNC_SETTINGS, SyncSettings } from './config';
+import type { AxonAccessSettings } from '@orchestra/bittensor';
+import { ACCESS_SETTINGS, DEFAULT_ACCESS_SETTINGS, DEFAULT_SYNC_SETTINGS, SYNC_SETTINGS, SyncSettings } from './config';
 
 const syncedBlock = gauge<'netuid'>({ name: 'metagraph_synced_block', help: 'Block of the last metagraph written, per subnet', labelNames: ['netuid'] });
 const syncSeconds = histogram({ name: 'metagraph_sync_seconds', help: 'Time to read and write every watched subnet', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30] });
@@ -16,6 +17,11 @@ const syncSeconds = histogram({ name: 'metagraph_sync_seconds', help: 'Time to r
  * read in parallel (one round trip of runtime calls each). A subnet that fails to read
  * keeps its last good entry and is retried on the next round; a lost node connection is
  * re-established on the next round.
+ *
+ * Each entry also says whether our hotkey may query the subnet's axons (`access`: permit and
+ * stake against the subnet's blacklist, our alpha's value, the TAO that would buy the missing
+ * stake — priced for the subnets with a known or configured threshold only, as each price is a
+ * search over the chain's swap quotes).
  */
 @Injectable()
 export class MetagraphSyncService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -25,17 +31,38 @@ export class MetagraphSyncService implements OnApplicationBootstrap, OnModuleDes
   private timer?: NodeJS.Timeout;
   private syncing?: Promise<void>;
   private stopped = false;
+  private hotkey?: string;
   /** Set after the first complete sync (readiness). */
   synced = false;
+  /** Our access to each synced subnet's axons, as last read. */
+  readonly access = new Map<number, SubnetAccess>();
 
   constructor(
     private readonly bus: Bus,
     @Optional() @Inject(SYNC_SETTINGS) private readonly config: SyncSettings = DEFAULT_SYNC_SETTINGS,
+    @Optional() @Inject(ACCESS_SETTINGS) private readonly accessSettings: AxonAccessSettings = DEFAULT_ACCESS_SETTINGS,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.kv = await this.bus.kv(Buckets.metagraph);
+    this.hotkey = await hotkeyAddress(this.accessSettings.hotkey);
     await this.round();
+  }
+
+  /**
+   * `/readyz` detail per subnet with a known or configured axon threshold: whether its axons
+   * would answer our hotkey, and why not. Axon access is optional (gateways serve without it),
+   * so it never makes the service unready.
+   */
+  accessChecks(): Record<string, string> {
+    const checks: Record<string, string> = {};
+    for (const netuid of axonSubnets(this.accessSettings)) {
+      const access = this.access.get(netuid);
+      if (!access) continue;
+      const stake = `stake ${Math.round(access.stakeAlpha + access.stakeTao)} of ${access.requiredStake}`;
+      checks[`axon SN${netuid}`] = access.eligible ? `usable (UID ${access.uid}, ${stake})` : `off: ${access.reason}`;
+    }
+    return checks;
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -65,7 +92,7 @@ export class MetagraphSyncService implements OnApplicationBootstrap, OnModuleDes
     const at = (await reader.finalizedHead()).hash;
     const results = await Promise.allSettled(
       netuids.map(async (netuid) => {
-        const metagraph = await reader.readMetagraph(netuid, { at });
+        const metagraph = await this.withAccess(reader, await reader.readMetagraph(netuid, { at }), at);
         await this.kv.put(metagraphKey(netuid), JSON.stringify(metagraph));
         syncedBlock.set({ netuid: String(netuid) }, metagraph.block);
       }),
@@ -79,5 +106,14 @@ export class MetagraphSyncService implements OnApplicationBootstrap, OnModuleDes
     }
     if (!this.synced) this.logger.log({ msg: 'first metagraph sync done', netuids, url: this.config.url });
     this.synced = true;
+  }
+
+  private async withAccess(reader: ChainReader, metagraph: Metagraph, at: string): Promise<Metagraph> {
+    const { netuid } = metagraph;
+    const rule = axonAccessRule(netuid, this.accessSettings.requiredStake);
+    const priced = axonSubnets(this.accessSettings).includes(netuid);
+    const access = await subnetAccess(metagraph, this.hotkey as string, rule, priced ? quoteAt(reader, netuid, { at }) : undefined);
+    this.access.set(netuid, access);
+    return { ...metagraph, access };
   }
 }

@@ -148,14 +148,14 @@ export async function taoForAlpha(quote: AlphaQuote, alphaRao: bigint, price: nu
 
 /**
  * {@link axonAccess} with the money: our alpha's worth at the pool's price and, when stake is
- * missing, the TAO that would buy it (from `quote`). A failed quote (a runtime without
+ * missing and a `quote` is given, the TAO that would buy it. A failed quote (a runtime without
  * SwapRuntimeApi) only leaves `taoToReach` out.
  */
-export async function subnetAccess(metagraph: Pick<Metagraph, 'netuid' | 'neurons' | 'pool'>, hotkey: string, rule: AxonAccessRule, quote: AlphaQuote): Promise<SubnetAccess> {
+export async function subnetAccess(metagraph: Pick<Metagraph, 'netuid' | 'neurons' | 'pool'>, hotkey: string, rule: AxonAccessRule, quote?: AlphaQuote): Promise<SubnetAccess> {
   const access = axonAccess(metagraph, hotkey, rule);
   const withValue: SubnetAccess = { ...access, alphaValueTao: access.stakeAlpha * metagraph.pool.price };
   const missing = missingAlphaRao(access, rule);
-  if (missing === 0n) return withValue;
+  if (missing === 0n || !quote) return withValue;
   const tao = await taoForAlpha(quote, missing, metagraph.pool.price).catch(() => undefined);
   return tao === undefined ? withValue : { ...withValue, taoToReach: fromRao(tao) };
 }

@@ -2,3 +2,4 @@ export { ChainReader, SUBTENSOR_SIGNED_EXTENSIONS, reserveRatioPool, type SwapQu
 export * from './errors';
 export { axonIpToString } from './ip';
 export * from './access';
+export * from './access-settings';
