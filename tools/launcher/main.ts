@@ -20,6 +20,7 @@ async function main(): Promise<number> {
       faulty: { type: 'string' },
       hostile: { type: 'string' },
       seed: { type: 'string' },
+      'gateway-only': { type: 'boolean', default: false },
       logs: { type: 'string' },
     },
   });
@@ -37,6 +38,7 @@ async function main(): Promise<number> {
       faulty: faulty === undefined ? undefined : parseShare(values.faulty ? '--faulty' : 'ORCH_DEVNET_FAULTY', faulty),
       hostile: hostile === undefined ? undefined : parseShare(values.hostile ? '--hostile' : 'ORCH_DEVNET_HOSTILE', hostile),
       seed: values.seed === undefined ? undefined : Number(values.seed),
+      gatewayOnly: values['gateway-only'],
       onEvent: (message) => say(`supervisor: ${message}`),
     });
   } catch (error) {

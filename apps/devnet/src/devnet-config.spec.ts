@@ -72,12 +72,16 @@ describe('--hostile', () => {
 
 describe('devnet settings (switches over the environment)', () => {
   it('defaults to seed 1 and port 9944, a switch winning over its variable', () => {
-    expect(devnetSettings({})).toEqual({ seed: 1, faulty: undefined, hostile: undefined, chainPort: 9944 });
+    expect(devnetSettings({})).toEqual({ seed: 1, faulty: undefined, hostile: undefined, chainPort: 9944, gatewayOnly: false });
+    expect(devnetSettings({ ORCH_DEVNET_GATEWAY_ONLY: 'true' }).gatewayOnly).toBe(true);
+    expect(devnetSettings({ ORCH_DEVNET_GATEWAY_ONLY: '1' }, { 'gateway-only': false }).gatewayOnly).toBe(false);
+    expect(() => devnetSettings({ ORCH_DEVNET_GATEWAY_ONLY: 'yes' })).toThrow('ORCH_DEVNET_GATEWAY_ONLY must be 1, true, 0 or false; got "yes"');
     expect(devnetSettings({ ORCH_DEVNET_SEED: '7', ORCH_DEVNET_FAULTY: '0.5', ORCH_SUBTENSOR_PORT: '0' }, { seed: '9', hostile: '0.3' })).toEqual({
       seed: 9,
       faulty: 0.5,
       hostile: 0.3,
       chainPort: 0,
+      gatewayOnly: false,
     });
   });
 

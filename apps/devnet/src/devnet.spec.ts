@@ -1,6 +1,7 @@
-import { ChainReader, loadHotkey } from '@orchestra/bittensor';
+import { axonAccess, ChainReader, loadHotkey, SUBNET_AXON_RULES } from '@orchestra/bittensor';
 import type { Neuron } from '@orchestra/contracts';
-import { Devnet, DEVNET_VALIDATOR_URI, startDevnet } from './devnet';
+import { FakeSubtensor } from '@orchestra/fake-subtensor';
+import { chainState, Devnet, DEVNET_VALIDATOR_URI, startDevnet } from './devnet';
 import { loadDevnetConfig } from './devnet-config';
 
 /** The devnet's chain as a client reads it: it must look like finney, so a ranking that hires validators shows. */
@@ -44,5 +45,45 @@ describe('devnet chain', () => {
       expect(favourite.uid).toBe(1);
       expect(pool.price).toBeGreaterThan(0);
     }
+  });
+});
+
+/** //Alice's access to SN13 and SN22 axons on the devnet's chain, staked and gateway-only, as a client reads it. */
+describe('devnet chain: axon access of //Alice', () => {
+  const config = loadDevnetConfig('apps/devnet/devnet.config.json');
+  const withSn22 = { ...config, subnets: [...config.subnets, { ...config.subnets[1], netuid: 22, name: 'search (desearch)' }] };
+  const others = [13, 22].flatMap((netuid) => [0, 1].map(() => ({ netuid, host: '127.0.0.1', port: 1 })));
+
+  async function accessOnDevnet(orchestraStaked: boolean) {
+    const alice = (await loadHotkey(DEVNET_VALIDATOR_URI)).address;
+    const validators = await Promise.all(others.map(async (v, i) => ({ ...v, hotkey: (await loadHotkey(`//Orchestra/spec/validator${i}`)).address })));
+    const fake = await FakeSubtensor.start({ state: chainState(withSn22, alice, [], validators, { orchestraStaked }), blockTimeMs: 0 });
+    const reader = await ChainReader.connect(fake.url);
+    try {
+      const read = async (netuid: 13 | 22) => {
+        const metagraph = await reader.readMetagraph(netuid);
+        const bigStakes = metagraph.neurons.filter((n) => n.hotkey !== alice).every((n) => n.validatorPermit && BigInt(n.totalStakeRao) >= 200_000n * 10n ** 9n);
+        return { access: axonAccess(metagraph, alice, SUBNET_AXON_RULES[netuid]), bigStakes };
+      };
+      return { sn13: await read(13), sn22: await read(22) };
+    } finally {
+      await reader.close();
+      await fake.stop();
+    }
+  }
+
+  it('gives //Alice a permit and the stake both blacklists ask, beside other validators with big stakes', async () => {
+    const { sn13, sn22 } = await accessOnDevnet(true);
+    expect(sn13.access).toMatchObject({ uid: 0, validatorPermit: true, eligible: true, reason: 'ok' });
+    expect(sn22.access).toMatchObject({ uid: 0, eligible: true });
+    expect(sn13.access.stakeAlpha).toBeGreaterThanOrEqual(20_000);
+    expect(sn13.bigStakes && sn22.bigStakes).toBe(true);
+  });
+
+  it('gateway-only: //Alice is registered but unstaked and without a permit, so neither subnet would answer', async () => {
+    const { sn13, sn22 } = await accessOnDevnet(false);
+    expect(sn13.access).toMatchObject({ uid: 0, validatorPermit: false, stakeAlpha: 0, eligible: false });
+    expect(sn13.access.reason).toMatch(/no validator permit.*below the 10,000 required/);
+    expect(sn22.access.reason).toMatch(/stake 0 is below the 20,000 required/);
   });
 });

@@ -34,12 +34,13 @@ export interface Devnet {
  * whose chain registers them — UID 0 of every subnet is the staked validator //Alice,
  * UIDs 1..n the miners with incentive falling in config order, axons at their ports,
  * then more validators with big stakes (see OTHER_VALIDATORS).
- * Miners refuse callers that are not validators with a permit on the chain.
+ * Miners refuse callers that are not validators with a permit on the chain. With `gatewayOnly`,
+ * //Alice is registered without stake or permit, so every miner refuses Orchestra.
  */
-export async function startDevnet(config: DevnetConfig, opts: { host?: string; chainPort?: number } = {}): Promise<Devnet> {
+export async function startDevnet(config: DevnetConfig, opts: { host?: string; chainPort?: number; gatewayOnly?: boolean } = {}): Promise<Devnet> {
   const host = opts.host ?? '127.0.0.1';
   const validator = await loadHotkey(DEVNET_VALIDATOR_URI);
-  const validators = new Set([validator.address]);
+  const validators = new Set(opts.gatewayOnly ? [] : [validator.address]);
   const miners: Array<SimulatedMiner & { behaviour: string }> = [];
   const stopAll = () => Promise.allSettled(miners.map((m) => m.stop()));
   try {
@@ -73,6 +74,7 @@ export async function startDevnet(config: DevnetConfig, opts: { host?: string; c
       validator.address,
       miners,
       others.map((v) => ({ ...v, host })),
+      { orchestraStaked: !opts.gatewayOnly },
     );
     const chain = await FakeSubtensor.start({ state, host, port: opts.chainPort ?? 9944, blockTimeMs: config.blockTimeMs });
     return {
@@ -97,23 +99,34 @@ export interface DevnetValidator {
   port: number;
 }
 
-/** The chain as the devnet registers it. */
+/**
+ * //Alice's stake on every subnet when staked: well above what SN13 (permit and S >= 10,000) and
+ * SN22 (alpha >= 20, S >= 20,000) demand of callers (libs/bittensor SUBNET_AXON_RULES), and
+ * enough for a permit.
+ */
+export const ORCHESTRA_STAKE = { alphaStakeRao: 100_000n * RAO_PER_TAO, taoStakeRao: 10_000n * RAO_PER_TAO };
+
+/**
+ * The chain as the devnet registers it. `orchestraStaked: false` (gateway-only) registers
+ * //Alice as a bare neuron: no stake, no permit, no dividends (its share goes to the next
+ * validator), so metagraph-sync reports no axon access anywhere.
+ */
 export function chainState(
   config: DevnetConfig,
   validatorHotkey: string,
   miners: ReadonlyArray<SimulatedMiner & { behaviour: string }>,
   otherValidators: readonly DevnetValidator[] = [],
+  { orchestraStaked = true }: { orchestraStaked?: boolean } = {},
 ): ChainState {
   return {
     subnets: config.subnets.map((subnet): SubnetState => {
       const own = miners.filter((m) => m.netuid === subnet.netuid).sort((a, b) => a.uid - b.uid);
       // Colluders are a Sybil ring, as on the real network: several hotkeys of one coldkey.
       const ring = own.find((m) => m.behaviour === 'colluding')?.hotkey;
-      const validator: NeuronState = {
-        ...validatorDefaults(0, validatorHotkey, VALIDATOR_DIVIDENDS[0]),
-        alphaStakeRao: 100_000n * RAO_PER_TAO,
-        taoStakeRao: 10_000n * RAO_PER_TAO,
-      };
+      const validator: NeuronState = orchestraStaked
+        ? { ...validatorDefaults(0, validatorHotkey, VALIDATOR_DIVIDENDS[0]), ...ORCHESTRA_STAKE }
+        : neuronDefaults(0, validatorHotkey);
+      const dividendsOf = (k: number) => VALIDATOR_DIVIDENDS[(k + 1) % VALIDATOR_DIVIDENDS.length] + (!orchestraStaked && k === 0 ? VALIDATOR_DIVIDENDS[0] : 0);
       const incentives = fallingShares(own.length);
       const served = own.map((m, i): NeuronState => ({
         ...neuronDefaults(m.uid, m.hotkey),
@@ -129,7 +142,7 @@ export function chainState(
       const others = otherValidators
         .filter((v) => v.netuid === subnet.netuid)
         .map((v, k): NeuronState => ({
-          ...validatorDefaults(own.length + 1 + k, v.hotkey, VALIDATOR_DIVIDENDS[(k + 1) % VALIDATOR_DIVIDENDS.length]),
+          ...validatorDefaults(own.length + 1 + k, v.hotkey, dividendsOf(k)),
           alphaStakeRao: BigInt(300_000 - 50_000 * k) * RAO_PER_TAO,
           taoStakeRao: 50_000n * RAO_PER_TAO,
           axon: { ip: v.host, port: v.port, ipType: 4, protocol: 4, version: 9_012_000 },

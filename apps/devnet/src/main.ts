@@ -16,21 +16,24 @@ import { startDevnet } from './devnet';
  *   --hostile [share] make this share (default 0.3) of each subnet's miners hostile, after
  *                     --faulty (env ORCH_DEVNET_HOSTILE)
  *   --seed <n>        seed of both draws (env ORCH_DEVNET_SEED)
+ *   --gateway-only    //Alice unstaked and without permits: no axon answers Orchestra
+ *                     (env ORCH_DEVNET_GATEWAY_ONLY=1)
  */
 async function main(): Promise<void> {
   const logger = new JsonLogger({ service: 'devnet' });
   const { values } = parseArgs({
     args: withShareDefaults(process.argv.slice(2)),
-    options: { config: { type: 'string' }, faulty: { type: 'string' }, hostile: { type: 'string' }, seed: { type: 'string' } },
+    options: { config: { type: 'string' }, faulty: { type: 'string' }, hostile: { type: 'string' }, seed: { type: 'string' }, 'gateway-only': { type: 'boolean' } },
   });
-  const { seed, faulty, hostile, chainPort } = devnetConfig(process.env, values).devnet;
+  const { seed, faulty, hostile, chainPort, gatewayOnly } = devnetConfig(process.env, values).devnet;
   let config = loadDevnetConfig(values.config ?? join(__dirname, '..', 'devnet.config.json'));
   if (faulty !== undefined) config = withFaultyShare(config, faulty, seed);
   if (hostile !== undefined) config = withHostileShare(config, hostile, seed);
-  const devnet = await startDevnet(config, { chainPort });
+  const devnet = await startDevnet(config, { chainPort, gatewayOnly });
   logger.log({
     msg: 'devnet ready',
     subtensor: devnet.chain.url,
+    axonAccess: gatewayOnly ? 'none: //Alice is unstaked (gateway-only)' : '//Alice is a staked validator on every subnet',
     miners: devnet.miners.map((m) => ({ netuid: m.netuid, uid: m.uid, behaviour: m.behaviour, address: `${m.host}:${m.port}`, hotkey: m.hotkey })),
   });
   let stopping = false;

@@ -29,6 +29,8 @@ export interface DevnetStackOptions {
   /** Share of each subnet's miners made hostile (devnet `--hostile`), after `faulty`. */
   readonly hostile?: number;
   readonly seed?: number;
+  /** //Alice unstaked and without permits: no subnet's axons answer Orchestra (devnet `--gateway-only`). */
+  readonly gatewayOnly?: boolean;
   /** Extra environment for the five services (e.g. ORCH_MINER_TIMEOUT_MS). */
   readonly serviceEnv?: Record<string, string>;
   /** Supervisor news: restarts and the like. */
@@ -147,6 +149,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
           ...(options.faulty !== undefined ? ['--faulty', String(options.faulty)] : []),
           ...(options.hostile !== undefined ? ['--hostile', String(options.hostile)] : []),
           ...(options.seed !== undefined ? ['--seed', String(options.seed)] : []),
+          ...(options.gatewayOnly ? ['--gateway-only'] : []),
         ],
         env: { ...env, ORCH_SUBTENSOR_PORT: String(subtensorPort) },
         cwd: REPO_ROOT,
