@@ -1,6 +1,7 @@
 import { OrchestraError, problemsOf, type SettingProblems } from '@orchestra/contracts';
 import type { ZodType } from 'zod';
 import { JsonLogger, parseLogLevel, type LogLevel } from './logger';
+import { resolveEnvironment } from './network';
 
 /**
  * Configuration from the environment, read once at start.
@@ -59,12 +60,15 @@ export function shownValue(name: string, raw: string | undefined): string {
 }
 
 /**
- * Runs every section over `env` and returns their values by name, or throws one
+ * Runs every section over `env` — with `ORCH_NETWORK`'s profile and the `<SECRET>_FILE` files
+ * applied first (resolveEnvironment) — and returns their values by name, or throws one
  * {@link ConfigError} listing the problems of all sections. A section that throws
  * something other than a non-retryable OrchestraError has a bug, and that is rethrown.
  */
-export function loadConfig<S extends Record<string, ConfigSection<unknown>>>(sections: S, env: Env): ConfigOf<S> {
-  const problems: string[] = [];
+export function loadConfig<S extends Record<string, ConfigSection<unknown>>>(sections: S, given: Env): ConfigOf<S> {
+  const resolved = resolveEnvironment(given);
+  const env: Env = resolved.env;
+  const problems: string[] = [...resolved.problems];
   const config: Record<string, unknown> = {};
   for (const [key, section] of Object.entries(sections)) {
     if (typeof section === 'function') {

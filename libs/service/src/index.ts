@@ -16,6 +16,7 @@ export {
   type SectionValue,
   type ServiceSettings,
 } from './config';
+export { NETWORK_PROFILES, resolveEnvironment, SECRET_FILE_SETTINGS, type NetworkName, type ResolvedEnvironment } from './network';
 export { HandlerSpanInterceptor } from './handler-span.interceptor';
 export { MetricConflictError, ServiceConfigError, ServiceStartError } from './errors';
 export { JsonLogger, parseLogLevel, type JsonLoggerOptions, type LogEntry, type LogLevel } from './logger';
