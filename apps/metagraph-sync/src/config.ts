@@ -1,4 +1,4 @@
-import { axonAccessSettings, type AxonAccessSettings } from '@orchestra/bittensor';
+import { axonAccessSettings, netuidsSetting, subtensorUrlSetting, type AxonAccessSettings } from '@orchestra/bittensor';
 import { workerSections } from '@orchestra/bus';
 import { loadServiceConfig, type Env } from '@orchestra/service';
 import { z } from 'zod';
@@ -27,21 +27,8 @@ const blankToUndefined = (raw: unknown) => (typeof raw === 'string' && raw.trim(
 /** The metagraph-sync section: `ORCH_SUBTENSOR_URL`, `ORCH_NETUIDS`, `ORCH_SYNC_MIN_INTERVAL_MS`. */
 export const syncSettings = z
   .object({
-    ORCH_SUBTENSOR_URL: z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .regex(/^wss?:\/\/\S+$/, 'must be a ws:// or wss:// URL')
-        .default('ws://127.0.0.1:9944'),
-    ),
-    ORCH_NETUIDS: z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .regex(/^\s*\d{1,5}\s*(,\s*\d{1,5}\s*)*$/, 'must be a comma-separated list of netuids (e.g. 1,13,62)')
-        .transform((list) => list.split(',').map(Number))
-        .optional(),
-    ),
+    ORCH_SUBTENSOR_URL: subtensorUrlSetting,
+    ORCH_NETUIDS: netuidsSetting,
     ORCH_SYNC_MIN_INTERVAL_MS: z.preprocess(blankToUndefined, z.coerce.number().int('must be an integer number of milliseconds').min(0, 'must be at least 0').default(5_000)),
   })
   .transform((env): SyncSettings => ({ url: env.ORCH_SUBTENSOR_URL, netuids: env.ORCH_NETUIDS, minIntervalMs: env.ORCH_SYNC_MIN_INTERVAL_MS }));

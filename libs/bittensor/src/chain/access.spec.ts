@@ -56,7 +56,7 @@ describe('axonAccess: the subnets’ blacklists applied to our hotkey', () => {
   it('refuses a hotkey that is not registered, saying what to do', () => {
     const access = axonAccess({ netuid: 13, neurons: [neuron({ hotkey: 'someone-else' })] }, OURS, sn13);
     expect(access).toMatchObject({ uid: null, validatorPermit: false, stakeAlpha: 0, eligible: false });
-    expect(access.reason).toMatch(/not registered on SN13.*register it and stake at least 10,000/);
+    expect(access.reason).toMatch(/not registered on SN13.*register it, stake at least 10,000 and hold a validator permit/);
   });
 
   it('takes the stake threshold from configuration, keeping the rest of the rule', () => {

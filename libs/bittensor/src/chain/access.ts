@@ -82,7 +82,7 @@ export function axonAccess(metagraph: Pick<Metagraph, 'netuid' | 'neurons'>, hot
       stakeTao: 0,
       requiredStake,
       eligible: false,
-      reason: `hotkey ${hotkey} is not registered on SN${netuid}; its miners (${rule.source}) answer registered callers only: register it and stake at least ${amount(requiredStake)}`,
+      reason: `hotkey ${hotkey} is not registered on SN${netuid}; its miners (${rule.source}) answer registered callers only: register it${requiredStake > 0 ? `, stake at least ${amount(requiredStake)}` : ''}${rule.permit ? ' and hold a validator permit' : ''}`,
     };
   }
   const stakeAlpha = fromRao(neuron.alphaStakeRao);

@@ -183,6 +183,12 @@ export class ChainReader {
     });
   }
 
+  /** The node's current runtime as it reported it on connect (state_getRuntimeVersion), e.g. `node-subtensor` 424. */
+  runtimeVersion(): { specName: string; specVersion: number } {
+    const { specName, specVersion } = this.api.runtimeVersion;
+    return { specName: specName.toString(), specVersion: specVersion.toNumber() };
+  }
+
   /** The latest finalized block: pass its hash as `at` to read several subnets at one state. */
   async finalizedHead(): Promise<ChainBlock> {
     return this.reading('reading the finalized head', async () => {

@@ -3,3 +3,4 @@ export * from './errors';
 export { axonIpToString } from './ip';
 export * from './access';
 export * from './access-settings';
+export * from './chain-settings';
