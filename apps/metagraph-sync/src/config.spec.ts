@@ -30,6 +30,10 @@ describe("metagraph-sync's config", () => {
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/ORCH_HOTKEY_ADDRESS must be an ss58 address/);
     expect(attempt).toThrow(/ORCH_AXON_REQUIRED_STAKE: entry "13:5000" must read netuid=stake/);
+    // On finney the devnet's default key would report a stranger's access: the hotkey must be given.
+    expect(() => loadConfig(metagraphSyncSections, { ORCH_NETWORK: 'finney' })).toThrow(/ORCH_NETWORK=finney needs our hotkey: ORCH_HOTKEY_ADDRESS/);
+    const onFinney = loadConfig(metagraphSyncSections, { ORCH_NETWORK: 'finney', ORCH_HOTKEY_ADDRESS: address });
+    expect(onFinney.sync).toEqual({ url: 'wss://entrypoint-finney.opentensor.ai:443', netuids: [13, 22, 64], minIntervalMs: 5_000 });
   });
   it.each(K8S_OVERLAYS)('accepts what the %s manifests configure', (overlay) => {
     const env = shippedEnv(overlay);

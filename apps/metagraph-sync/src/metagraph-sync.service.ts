@@ -8,6 +8,11 @@ import type { AxonAccessSettings } from '@orchestra/bittensor';
 import { ACCESS_SETTINGS, DEFAULT_ACCESS_SETTINGS, DEFAULT_SYNC_SETTINGS, SYNC_SETTINGS, SyncSettings } from './config';
 
 const syncedBlock = gauge<'netuid'>({ name: 'metagraph_synced_block', help: 'Block of the last metagraph written, per subnet', labelNames: ['netuid'] });
+const axonAccessGauge = gauge<'netuid'>({
+  name: 'axon_access',
+  help: "Whether our hotkey passes the subnet's axon blacklist (1) or not (0), for subnets with a known or configured threshold",
+  labelNames: ['netuid'],
+});
 const syncSeconds = histogram({ name: 'metagraph_sync_seconds', help: 'Time to read and write every watched subnet', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30] });
 
 /**
@@ -114,6 +119,7 @@ export class MetagraphSyncService implements OnApplicationBootstrap, OnModuleDes
     const priced = axonSubnets(this.accessSettings).includes(netuid);
     const access = await subnetAccess(metagraph, this.hotkey as string, rule, priced ? quoteAt(reader, netuid, { at }) : undefined);
     this.access.set(netuid, access);
+    if (priced) axonAccessGauge.set({ netuid: String(netuid) }, access.eligible ? 1 : 0);
     return { ...metagraph, access };
   }
 }

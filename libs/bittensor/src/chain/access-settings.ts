@@ -47,8 +47,12 @@ export function axonAccessSettings(env: Env): AxonAccessSettings {
       problems.push(`ORCH_HOTKEY_ADDRESS must be an ss58 address (e.g. 5GrwvaEF…); got ${JSON.stringify(address)}`);
     }
   }
-  if (problems.length > 0) throw listingProblems(new AxonAccessConfigError(`invalid access settings: ${problems.join('; ')}`), problems);
   const file = set('ORCH_HOTKEY_FILE');
+  // //Alice, the default, is the devnet's key: on finney it would report the access of a stranger.
+  if (set('ORCH_NETWORK') === 'finney' && address === undefined && file === undefined && set('ORCH_HOTKEY') === undefined) {
+    problems.push('ORCH_NETWORK=finney needs our hotkey: ORCH_HOTKEY_ADDRESS (its ss58 address), ORCH_HOTKEY_FILE or ORCH_HOTKEY');
+  }
+  if (problems.length > 0) throw listingProblems(new AxonAccessConfigError(`invalid access settings: ${problems.join('; ')}`), problems);
   const hotkey = address !== undefined ? { address } : file ? { file } : (env.ORCH_HOTKEY ?? '//Alice');
   return { hotkey, requiredStake };
 }
