@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Buckets, metagraphKey, type Metagraph, type SubnetAccess } from '@orchestra/contracts';
-import { ChainReader, axonAccessRule, axonSubnets, hotkeyAddress, quoteAt, subnetAccess } from '@orchestra/bittensor';
+import { ChainReader, axonAccessRule, axonSubnets, hotkeyAddress, missingAlphaRao, quoteAt, subnetAccess } from '@orchestra/bittensor';
 import { Bus } from '@orchestra/bus';
 import { gauge, histogram } from '@orchestra/service';
 import { KV } from '@nats-io/kv';
@@ -13,6 +13,8 @@ const axonAccessGauge = gauge<'netuid'>({
   help: "Whether our hotkey passes the subnet's axon blacklist (1) or not (0), for subnets with a known or configured threshold",
   labelNames: ['netuid'],
 });
+/** How long the TAO price of a subnet's missing stake is reused (it is a search over swap quotes). */
+const PRICE_TTL_MS = 60_000;
 const syncSeconds = histogram({ name: 'metagraph_sync_seconds', help: 'Time to read and write every watched subnet', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30] });
 
 /**
@@ -37,6 +39,8 @@ export class MetagraphSyncService implements OnApplicationBootstrap, OnModuleDes
   private syncing?: Promise<void>;
   private stopped = false;
   private hotkey?: string;
+  /** The last price of each subnet's missing stake, and the stake it was for. */
+  private readonly prices = new Map<number, { at: number; missing: bigint; taoToReach?: number }>();
   /** Set after the first complete sync (readiness). */
   synced = false;
   /** Our access to each synced subnet's axons, as last read. */
@@ -117,7 +121,15 @@ export class MetagraphSyncService implements OnApplicationBootstrap, OnModuleDes
     const { netuid } = metagraph;
     const rule = axonAccessRule(netuid, this.accessSettings.requiredStake);
     const priced = axonSubnets(this.accessSettings).includes(netuid);
-    const access = await subnetAccess(metagraph, this.hotkey as string, rule, priced ? quoteAt(reader, netuid, { at }) : undefined);
+    // Pricing the missing stake is a search of a few dozen quotes: done at most once a
+    // PRICE_TTL_MS per subnet, so a round is not slowed by it; meanwhile the last price holds
+    // while the stake missing is the same.
+    const last = this.prices.get(netuid);
+    const reprice = priced && (!last || Date.now() - last.at >= PRICE_TTL_MS);
+    let access = await subnetAccess(metagraph, this.hotkey as string, rule, reprice ? quoteAt(reader, netuid, { at }) : undefined);
+    const missing = missingAlphaRao(access, rule);
+    if (reprice) this.prices.set(netuid, { at: Date.now(), missing, taoToReach: access.taoToReach });
+    else if (priced && last?.missing === missing && last.taoToReach !== undefined) access = { ...access, taoToReach: last.taoToReach };
     this.access.set(netuid, access);
     if (priced) axonAccessGauge.set({ netuid: String(netuid) }, access.eligible ? 1 : 0);
     return { ...metagraph, access };
