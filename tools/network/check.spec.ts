@@ -89,7 +89,7 @@ describe('network check against the devnet', () => {
     const report = await checkNetwork(nothing);
     expect(report.gateways.map((g) => g.status)).toEqual(['invalid_key', 'invalid_key', 'invalid_key']);
     expect(report.ok).toBe(false);
-    expect(formatReport(report)).toContain('NOTHING USABLE');
+    expect(formatReport(report)).toContain('NOTHING USABLE: no subnet axon would answer our hotkey; no gateway key works');
 
     const run = (args: string[], extra: Record<string, string>) =>
       new Promise<{ code: number | null; stdout: string }>((done) => {
@@ -103,6 +103,9 @@ describe('network check against the devnet', () => {
     const cli = await run(['check', '--json'], nothing);
     expect(cli.code).toBe(1);
     expect(JSON.parse(cli.stdout)).toMatchObject({ ok: false, usable: { axonSubnets: [], gateways: [] }, chain: { ok: true, specVersion: 424 } });
+    const subnets = await run(['subnets'], nothing);
+    expect(subnets.code).toBe(0);
+    expect(subnets.stdout).toMatch(new RegExp(`^${fake.url} at block \\d+, hotkey ${alice}\\n.*\\n  SN13 .* off: SN13 axons would refuse us`));
     const bad = await run(['check'], { ORCH_NETWORK: 'mainnet', ORCH_AXON_REQUIRED_STAKE: '13:1' });
     expect(bad.code).toBe(2);
     expect(bad.stdout).toMatch(/configuration problems[\s\S]*ORCH_NETWORK must be one of finney, devnet[\s\S]*ORCH_AXON_REQUIRED_STAKE/);

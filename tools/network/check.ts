@@ -255,10 +255,13 @@ export function formatReport(report: NetworkReport): string {
     }
   }
   const { axonSubnets: axons, gateways } = report.usable;
-  lines.push(
-    report.ok
-      ? `usable: ${[...axons.map((n) => `SN${n} axons`), ...gateways].join(', ')}`
-      : 'NOTHING USABLE: no gateway key works and no subnet axon would answer our hotkey (see above)',
-  );
+  if (report.ok) lines.push(`usable: ${[...axons.map((n) => `SN${n} axons`), ...gateways].join(', ')}`);
+  else {
+    const why = [
+      report.chain?.ok ? 'no subnet axon would answer our hotkey' : 'the chain cannot be read',
+      ...(report.gateways.length > 0 ? ['no gateway key works'] : ['gateways not checked']),
+    ];
+    lines.push(`NOTHING USABLE: ${why.join('; ')} (see above)`);
+  }
   return lines.join('\n');
 }
