@@ -53,7 +53,7 @@ export function axonAccessSettings(env: Env): AxonAccessSettings {
     problems.push('ORCH_NETWORK=finney needs our hotkey: ORCH_HOTKEY_ADDRESS (its ss58 address), ORCH_HOTKEY_FILE or ORCH_HOTKEY');
   }
   if (problems.length > 0) throw listingProblems(new AxonAccessConfigError(`invalid access settings: ${problems.join('; ')}`), problems);
-  const hotkey = address !== undefined ? { address } : file ? { file } : (env.ORCH_HOTKEY ?? '//Alice');
+  const hotkey = address !== undefined ? { address } : file ? { file } : (set('ORCH_HOTKEY') ?? '//Alice');
   return { hotkey, requiredStake };
 }
 
