@@ -63,8 +63,9 @@ export class GatewayHire implements SourceCall {
     try {
       listed = await this.sources();
     } catch (error) {
-      const why = this.judgeGatewayFault(error) ?? (error instanceof ProviderError ? error.message : String(error));
-      return { candidates: [], why: `${this.provider}: could not list sources (${truncateText(why, 300)})` };
+      const gatewayWide = this.judgeGatewayFault(error);
+      if (gatewayWide) return { candidates: [], why: `${this.provider}: off — ${gatewayWide}` };
+      return { candidates: [], why: `${this.provider}: could not list sources (${truncateText(error instanceof Error ? error.message : String(error), 300)})` };
     }
     const exclude = new Set(task.excludeSources ?? []);
     const now = this.now();
