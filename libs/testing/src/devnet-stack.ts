@@ -1,3 +1,4 @@
+import { ProviderTwinAddresses, providerTwinEnv } from '@orchestra/devnet-providers';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync } from 'node:fs';
@@ -29,6 +30,15 @@ export interface DevnetStackOptions {
   /** Share of each subnet's miners made hostile (devnet `--hostile`), after `faulty`. */
   readonly hostile?: number;
   readonly seed?: number;
+  /**
+   * Give the services the devnet's gateway twins (fake Chutes, Desearch, Constellation): their
+   * URLs and devnet keys, and `ORCH_PROVIDER_SOURCES` limiting Chutes to `chutesModels`
+   * (default the good model). Off by default, so scenarios written for miner axons keep hiring
+   * them; `npm start` and `npm run devnet` turn it on.
+   */
+  readonly gateways?: boolean;
+  /** Chutes models the dispatcher may hire when `gateways` is on (default `devnet/good-llm`). */
+  readonly chutesModels?: readonly string[];
   /** Extra environment for the five services (e.g. ORCH_MINER_TIMEOUT_MS). */
   readonly serviceEnv?: Record<string, string>;
   /** Supervisor news: restarts and the like. */
@@ -79,7 +89,12 @@ export interface DevnetStack {
   /** Every service process, replicas included. */
   readonly replicas: readonly ServiceReplica[];
   /** The devnet's "devnet ready" log record (miners with their behaviours and addresses). */
-  readonly devnet: { subtensor: string; miners: Array<{ netuid: number; uid: number; behaviour: string; address: string; hotkey: string }> };
+  readonly devnet: {
+    subtensor: string;
+    miners: Array<{ netuid: number; uid: number; behaviour: string; address: string; hotkey: string }>;
+    /** Where the gateway twins listen. */
+    providers: ProviderTwinAddresses;
+  };
   /** The ops port of each service's first replica. */
   readonly opsPorts: Readonly<Record<ServiceName, number>>;
   /** Waits until every service replica reports ready again (e.g. after crashes and restarts). */
@@ -168,6 +183,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
       ORCH_HOTKEY: '//Alice',
       ORCHESTRA_API_PORT: String(apiPort),
       ORCHESTRA_API_HOST: '127.0.0.1',
+      ...(options.gateways ? { ...providerTwinEnv(devnetRecord.providers), ORCH_PROVIDER_SOURCES: `chutes=${(options.chutesModels ?? ['devnet/good-llm']).join(',')}` } : {}),
       ...options.serviceEnv,
     };
     if (users) {
