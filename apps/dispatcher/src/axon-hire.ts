@@ -83,6 +83,10 @@ export class AxonHire implements SourceCall {
     return candidates.length > 0 ? { candidates } : { candidates, why };
   }
 
+  available(): boolean {
+    return true;
+  }
+
   /** One call to one miner in its CLIENT span, whose attributes say who was called and how it ended. */
   async call(task: Task, candidate: SourceCandidate, signal: AbortSignal, attributes: Readonly<Record<string, string | number | boolean>>): Promise<SourceReply> {
     const hired = this.hired.get(candidate);

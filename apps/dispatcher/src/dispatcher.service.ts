@@ -7,6 +7,7 @@ import {
   JobStateSchema,
   MetagraphSchema,
   ReputationObservation,
+  SourceProviderId,
   Subjects,
   TaskReady,
   TaskResult,
@@ -32,7 +33,7 @@ import { HedgeCall, HedgeOutcome, hedgedHire } from './hedged-hire';
 import { JobCancellations } from './job-cancellations';
 import { ReputationBook } from './reputation-book';
 import { Route, routesFor } from './routing';
-import { NoSources, SourceCandidate, SourceReply, Task } from './source-call';
+import { NoSources, SourceCall, SourceCandidate, SourceReply, Task } from './source-call';
 import { mergeCandidates } from './source-ranking';
 
 /** A result as published (fields with defaults may be left out). */
@@ -50,6 +51,9 @@ const dropped = counter<'reason'>({
   help: 'Tasks not hired for because their job is no longer running, or was cancelled mid-hire',
   labelNames: ['reason'],
 });
+
+/** Sources called at most, per attempt, in place of ones that failed without it being their fault (429, refused key). */
+const MAX_MOVES = 2;
 
 /** The part of the job record the dispatcher needs: is it running, and how many calls may it still make. */
 const JobViewSchema = JobStateSchema.pick({ status: true, limits: true, steps: true });
@@ -198,6 +202,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       // The job's call budget counts hedges; the planner enforces it, this keeps hedges within it.
       const callsLeft = job.limits.maxMinerCalls - minerCallsOf(job.steps);
       const maxCalls = hedge.enabled ? Math.max(1, Math.min(1 + this.config.hedge.maxExtraCalls, callsLeft)) : 1;
+      // Calls in place of ones that said nothing about the work (429, refused key), within the job's budget.
+      const maxMoves = Math.max(0, Math.min(MAX_MOVES, callsLeft - maxCalls));
       await this.announce(jobId, task, best, `hired ${describe(best)}`, 'step.hired');
 
       let outcome: HedgeOutcome<SourceCandidate, SourceReply>;
@@ -209,6 +215,9 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
           signal: ticket.signal,
           call: (c, signal, index) => this.callSource(jobId, task, c, signal, index),
           accept: (reply) => this.passesChecks(task, reply),
+          moveOn: (reply) => !reply.ok && !reply.sourceEvidence,
+          maxMoves,
+          skip: (c) => !this.hireOf(c.provider)?.available(c),
           onHedge: (c) => {
             hedgedCalls.inc({ netuid: String(c.netuid), capability: task.capability });
             this.announce(jobId, task, c, `no acceptable answer after ${Math.round(hedge.delayMs)} ms (${hedge.basis}); hedging: also hired ${describe(c)}`, 'hedge').catch(
@@ -222,6 +231,9 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         // subnet, input of the wrong shape, a request the gateway calls malformed): no other
         // source can fix it, so nobody is hireable.
         return this.publishNobody(jobId, wireTask, `cannot hire for ${task.capability} from ${best.provider} on SN${best.netuid}: ${(error as Error).message}`);
+      }
+      if (!outcome.cancelled && !outcome.chosen) {
+        return this.publishNobody(jobId, wireTask, `nobody to hire for ${task.capability}: every ranked source became unavailable before it could be called`);
       }
       if (outcome.cancelled || !outcome.chosen?.reply) {
         dropped.inc({ reason: 'cancelled' });
@@ -269,7 +281,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   /** One provider's ranked sources for a task; a gateway that is not configured says so. */
   private offersOf(route: Route, task: Task, deliveryCount: number): Promise<NoSources> {
-    const hire = route.provider === 'axon' ? this.axon : this.gateways.get(route.provider);
+    const hire = this.hireOf(route.provider);
     if (!hire) {
       const setting = `ORCH_${route.provider.toUpperCase()}_API_KEY`;
       return Promise.resolve({ candidates: [], why: `${route.provider}: not configured (${setting} is not set)` });
@@ -303,9 +315,13 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       'orchestra.hedge': hedge > 0,
       'orchestra.hedge_index': hedge,
     };
-    const hire = candidate.provider === 'axon' ? this.axon : this.gateways.get(candidate.provider);
+    const hire = this.hireOf(candidate.provider);
     if (!hire) throw new Error(`no hire for provider ${candidate.provider} (a bug: it offered a candidate)`);
     return hire.call(task, candidate, signal, attributes);
+  }
+
+  private hireOf(provider: SourceProviderId): SourceCall | undefined {
+    return provider === 'axon' ? this.axon : this.gateways.get(provider);
   }
 
   /**

@@ -55,6 +55,10 @@ export class GatewayHire implements SourceCall {
     return undefined;
   }
 
+  available(candidate: SourceCandidate): boolean {
+    return this.offReason() === undefined && (this.resting.get(candidate.source) ?? 0) <= this.now();
+  }
+
   async candidates(task: Task): Promise<NoSources> {
     const off = this.offReason();
     if (off) return { candidates: [], why: `${this.provider}: off — ${off}` };

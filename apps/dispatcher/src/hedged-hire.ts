@@ -48,6 +48,15 @@ export interface HedgeRaceOptions<C, R extends RaceReply> {
   readonly accept: (reply: R) => Promise<boolean>;
   /** Told when a hedge fires, before its call starts. */
   readonly onHedge?: (candidate: C, index: number) => void;
+  /**
+   * A failed reply that says nothing about the work (the gateway asked us to slow down, or
+   * refused our key): the next candidate is called at once instead of ending the attempt, up to
+   * `maxMoves` times. Such moves come on top of `maxCalls`.
+   */
+  readonly moveOn?: (reply: R) => boolean;
+  readonly maxMoves?: number;
+  /** Candidates to pass over when their turn comes (a provider turned off, a source resting meanwhile). */
+  readonly skip?: (candidate: C) => boolean;
 }
 
 /**
@@ -56,14 +65,22 @@ export interface HedgeRaceOptions<C, R extends RaceReply> {
  * wins and every other call is aborted. An answer that fails the checks does not end the
  * race while other calls are in flight; when none is left the attempt ends with its
  * failure (an answered-but-invalid reply preferred, as its errors make the best re-ask),
- * and the planner retries. A call that throws our own error (bad configuration)
- * aborts the rest and rethrows.
+ * and the planner retries — unless the failure says nothing about the work (`moveOn`: a
+ * 429, a refused key), when the next candidate is called at once instead. A call that throws
+ * our own error (bad configuration) aborts the rest and rethrows.
  */
 export function hedgedHire<C, R extends RaceReply>(opts: HedgeRaceOptions<C, R>): Promise<HedgeOutcome<C, R>> {
   const start = performance.now();
   const calls: HedgeCall<C, R>[] = [];
   const pending = new Map<HedgeCall<C, R>, AbortController>();
   let timer: NodeJS.Timeout | undefined;
+  /** The next candidate to consider, and how many calls were moves (not hedges). */
+  let cursor = 0;
+  let moves = 0;
+  const nextCandidate = (): C | undefined => {
+    while (cursor < opts.candidates.length && opts.skip?.(opts.candidates[cursor])) cursor++;
+    return cursor < opts.candidates.length ? opts.candidates[cursor++] : undefined;
+  };
 
   return new Promise<HedgeOutcome<C, R>>((resolve, reject) => {
     let done = false;
@@ -90,10 +107,13 @@ export function hedgedHire<C, R extends RaceReply>(opts: HedgeRaceOptions<C, R>)
     };
     const onCancel = (): void => finish({ cancelled: true });
 
-    const launch = (): void => {
+    /** Calls the next candidate (`move`: in place of a failed call rather than as a hedge); false when none is left. */
+    const launch = (move = false): boolean => {
+      const candidate = nextCandidate();
+      if (candidate === undefined) return false;
       const index = calls.length;
-      const candidate = opts.candidates[index];
-      if (index > 0) opts.onHedge?.(candidate, index);
+      if (move) moves++;
+      else if (index > 0) opts.onHedge?.(candidate, index);
       const controller = new AbortController();
       const record: HedgeCall<C, R> = { candidate, startedAtMs: performance.now() - start, aborted: false, elapsedMs: 0 };
       calls.push(record);
@@ -109,6 +129,7 @@ export function hedgedHire<C, R extends RaceReply>(opts: HedgeRaceOptions<C, R>)
           pending.delete(record);
           if (done) return;
           if (record.acceptable) return finish({ chosen: record });
+          if (opts.moveOn?.(reply) && moves < (opts.maxMoves ?? 0) && launch(true)) return;
           if (pending.size === 0) finish({ chosen: mostUseful(calls) });
         },
         (error: unknown) => {
@@ -118,11 +139,12 @@ export function hedgedHire<C, R extends RaceReply>(opts: HedgeRaceOptions<C, R>)
         },
       );
       schedule();
+      return true;
     };
 
     const schedule = (): void => {
       clearTimeout(timer);
-      if (calls.length >= Math.min(opts.maxCalls, opts.candidates.length)) return;
+      if (calls.length - moves >= opts.maxCalls || cursor >= opts.candidates.length) return;
       timer = setTimeout(() => {
         if (!done && pending.size > 0) launch();
       }, opts.delayMs);
@@ -130,7 +152,8 @@ export function hedgedHire<C, R extends RaceReply>(opts: HedgeRaceOptions<C, R>)
 
     if (opts.signal.aborted) return finish({ cancelled: true });
     opts.signal.addEventListener('abort', onCancel, { once: true });
-    launch();
+    // Every candidate passed over before the first call: nobody was hired.
+    if (!launch()) finish({});
   });
 }
 

@@ -67,6 +67,8 @@ export interface SourceCall {
   readonly provider: SourceProviderId;
   /** Ranked sources for the task, best first, without those it excludes. */
   candidates(task: Task, netuid: number, deliveryCount: number): Promise<NoSources>;
+  /** Whether a candidate it offered may still be called (its gateway was not turned off, nor the source told to rest, since). */
+  available(candidate: SourceCandidate): boolean;
   /** One call; never throws for the source's or gateway's faults (they are failed replies), only for our own mistakes. */
   call(task: Task, candidate: SourceCandidate, signal: AbortSignal, attributes: Readonly<Record<string, string | number | boolean>>): Promise<SourceReply>;
 }
