@@ -148,6 +148,7 @@ describe('DispatcherService with gateway sources (Chutes twin)', () => {
     expect(result).toMatchObject({ uid: null, source: null, ok: false, statusCode: 0 });
     expect(result.statusMessage).toMatch(/chutes: off — the gateway refused our API key \(401\): check ORCH_CHUTES_API_KEY; chutes is off until /);
     expect(s.providersOff().chutes).toMatch(/refused our API key/);
+    expect(s.providerChecks()).toEqual({ provider_chutes: expect.stringMatching(/^off: the gateway refused our API key/), provider_desearch: 'ok', provider_constellation: 'ok' });
     // Off means off: the next task does not knock on the gateway again, and says the same.
     await putJob('job_badkey2');
     await s.dispatch('job_badkey2', task());

@@ -93,9 +93,14 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     this.clients = createProviders(this.config.sourcing.providers);
   }
 
-  /** Why a gateway is off now (its key refused, unreachable), by provider: for readiness detail and tests. */
+  /** Why a gateway is off now (its key refused, unreachable), by provider. */
   providersOff(): Record<string, string> {
     return Object.fromEntries([...this.gateways].flatMap(([id, g]) => (g.offReason() ? [[id, g.offReason() as string]] : [])));
+  }
+
+  /** Every gateway's state for `/readyz` (`provider_chutes: ok` or `off: <why>`); gateways without a key are not listed. */
+  providerChecks(): Record<string, string> {
+    return Object.fromEntries([...this.gateways].map(([id, g]) => [`provider_${id}`, g.offReason() ? `off: ${g.offReason()}` : 'ok']));
   }
 
   async onApplicationBootstrap(): Promise<void> {
