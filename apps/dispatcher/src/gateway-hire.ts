@@ -1,5 +1,5 @@
 import { GATEWAY_NETUIDS, GatewayId, sourceKey, sourceReputationKey, truncateText } from '@orchestra/contracts';
-import { Provider, ProviderAbortedError, ProviderError, SourceInfo, callTraced } from '@orchestra/providers';
+import { InvalidProviderInputError, Provider, ProviderAbortedError, ProviderError, SourceInfo, UnsupportedCapabilityError, callTraced } from '@orchestra/providers';
 import { Capability, isCapability, promptFor } from '@orchestra/schemas';
 import { performance } from 'node:perf_hooks';
 import type { ReputationBook } from './reputation-book';
@@ -132,9 +132,22 @@ export class GatewayHire implements SourceCall {
         sourceEvidence: true,
       };
     } catch (error) {
-      if (error instanceof ProviderAbortedError) throw error;
-      if (!(error instanceof ProviderError)) throw error;
-      return this.failedReply(error, candidate, performance.now() - started);
+      if (error instanceof ProviderAbortedError || error instanceof UnsupportedCapabilityError || error instanceof InvalidProviderInputError) throw error;
+      if (error instanceof ProviderError) return this.failedReply(error, candidate, performance.now() - started);
+      // Anything else was provoked by what the gateway sent (the clients wrap every fault they
+      // know): that source's failed reply, never a rethrow that would fail the task for everyone.
+      const why = truncateText(error instanceof Error ? error.message : String(error), this.options.textLimitChars);
+      return {
+        ok: false,
+        statusCode: 0,
+        statusMessage: `${this.provider} ${candidate.source}: the answer could not be read (${why})`,
+        fault: 'bad_response',
+        latencyMs: performance.now() - started,
+        responseBytes: 0,
+        costUsd: 0,
+        costTao: 0,
+        sourceEvidence: true,
+      };
     } finally {
       this.inFlight.set(candidate.source, (this.inFlight.get(candidate.source) ?? 1) - 1);
     }
