@@ -60,6 +60,14 @@ describe('job machine with gateway sources', () => {
     expect(third.excludeSources).toEqual(['chutes:devnet/good-llm']);
   });
 
+  it('names each gateway attempt by provider and source when the step fails', () => {
+    let state = startJob(job({ maxAttemptsPerStep: 2 }), t0).state;
+    state = applyRejected(state, rejectedBy(1, 'devnet/garbage-llm', 'miner_error'), at(10))!.state;
+    state = applyRejected(state, rejectedBy(2, 'devnet/good-llm', 'schema'), at(20))!.state;
+    expect(state.status).toBe('failed');
+    expect(state.error?.message).toContain('#1 chutes devnet/garbage-llm: chutes model devnet/garbage-llm returned no JSON; #2 chutes devnet/good-llm: ');
+  });
+
   it('fails the job when the USD budget is exceeded, naming it', () => {
     const start = startJob(job({ maxUsd: 0.05 }), t0);
     const first = applyRejected(start.state, rejectedBy(1, 'a/b', 'not_json'), at(10))!;

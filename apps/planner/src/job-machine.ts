@@ -231,7 +231,7 @@ function describeSource(a: AttemptState): string {
 }
 
 function describeAttempt(a: AttemptState): string {
-  const who = `#${a.attempt}${a.source ? ` ${a.provider ?? 'axon'} ${a.source}` : a.uid !== undefined ? ` uid ${a.uid}` : ''}`;
+  const who = `#${a.attempt}${a.source !== undefined || a.uid !== undefined ? ` ${describeSource(a)}` : ''}`;
   return a.status === 'verified' ? `${who}: accepted, but not enough others agreed` : `${who}: ${a.reason}`;
 }
 
