@@ -29,6 +29,7 @@ import { AxonHire } from './axon-hire';
 import { DISPATCHER_CONFIG, DispatcherConfig, dispatcherConfig, dispatcherSettings } from './dispatcher.config';
 import { GatewayHire } from './gateway-hire';
 import { HedgePolicy } from './hedge-policy';
+import { answeredEvent, describe, hiredEvent } from './hire-events';
 import { HedgeCall, HedgeOutcome, hedgedHire } from './hedged-hire';
 import { JobCancellations } from './job-cancellations';
 import { ReputationBook } from './reputation-book';
@@ -351,17 +352,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   /** A progress event about a hire; hedges get their own message id, or the stream would drop them as duplicates of the first hire. */
   private async announce(jobId: string, task: Task, c: SourceCandidate, what: string, kind: 'step.hired' | 'hedge'): Promise<void> {
-    const payload = {
-      event: 'step.hired' as const,
-      service: 'dispatcher',
-      stepId: task.stepId,
-      attempt: task.attempt,
-      ...(c.miner ? { uid: c.miner.uid } : {}),
-      provider: c.provider,
-      source: c.source,
-      message: `step ${task.stepId}: ${what} on SN${c.netuid} (${c.basis})`,
-      data: { netuid: c.netuid, ...(c.miner ? { hotkey: c.miner.hotkey } : {}), score: c.score, reputation: c.quality, hedge: kind === 'hedge' },
-    };
+    const payload = hiredEvent(task, c, what, kind === 'hedge');
     const event = kind === 'hedge' ? envelope(JobEvent, jobId, payload, ['step.hired', task.stepId, task.attempt, 'hedge', c.key]) : jobEvent(jobId, payload);
     await this.bus.publish(Subjects.jobEvents(jobId), event);
   }
@@ -407,31 +398,4 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     const result: Result = { stepId, attempt, capability, netuid, schemaId, input, ...outcome };
     await this.bus.publish(Subjects.taskResult, envelope(TaskResult, jobId, result, [task.stepId, task.attempt]));
   }
-}
-
-/** `chutes model devnet/good-llm`, `uid 7`: a source as events name it. */
-function describe(c: SourceCandidate): string {
-  if (c.miner) return `uid ${c.miner.uid}`;
-  const what = c.provider === 'chutes' ? 'model' : c.provider === 'desearch' ? 'endpoint' : 'platform';
-  return `${c.provider} ${what} ${c.source}`;
-}
-
-function answeredEvent(task: Task, c: SourceCandidate, reply: SourceReply, outcome: HedgeOutcome<SourceCandidate, SourceReply>, cost: { costUsd: number; costTao: number }) {
-  const ms = Math.round(reply.latencyMs);
-  const others = outcome.calls.length - 1;
-  const hedged = others > 0 ? ` (first acceptable of ${outcome.calls.length} calls; ${others} other${others > 1 ? 's' : ''} aborted or failed)` : '';
-  const who = describe(c);
-  return {
-    event: 'step.answered' as const,
-    service: 'dispatcher',
-    stepId: task.stepId,
-    attempt: task.attempt,
-    ...(c.miner ? { uid: c.miner.uid } : {}),
-    provider: c.provider,
-    source: c.source,
-    message: reply.ok
-      ? `step ${task.stepId}: ${who} answered in ${ms} ms (${reply.responseBytes} bytes, $${cost.costUsd.toFixed(6)} = ${cost.costTao.toFixed(8)} TAO)${hedged}`
-      : `step ${task.stepId}: ${who} failed after ${ms} ms: ${reply.statusCode} ${reply.statusMessage}${hedged}`,
-    data: { statusCode: reply.statusCode, latencyMs: ms, calls: outcome.calls.length, netuid: c.netuid, costUsd: cost.costUsd, costTao: cost.costTao },
-  };
 }
