@@ -87,6 +87,22 @@ describe('job machine with gateway sources', () => {
     expect(report.spend).toEqual({ totalTao: 0.0002, budgetTao: 1, totalUsd: 0.08 });
   });
 
+  it('counts gateway sources as distinct voters by source in a quorum', () => {
+    const spec = job();
+    const quorum = { ...spec, plan: [{ ...spec.plan![0], quorum: { agree: 2, checker: 'same-json' as const }, maxAttempts: 4 }] };
+    const vote = (attempt: number, source: string): Verified => ({ ...fromChutes, stepId: 'code', attempt, source, coldkey: null, output: code, costTao: 0, costUsd: 0.01 });
+    const start = startJob(quorum, t0);
+    expect(outstandingTasks(start.state).map((t) => t.payload.rankOffset)).toEqual([0, 1]);
+    // Two models agreeing: verified.
+    const first = applyVerified(start.state, vote(1, 'm/a'), at(10))!;
+    const agreed = applyVerified(first.state, vote(2, 'm/b'), at(20))!;
+    expect(agreed.state.steps[0].status).toBe('verified');
+    // The same model twice is one voice: another source is hired instead.
+    const again = applyVerified(first.state, vote(2, 'm/a'), at(20))!;
+    expect(again.state.steps[0].status).toBe('running');
+    expect(outstandingTasks(again.state)[0].payload.excludeSources).toEqual(['chutes:m/a']);
+  });
+
   it('pins providers to the subnet a plan names', () => {
     const spec = job();
     const pinned = startJob({ ...spec, plan: [{ ...spec.plan![0], netuid: 64 }] }, t0);
