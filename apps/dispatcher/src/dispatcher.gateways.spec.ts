@@ -1,11 +1,13 @@
 import { Bus } from '@orchestra/bus';
 import { Buckets, DEFAULT_LIMITS, ReputationSchema, Subjects, TaskReady, TaskResult, sourceReputationKey } from '@orchestra/contracts';
-import { ProviderTwins, startProviderTwins } from '@orchestra/devnet-providers';
-import { providersConfig } from '@orchestra/providers';
+import { ProviderTwins, startFakeChutes, startProviderTwins } from '@orchestra/devnet-providers';
+import { ChutesProvider, providersConfig } from '@orchestra/providers';
 import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { z } from 'zod';
 import { DispatcherConfig } from './dispatcher.config';
 import { DispatcherService } from './dispatcher.service';
+import { GatewayHire, MAX_RANKED_SOURCES } from './gateway-hire';
+import { ReputationBook } from './reputation-book';
 
 type Task = z.infer<typeof TaskReady.payload>;
 type Result = z.infer<typeof TaskResult.payload>;
@@ -193,5 +195,29 @@ describe('DispatcherService with gateway sources (Chutes twin)', () => {
     await putJob('job_pinned');
     await s.dispatch('job_pinned', task({ netuid: 22, netuidPinned: true }));
     expect((await resultOf('job_pinned')).statusMessage).toBe('nobody to hire for text.analysis: no provider of text.analysis sells on SN22, which the plan pinned');
+  });
+
+  it('ranks only the cheapest sources of a gateway that lists many', async () => {
+    const models = Array.from({ length: MAX_RANKED_SOURCES + 8 }, (_, i) => ({ id: `many/m${i}`, behaviour: 'good' as const, pricing: { prompt: 100 - i, completion: 100 - i } }));
+    const chutes = await startFakeChutes({ apiKeys: ['k'], models: [...models, { id: 'many/unpriced', behaviour: 'good' }] });
+    try {
+      const hire = new GatewayHire(new ChutesProvider({ apiKey: 'k', baseUrl: chutes.url }), {
+        reputation: new ReputationBook(await bus.kv(Buckets.reputation), 0),
+        weight: 0.5,
+        halfLifeMs: 3_600_000,
+        sourcesTtlMs: 60_000,
+        offMs: 60_000,
+        timeoutMs: 5_000,
+        taoUsdRate: RATE,
+        textLimitChars: 2_000,
+      });
+      const { candidates } = await hire.candidates(task());
+      expect(candidates).toHaveLength(MAX_RANKED_SOURCES);
+      // The 32 cheapest are m8…m39 (prices fall with the index); the unpriced one is left out.
+      expect(new Set(candidates.map((c) => c.source))).toEqual(new Set(models.slice(8).map((m) => m.id)));
+      expect(candidates[0].source).toBe(`many/m${MAX_RANKED_SOURCES + 7}`);
+    } finally {
+      await chutes.stop();
+    }
   });
 });

@@ -4,7 +4,24 @@ import { Capability, isCapability, promptFor } from '@orchestra/schemas';
 import { performance } from 'node:perf_hooks';
 import type { ReputationBook } from './reputation-book';
 import type { NoSources, SourceCall, SourceCandidate, SourceReply, Task } from './source-call';
-import { scoreSource } from './source-ranking';
+import { expectedUsd, scoreSource } from './source-ranking';
+
+/**
+ * Sources of one gateway ranked per hire at most. Without ORCH_PROVIDER_SOURCES a gateway's
+ * whole listing is on offer (Chutes lists hundreds of models); each ranked source costs a
+ * reputation read, so beyond this many only the cheapest are considered.
+ */
+export const MAX_RANKED_SOURCES = 32;
+
+/** The `n` cheapest sources by expected cost per call; unpriced ones after every priced one, in listing order. */
+function cheapest(sources: readonly SourceInfo[], n: number): SourceInfo[] {
+  const cost = (s: SourceInfo) => expectedUsd(s.price) ?? Number.POSITIVE_INFINITY;
+  return sources
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => cost(a.s) - cost(b.s) || a.i - b.i)
+    .slice(0, n)
+    .map(({ s }) => s);
+}
 
 /** What a gateway hire needs besides its client. */
 export interface GatewayHireOptions {
@@ -83,11 +100,13 @@ export class GatewayHire implements SourceCall {
         why: `${this.provider}: no source for ${task.capability} (${usable.length} offered, ${usable.length - fresh.length} already tried${resting ? `, ${resting} resting after 429` : ''})`,
       };
     }
-    const keys = awake.map((s) => sourceReputationKey(this.provider, s.id, task.capability));
+    // A gateway may list hundreds of models: the cheapest few are ranked (one reputation read each).
+    const considered = awake.length <= MAX_RANKED_SOURCES ? awake : cheapest(awake, MAX_RANKED_SOURCES);
+    const keys = considered.map((s) => sourceReputationKey(this.provider, s.id, task.capability));
     const reputation = await this.options.reputation.forKeys(keys);
     const at = new Date(now);
     return {
-      candidates: awake.map((s, i): SourceCandidate => {
+      candidates: considered.map((s, i): SourceCandidate => {
         const scored = scoreSource({
           price: s.price,
           reputation: reputation.get(keys[i]),
