@@ -54,7 +54,7 @@ async function main(): Promise<number> {
   for (const m of stack.devnet.miners) bySubnet.set(m.netuid, [...(bySubnet.get(m.netuid) ?? []), `uid ${m.uid} ${m.behaviour} @${m.address}`]);
   for (const [netuid, miners] of bySubnet) say(`  SN${String(netuid).padEnd(14)} ${miners.join(', ')}`);
   const { providers } = stack.devnet;
-  say(`  Chutes (fake)    ${providers.chutes}  Desearch (fake) ${providers.desearch}  Constellation (fake) ${providers.constellation}`);
+  if (providers) say(`  Chutes (fake)    ${providers.chutes}  Desearch (fake) ${providers.desearch}  Constellation (fake) ${providers.constellation}`);
 
   if (values.example) {
     let code = 1;

@@ -18,23 +18,24 @@ import { startDevnet } from './devnet';
  *   --hostile [share] make this share (default 0.3) of each subnet's miners hostile, after
  *                     --faulty (env ORCH_DEVNET_HOSTILE)
  *   --seed <n>        seed of both draws (env ORCH_DEVNET_SEED)
+ *   --no-gateways     do not start the gateway twins (for scenarios that hire miner axons only)
  */
 async function main(): Promise<void> {
   const logger = new JsonLogger({ service: 'devnet' });
   const { values } = parseArgs({
     args: withShareDefaults(process.argv.slice(2)),
-    options: { config: { type: 'string' }, faulty: { type: 'string' }, hostile: { type: 'string' }, seed: { type: 'string' } },
+    options: { config: { type: 'string' }, faulty: { type: 'string' }, hostile: { type: 'string' }, seed: { type: 'string' }, 'no-gateways': { type: 'boolean' } },
   });
   const { seed, faulty, hostile, chainPort } = devnetConfig(process.env, values).devnet;
   let config = loadDevnetConfig(values.config ?? join(__dirname, '..', 'devnet.config.json'));
   if (faulty !== undefined) config = withFaultyShare(config, faulty, seed);
   if (hostile !== undefined) config = withHostileShare(config, hostile, seed);
   const devnet = await startDevnet(config, { chainPort });
-  const twins = await startProviderTwins();
+  const twins = values['no-gateways'] ? undefined : await startProviderTwins();
   logger.log({
     msg: 'devnet ready',
     subtensor: devnet.chain.url,
-    providers: twins.addresses,
+    ...(twins ? { providers: twins.addresses } : {}),
     miners: devnet.miners.map((m) => ({ netuid: m.netuid, uid: m.uid, behaviour: m.behaviour, address: `${m.host}:${m.port}`, hotkey: m.hotkey })),
   });
   let stopping = false;
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
-      void Promise.all([devnet.stop(), twins.stop()]).then(() => {
+      void Promise.all([devnet.stop(), twins?.stop()]).then(() => {
         logger.log({ msg: 'devnet stopped' });
         process.exit(0);
       });

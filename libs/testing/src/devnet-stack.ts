@@ -33,8 +33,8 @@ export interface DevnetStackOptions {
   /**
    * Give the services the devnet's gateway twins (fake Chutes, Desearch, Constellation): their
    * URLs and devnet keys, and `ORCH_PROVIDER_SOURCES` limiting Chutes to `chutesModels`
-   * (default the good model). Off by default, so scenarios written for miner axons keep hiring
-   * them; `npm start` and `npm run devnet` turn it on.
+   * (default the good model). Off by default (the devnet then runs no twins), so scenarios
+   * written for miner axons keep hiring them; `npm start` and `npm run devnet` turn it on.
    */
   readonly gateways?: boolean;
   /** Chutes models the dispatcher may hire when `gateways` is on (default `devnet/good-llm`). */
@@ -92,8 +92,8 @@ export interface DevnetStack {
   readonly devnet: {
     subtensor: string;
     miners: Array<{ netuid: number; uid: number; behaviour: string; address: string; hotkey: string }>;
-    /** Where the gateway twins listen. */
-    providers: ProviderTwinAddresses;
+    /** Where the gateway twins listen (when the stack runs them: `gateways`). */
+    providers?: ProviderTwinAddresses;
   };
   /** The ops port of each service's first replica. */
   readonly opsPorts: Readonly<Record<ServiceName, number>>;
@@ -162,6 +162,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
           ...(options.faulty !== undefined ? ['--faulty', String(options.faulty)] : []),
           ...(options.hostile !== undefined ? ['--hostile', String(options.hostile)] : []),
           ...(options.seed !== undefined ? ['--seed', String(options.seed)] : []),
+          ...(options.gateways ? [] : ['--no-gateways']),
         ],
         env: { ...env, ORCH_SUBTENSOR_PORT: String(subtensorPort) },
         cwd: REPO_ROOT,
@@ -183,7 +184,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
       ORCH_HOTKEY: '//Alice',
       ORCHESTRA_API_PORT: String(apiPort),
       ORCHESTRA_API_HOST: '127.0.0.1',
-      ...(options.gateways ? { ...providerTwinEnv(devnetRecord.providers), ORCH_PROVIDER_SOURCES: `chutes=${(options.chutesModels ?? ['devnet/good-llm']).join(',')}` } : {}),
+      ...(options.gateways ? gatewayEnv(devnetRecord, options.chutesModels) : {}),
       ...options.serviceEnv,
     };
     if (users) {
@@ -236,6 +237,12 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
     await stop();
     throw error;
   }
+}
+
+/** The services' settings for the devnet's gateway twins, from what the devnet process reported. */
+function gatewayEnv(devnet: DevnetStack['devnet'], chutesModels: readonly string[] = ['devnet/good-llm']): Record<string, string> {
+  if (!devnet.providers) throw new Error('the devnet reported no gateway twins, though the stack asked for them (was it started with --no-gateways?)');
+  return { ...providerTwinEnv(devnet.providers), ORCH_PROVIDER_SOURCES: `chutes=${chutesModels.join(',')}` };
 }
 
 async function waitReady(name: string, opsPort: number, timeoutMs: number, logDir: string): Promise<void> {
