@@ -54,9 +54,9 @@ function printReport(job: JobState, print: (line: string) => void): void {
   print('provenance:');
   for (const p of report.provenance) {
     print(
-      `  ${p.stepId.padEnd(9)} ${p.capability.padEnd(16)} SN${String(p.netuid).padEnd(3)} uid ${String(p.uid).padEnd(3)} attempt ${p.attempt}  ${Math.round(p.latencyMs)} ms  ${p.costTao.toFixed(6)} TAO`,
+      `  ${p.stepId.padEnd(9)} ${p.capability.padEnd(16)} SN${String(p.netuid).padEnd(3)} ${`${p.provider ?? 'axon'} ${p.source ?? `uid${p.uid}`}`.padEnd(24)} attempt ${p.attempt}  ${Math.round(p.latencyMs)} ms  $${(p.costUsd ?? 0).toFixed(6)}  ${p.costTao.toFixed(6)} TAO`,
     );
   }
-  print(`spend: ${report.spend.totalTao.toFixed(6)} TAO of a ${report.spend.budgetTao} TAO budget`);
+  print(`spend: ${report.spend.totalTao.toFixed(6)} TAO of a ${report.spend.budgetTao} TAO budget ($${(report.spend.totalUsd ?? 0).toFixed(6)})`);
   print(`full report: GET /v1/jobs/${job.jobId}`);
 }

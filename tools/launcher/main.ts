@@ -39,6 +39,8 @@ async function main(): Promise<number> {
       hostile: hostile === undefined ? undefined : parseShare(values.hostile ? '--hostile' : 'ORCH_DEVNET_HOSTILE', hostile),
       seed: values.seed === undefined ? undefined : Number(values.seed),
       gatewayOnly: values['gateway-only'],
+      // Text and code are bought from the fake Chutes (then, should it fail, from SN1/SN62 miners).
+      gateways: true,
       onEvent: (message) => say(`supervisor: ${message}`),
     });
   } catch (error) {
@@ -53,6 +55,8 @@ async function main(): Promise<number> {
   const bySubnet = new Map<number, string[]>();
   for (const m of stack.devnet.miners) bySubnet.set(m.netuid, [...(bySubnet.get(m.netuid) ?? []), `uid ${m.uid} ${m.behaviour} @${m.address}`]);
   for (const [netuid, miners] of bySubnet) say(`  SN${String(netuid).padEnd(14)} ${miners.join(', ')}`);
+  const { providers } = stack.devnet;
+  if (providers) say(`  Chutes (fake)    ${providers.chutes}  Desearch (fake) ${providers.desearch}  Constellation (fake) ${providers.constellation}`);
 
   if (values.example) {
     let code = 1;

@@ -1,12 +1,28 @@
 import { AddressClass, DEFAULT_SUBNET_PROTOCOLS, HotkeySource, SubnetProtocol } from '@orchestra/bittensor';
-import { DEFAULT_LIMITS, DEFAULT_REPUTATION_HALF_LIFE_MS, SizeLimits, listingProblems, minerResponseBudgetBytes, reputationHalfLifeMs } from '@orchestra/contracts';
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_REPUTATION_HALF_LIFE_MS,
+  SizeLimits,
+  SourceProviderId,
+  listingProblems,
+  minerResponseBudgetBytes,
+  reputationHalfLifeMs,
+} from '@orchestra/contracts';
+import { ProvidersConfig, providersConfig } from '@orchestra/providers';
 import { ServiceConfigError } from '@orchestra/service';
+import { parseCapabilityProviders, parseProviderSources } from './routing';
 
 // Records over the unions, so adding a protocol or address class without listing it here does not compile.
 const PROTOCOL_NAMES: Record<SubnetProtocol, true> = { synapse: true, epistula: true, platform: true };
 const SUBNET_PROTOCOLS = Object.keys(PROTOCOL_NAMES) as SubnetProtocol[];
 const ADDRESS_CLASS_NAMES: Record<AddressClass, true> = { private: true, loopback: true, 'link-local': true, multicast: true, unspecified: true, reserved: true };
 const ADDRESS_CLASSES: ReadonlySet<string> = new Set(Object.keys(ADDRESS_CLASS_NAMES));
+
+/**
+ * USD per TAO when ORCH_TAO_USD_RATE is not set: a round figure near late-2026 prices, so
+ * devnet costs read plausibly. A deployment that budgets in both units must set the real rate.
+ */
+export const DEFAULT_TAO_USD_RATE = 400;
 
 /** Whether a capability's hires are hedged: always, never, or when its tasks are short (`auto`). */
 export type HedgeMode = 'on' | 'off' | 'auto';
@@ -36,6 +52,22 @@ export interface ReputationConfig {
   readonly cacheMs: number;
 }
 
+/** Where work is bought besides miner axons, and how it is accounted. */
+export interface SourcingConfig {
+  /** The gateways enabled (by their API keys) and their settings (libs/providers, README "Providers"). */
+  readonly providers: ProvidersConfig;
+  /** ORCH_CAPABILITY_PROVIDERS: providers per capability, in order, overriding the catalog's. */
+  readonly capabilityProviders: Readonly<Record<string, readonly SourceProviderId[]>>;
+  /** ORCH_PROVIDER_SOURCES: the only sources hired per gateway (absent: every source it lists). */
+  readonly providerSources: Readonly<Record<string, readonly string[]>>;
+  /** ORCH_TAO_USD_RATE: USD per TAO, to state every cost in both units. */
+  readonly taoUsdRate: number;
+  /** ORCH_SOURCES_TTL_MS: how long a gateway's source listing is used before it is read again. */
+  readonly sourcesTtlMs: number;
+  /** ORCH_PROVIDER_OFF_MS: how long a gateway that refused our key or could not be reached is left alone. */
+  readonly providerOffMs: number;
+}
+
 /** Dispatcher settings, from the environment. */
 export interface DispatcherConfig {
   /**
@@ -57,6 +89,7 @@ export interface DispatcherConfig {
   readonly limits: SizeLimits;
   readonly hedge: HedgeConfig;
   readonly reputation: ReputationConfig;
+  readonly sourcing: SourcingConfig;
 }
 
 /** The dispatcher's own settings; the size budgets come from the connected bus. */
@@ -109,6 +142,28 @@ export function dispatcherSettings(env: Readonly<Record<string, string | undefin
     if (typeof parsed === 'string') errors.push(parsed);
     else protocols = parsed;
   }
+  let providers: ProvidersConfig = {};
+  try {
+    providers = providersConfig(env);
+  } catch (error) {
+    errors.push((error as Error).message);
+  }
+  const parsed = <T>(name: string, parse: (raw: string) => T | string, fallback: T): T => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const value = parse(raw);
+    if (typeof value === 'string') errors.push(value);
+    return typeof value === 'string' ? fallback : value;
+  };
+  const sourcing: SourcingConfig = {
+    providers,
+    capabilityProviders: parsed('ORCH_CAPABILITY_PROVIDERS', parseCapabilityProviders, {}),
+    providerSources: parsed('ORCH_PROVIDER_SOURCES', parseProviderSources, {}),
+    taoUsdRate: num('ORCH_TAO_USD_RATE', DEFAULT_TAO_USD_RATE),
+    sourcesTtlMs: num('ORCH_SOURCES_TTL_MS', 60_000),
+    providerOffMs: num('ORCH_PROVIDER_OFF_MS', 60_000),
+  };
+  if (!(sourcing.taoUsdRate > 0)) errors.push(`ORCH_TAO_USD_RATE must be a positive number of USD per TAO; got ${JSON.stringify(env.ORCH_TAO_USD_RATE)}`);
   const allowAddresses = (env.ORCH_ALLOW_ADDRESSES ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -123,6 +178,7 @@ export function dispatcherSettings(env: Readonly<Record<string, string | undefin
     hirePriceAlpha: num('ORCH_HIRE_PRICE_ALPHA', 0.01),
     hedge,
     reputation,
+    sourcing,
   };
   if (errors.length > 0) throw listingProblems(new ServiceConfigError(`invalid dispatcher settings: ${errors.join('; ')}`), errors);
   return settings;

@@ -39,6 +39,7 @@ const config = (hedge: 'on' | 'off'): DispatcherConfig => ({
   limits: DEFAULT_LIMITS,
   hedge: { modes: { 'data.financials': hedge }, minDelayMs: HEDGE_MS, maxDelayMs: HEDGE_MS, defaultDelayMs: HEDGE_MS, quantile: 0.9, maxExtraCalls: 1 },
   reputation: { halfLifeMs: 3_600_000, weight: 0.5, cacheMs: 0 },
+  sourcing: { providers: {}, capabilityProviders: {}, providerSources: {}, taoUsdRate: 400, sourcesTtlMs: 60_000, providerOffMs: 60_000 },
 });
 
 const task = (stepId: string, excludeUids: number[] = []): Task => ({

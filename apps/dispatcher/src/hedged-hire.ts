@@ -1,13 +1,17 @@
-import { MinerReply } from '@orchestra/bittensor';
 import { performance } from 'node:perf_hooks';
 
-/** One miner call of an attempt. */
-export interface HedgeCall<C> {
+/** What a race needs of a reply: whether the call succeeded at the protocol level. */
+export interface RaceReply {
+  readonly ok: boolean;
+}
+
+/** One call of an attempt (to a miner or a gateway's source). */
+export interface HedgeCall<C, R extends RaceReply = RaceReply> {
   readonly candidate: C;
   /** When it started, ms after the attempt started. */
   readonly startedAtMs: number;
-  /** What the miner answered; undefined when the call was aborted. */
-  reply?: MinerReply;
+  /** What the source answered; undefined when the call was aborted. */
+  reply?: R;
   /** Whether the answer passed the verifier's checks (undefined when there was none). */
   acceptable?: boolean;
   /** Aborted by us: another call won, or the job was cancelled. */
@@ -17,11 +21,11 @@ export interface HedgeCall<C> {
 }
 
 /** How an attempt's race ended. */
-export interface HedgeOutcome<C> {
+export interface HedgeOutcome<C, R extends RaceReply = RaceReply> {
   /** Every call made, in the order they started (the first is the primary). */
-  readonly calls: HedgeCall<C>[];
+  readonly calls: HedgeCall<C, R>[];
   /** The call whose answer goes to the verifier: the first acceptable one, else the most useful failure; undefined when cancelled. */
-  readonly chosen?: HedgeCall<C>;
+  readonly chosen?: HedgeCall<C, R>;
   /** The job was cancelled: every call was aborted. */
   readonly cancelled: boolean;
   /** Time from the first call's start to the chosen answer, ms. */
@@ -29,7 +33,7 @@ export interface HedgeOutcome<C> {
 }
 
 /** What one race needs. */
-export interface HedgeRaceOptions<C> {
+export interface HedgeRaceOptions<C, R extends RaceReply> {
   /** Ranked, best first: the first is hired at once, the next ones as hedges. */
   readonly candidates: readonly C[];
   /** Calls at most (1 = no hedging). */
@@ -39,11 +43,20 @@ export interface HedgeRaceOptions<C> {
   /** Aborts every call (the job was cancelled). */
   readonly signal: AbortSignal;
   /** One call; `index` 0 is the primary, 1… the hedges. */
-  readonly call: (candidate: C, signal: AbortSignal, index: number) => Promise<MinerReply>;
+  readonly call: (candidate: C, signal: AbortSignal, index: number) => Promise<R>;
   /** The verifier's checks on an answered call. */
-  readonly accept: (reply: MinerReply) => Promise<boolean>;
+  readonly accept: (reply: R) => Promise<boolean>;
   /** Told when a hedge fires, before its call starts. */
   readonly onHedge?: (candidate: C, index: number) => void;
+  /**
+   * A failed reply that says nothing about the work (the gateway asked us to slow down, or
+   * refused our key): the next candidate is called at once instead of ending the attempt, up to
+   * `maxMoves` times. Such moves come on top of `maxCalls`.
+   */
+  readonly moveOn?: (reply: R) => boolean;
+  readonly maxMoves?: number;
+  /** Candidates to pass over when their turn comes (a provider turned off, a source resting meanwhile). */
+  readonly skip?: (candidate: C) => boolean;
 }
 
 /**
@@ -52,18 +65,26 @@ export interface HedgeRaceOptions<C> {
  * wins and every other call is aborted. An answer that fails the checks does not end the
  * race while other calls are in flight; when none is left the attempt ends with its
  * failure (an answered-but-invalid reply preferred, as its errors make the best re-ask),
- * and the planner retries. A call that throws our own error (bad configuration)
- * aborts the rest and rethrows.
+ * and the planner retries — unless the failure says nothing about the work (`moveOn`: a
+ * 429, a refused key), when the next candidate is called at once instead. A call that throws
+ * our own error (bad configuration) aborts the rest and rethrows.
  */
-export function hedgedHire<C>(opts: HedgeRaceOptions<C>): Promise<HedgeOutcome<C>> {
+export function hedgedHire<C, R extends RaceReply>(opts: HedgeRaceOptions<C, R>): Promise<HedgeOutcome<C, R>> {
   const start = performance.now();
-  const calls: HedgeCall<C>[] = [];
-  const pending = new Map<HedgeCall<C>, AbortController>();
+  const calls: HedgeCall<C, R>[] = [];
+  const pending = new Map<HedgeCall<C, R>, AbortController>();
   let timer: NodeJS.Timeout | undefined;
+  /** The next candidate to consider, and how many calls were moves (not hedges). */
+  let cursor = 0;
+  let moves = 0;
+  const nextCandidate = (): C | undefined => {
+    while (cursor < opts.candidates.length && opts.skip?.(opts.candidates[cursor])) cursor++;
+    return cursor < opts.candidates.length ? opts.candidates[cursor++] : undefined;
+  };
 
-  return new Promise<HedgeOutcome<C>>((resolve, reject) => {
+  return new Promise<HedgeOutcome<C, R>>((resolve, reject) => {
     let done = false;
-    const finish = (outcome: { chosen?: HedgeCall<C>; cancelled?: boolean } | { error: unknown }): void => {
+    const finish = (outcome: { chosen?: HedgeCall<C, R>; cancelled?: boolean } | { error: unknown }): void => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -86,12 +107,15 @@ export function hedgedHire<C>(opts: HedgeRaceOptions<C>): Promise<HedgeOutcome<C
     };
     const onCancel = (): void => finish({ cancelled: true });
 
-    const launch = (): void => {
+    /** Calls the next candidate (`move`: in place of a failed call rather than as a hedge); false when none is left. */
+    const launch = (move = false): boolean => {
+      const candidate = nextCandidate();
+      if (candidate === undefined) return false;
       const index = calls.length;
-      const candidate = opts.candidates[index];
-      if (index > 0) opts.onHedge?.(candidate, index);
+      if (move) moves++;
+      else if (index > 0) opts.onHedge?.(candidate, index);
       const controller = new AbortController();
-      const record: HedgeCall<C> = { candidate, startedAtMs: performance.now() - start, aborted: false, elapsedMs: 0 };
+      const record: HedgeCall<C, R> = { candidate, startedAtMs: performance.now() - start, aborted: false, elapsedMs: 0 };
       calls.push(record);
       pending.set(record, controller);
       // Once the race is decided, `finish` has marked the calls still pending as aborted.
@@ -105,6 +129,7 @@ export function hedgedHire<C>(opts: HedgeRaceOptions<C>): Promise<HedgeOutcome<C
           pending.delete(record);
           if (done) return;
           if (record.acceptable) return finish({ chosen: record });
+          if (opts.moveOn?.(reply) && moves < (opts.maxMoves ?? 0) && launch(true)) return;
           if (pending.size === 0) finish({ chosen: mostUseful(calls) });
         },
         (error: unknown) => {
@@ -114,11 +139,12 @@ export function hedgedHire<C>(opts: HedgeRaceOptions<C>): Promise<HedgeOutcome<C
         },
       );
       schedule();
+      return true;
     };
 
     const schedule = (): void => {
       clearTimeout(timer);
-      if (calls.length >= Math.min(opts.maxCalls, opts.candidates.length)) return;
+      if (calls.length - moves >= opts.maxCalls || cursor >= opts.candidates.length) return;
       timer = setTimeout(() => {
         if (!done && pending.size > 0) launch();
       }, opts.delayMs);
@@ -126,11 +152,12 @@ export function hedgedHire<C>(opts: HedgeRaceOptions<C>): Promise<HedgeOutcome<C
 
     if (opts.signal.aborted) return finish({ cancelled: true });
     opts.signal.addEventListener('abort', onCancel, { once: true });
-    launch();
+    // Every candidate passed over before the first call: nobody was hired.
+    if (!launch()) finish({});
   });
 }
 
 /** With no acceptable answer: an answered one (its validation errors feed the re-ask), else the primary. */
-function mostUseful<C>(calls: HedgeCall<C>[]): HedgeCall<C> {
+function mostUseful<C, R extends RaceReply>(calls: HedgeCall<C, R>[]): HedgeCall<C, R> {
   return calls.find((c) => c.reply?.ok) ?? calls.find((c) => c.reply) ?? calls[0];
 }

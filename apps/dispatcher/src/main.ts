@@ -22,4 +22,6 @@ void runBusWorker({
   ],
   // Miner calls are I/O-bound: many run at once per replica.
   concurrency: 64,
+  // Each gateway's state (ok, or off and why): detail for operators, never a reason to refuse work.
+  readiness: (app) => ({ ready: true, checks: app.get(DispatcherService).providerChecks() }),
 });

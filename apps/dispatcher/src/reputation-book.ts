@@ -8,6 +8,7 @@ import { KV } from '@nats-io/kv';
  */
 export class ReputationBook {
   private readonly cache = new Map<string, { readAt: number; entries: Promise<Map<number, Reputation>> }>();
+  private readonly keyCache = new Map<string, { readAt: number; entries: Promise<Map<string, Reputation>> }>();
 
   constructor(
     private readonly kv: KV,
@@ -27,6 +28,23 @@ export class ReputationBook {
     const entries = this.read(netuid, capability, uids);
     this.cache.set(cacheKey, { readAt: Date.now(), entries });
     entries.catch(() => this.cache.delete(cacheKey));
+    return entries;
+  }
+
+  /** The entries under these keys (a gateway's sources for a capability), by key; cached likewise. */
+  forKeys(keys: readonly string[]): Promise<Map<string, Reputation>> {
+    const cacheKey = `keys/${keys.join(',')}`;
+    const cached = this.keyCache.get(cacheKey);
+    if (cached && Date.now() - cached.readAt < this.cacheMs) return cached.entries;
+    const entries = Promise.all(
+      keys.map(async (key) => {
+        const entry = await this.kv.get(key);
+        const parsed = entry?.operation === 'PUT' ? ReputationSchema.safeParse(entry.json()) : undefined;
+        return parsed?.success ? ([[key, parsed.data]] as const) : [];
+      }),
+    ).then((found) => new Map<string, Reputation>(found.flat()));
+    this.keyCache.set(cacheKey, { readAt: Date.now(), entries });
+    entries.catch(() => this.keyCache.delete(cacheKey));
     return entries;
   }
 

@@ -18,6 +18,7 @@ import {
   deadLetterPayload,
   envelope,
   minerCallsOf,
+  sourceKeyOf,
 } from '@orchestra/contracts';
 import { Report, ReportSchema, agreementFingerprint } from '@orchestra/schemas';
 import { z } from 'zod';
@@ -58,7 +59,7 @@ export function startJob(job: JobSpec, now: Date): Transition {
     updatedAt: now.toISOString(),
     deadlineAt: new Date(Date.parse(job.submittedAt) + job.limits.deadlineMs).toISOString(),
     steps: [],
-    spend: { totalTao: 0 },
+    spend: { totalTao: 0, totalUsd: 0 },
   };
   let steps: StepState[];
   try {
@@ -94,15 +95,12 @@ export function applyVerified(state: JobState, verified: Verified, now: Date, st
   const vote = step.quorum ? { output, fingerprint: agreementFingerprint(step.quorum.checker, verified.output) } : {};
   const attempts = updateAttempt(step.attempts, verified.attempt, {
     status: 'verified',
-    uid: verified.uid,
-    hotkey: verified.hotkey,
+    ...hiredFields(verified),
     coldkey: verified.coldkey ?? undefined,
     latencyMs: verified.latencyMs,
-    costTao: verified.costTao,
-    hedgedUids: verified.hedgedUids,
     ...vote,
   });
-  const recorded = limitCalls(charge({ state: updateStep(state, step.id, (s) => ({ ...s, attempts })), events: [] }, verified.costTao, now), now);
+  const recorded = limitCalls(charge({ state: updateStep(state, step.id, (s) => ({ ...s, attempts })), events: [] }, verified, now), now);
   if (recorded.state.status !== 'running') return recorded;
   if (!step.quorum) {
     return advance({ ...recorded, state: updateStep(recorded.state, step.id, (s) => ({ ...s, status: 'verified', output })) }, now);
@@ -117,16 +115,13 @@ export function applyRejected(state: JobState, rejected: Rejected, now: Date): T
   if (!step) return undefined;
   const attempts = updateAttempt(step.attempts, rejected.attempt, {
     status: 'rejected',
-    uid: rejected.uid ?? undefined,
-    hotkey: rejected.hotkey ?? undefined,
+    ...hiredFields(rejected),
     reason: rejected.reason,
     rejectedAs: rejected.kind,
     errors: rejected.errors,
     latencyMs: rejected.latencyMs,
-    costTao: rejected.costTao,
-    hedgedUids: rejected.hedgedUids,
   });
-  const recorded = limitCalls(charge({ state: updateStep(state, step.id, (s) => ({ ...s, attempts })), events: [] }, rejected.costTao, now), now);
+  const recorded = limitCalls(charge({ state: updateStep(state, step.id, (s) => ({ ...s, attempts })), events: [] }, rejected, now), now);
   if (recorded.state.status !== 'running') return recorded;
   if (FINAL_REJECTIONS.has(rejected.kind)) {
     const message = rejected.kind === 'no_candidate' ? `step ${step.id}: ${rejected.reason}` : `step ${step.id} cannot be verified: ${rejected.reason}`;
@@ -188,7 +183,8 @@ function decideQuorum(transition: Transition, stepId: string, now: Date): Transi
   if (!winner) return undefined;
   const fingerprint = winner[0].fingerprint;
   const attempts = step.attempts.map(({ output: _vote, ...a }) => (a.status === 'verified' && a.fingerprint !== fingerprint ? { ...a, status: 'outvoted' as const } : a));
-  const outvoted = attempts.filter((a) => a.status === 'outvoted').map((a) => `uid ${a.uid}`);
+  const lost = attempts.filter((a) => a.status === 'outvoted');
+  const outvoted = lost.map(describeSource);
   return touch(
     {
       state: updateStep(transition.state, stepId, (s) => ({ ...s, status: 'verified', output: winner[0].output, attempts })),
@@ -198,8 +194,13 @@ function decideQuorum(transition: Transition, stepId: string, now: Date): Transi
           event: 'step.quorum',
           service: SERVICE,
           stepId,
-          message: `step ${stepId}: ${winner.length} answers agree (${winner.map((a) => `uid ${a.uid}`).join(', ')}, ${step.quorum?.checker})${outvoted.length ? `; outvoted: ${outvoted.join(', ')}` : ''}`,
-          data: { agreeing: winner.map((a) => a.uid), outvoted: attempts.filter((a) => a.status === 'outvoted').map((a) => a.uid) },
+          message: `step ${stepId}: ${winner.length} answers agree (${winner.map(describeSource).join(', ')}, ${step.quorum?.checker})${outvoted.length ? `; outvoted: ${outvoted.join(', ')}` : ''}`,
+          data: {
+            agreeing: winner.map((a) => a.uid),
+            outvoted: lost.map((a) => a.uid),
+            // Whose acceptance the planner retracts from reputation, whatever the provider.
+            outvotedSources: lost.map((a) => ({ provider: a.provider ?? 'axon', source: a.source ?? `uid${a.uid}`, netuid: a.netuid ?? step.netuid })),
+          },
         },
       ],
     },
@@ -214,9 +215,9 @@ function votes(step: StepState): Map<string | undefined, AttemptState[]> {
   return groups;
 }
 
-/** Distinct owners behind a group of answers: miners under one coldkey (a Sybil pair) count once. */
+/** Distinct owners behind a group of answers: miners under one coldkey (a Sybil pair) count once; gateway sources count by source. */
 function owners(group: AttemptState[]): number {
-  return new Set(group.map((a) => a.coldkey ?? a.hotkey ?? String(a.uid))).size;
+  return new Set(group.map((a) => a.coldkey ?? a.hotkey ?? sourceKeyOf(a) ?? String(a.attempt))).size;
 }
 
 /** The most owners behind any one answer so far. */
@@ -224,8 +225,13 @@ function largestAgreement(step: StepState): number {
   return Math.max(0, ...[...votes(step).values()].map(owners));
 }
 
+/** `uid 7`, or `chutes deepseek-ai/DeepSeek-V3`. */
+function describeSource(a: AttemptState): string {
+  return a.source && a.provider && a.provider !== 'axon' ? `${a.provider} ${a.source}` : `uid ${a.uid}`;
+}
+
 function describeAttempt(a: AttemptState): string {
-  const who = `#${a.attempt}${a.uid !== undefined ? ` uid ${a.uid}` : ''}`;
+  const who = `#${a.attempt}${a.source !== undefined || a.uid !== undefined ? ` ${describeSource(a)}` : ''}`;
   return a.status === 'verified' ? `${who}: accepted, but not enough others agreed` : `${who}: ${a.reason}`;
 }
 
@@ -270,7 +276,10 @@ export function outstandingTasks(state: JobState): Array<Envelope<'task.ready', 
     return step.attempts
       .filter((a) => a.status === 'dispatched')
       .map((a) => {
-        const preferUid = reaskedUid(step, a.attempt);
+        const reasked = reaskedAttempt(step, a.attempt);
+        const preferUid = reasked?.uid;
+        const preferSource = reasked && sourceKeyOf(reasked);
+        const tried = done.flatMap((d) => [sourceKeyOf(d), ...(d.hedgedSources ?? []), ...d.hedgedUids.map((uid) => sourceKeyOf({ uid }))]);
         return envelope(
           TaskReady,
           state.jobId,
@@ -282,8 +291,11 @@ export function outstandingTasks(state: JobState): Array<Envelope<'task.ready', 
             schemaId: step.schemaId,
             input,
             excludeUids: [...new Set(done.flatMap((d) => [...(d.uid === undefined ? [] : [d.uid]), ...d.hedgedUids]))].filter((uid) => uid !== preferUid),
+            excludeSources: [...new Set(tried)].filter((key): key is string => key !== undefined && key !== preferSource),
+            ...(step.netuidPinned ? { netuidPinned: true } : {}),
             rankOffset: a.rankOffset,
             ...(preferUid === undefined ? {} : { preferUid }),
+            ...(preferSource === undefined ? {} : { preferSource }),
             feedback: done.flatMap((d) => (d.errors?.length ? d.errors : d.reason ? [d.reason] : [])),
             deadlineAt: state.deadlineAt,
           },
@@ -297,15 +309,17 @@ export function outstandingTasks(state: JobState): Array<Envelope<'task.ready', 
 const CONTENT_REJECTIONS: ReadonlySet<string> = new Set(['not_json', 'schema', 'semantic']);
 
 /**
- * With `reask: same`, the UID whose answer the previous attempt rejected for its content,
- * to be asked again with the errors — once: if the re-ask was rejected too, the step moves on.
+ * With `reask: same`, the attempt whose answer was rejected for its content, whose source
+ * (model or miner) is asked again with the errors — once: if the re-ask was rejected too, the
+ * step moves on.
  */
-function reaskedUid(step: StepState, attempt: number): number | undefined {
+function reaskedAttempt(step: StepState, attempt: number): AttemptState | undefined {
   if (step.reask !== 'same') return undefined;
   const previous = step.attempts.find((a) => a.attempt === attempt - 1);
   const before = step.attempts.find((a) => a.attempt === attempt - 2);
-  if (previous?.status !== 'rejected' || previous.uid === undefined || !CONTENT_REJECTIONS.has(previous.rejectedAs ?? '')) return undefined;
-  return before?.uid === previous.uid ? undefined : previous.uid;
+  const key = previous && sourceKeyOf(previous);
+  if (previous?.status !== 'rejected' || key === undefined || !CONTENT_REJECTIONS.has(previous.rejectedAs ?? '')) return undefined;
+  return before && sourceKeyOf(before) === key ? undefined : previous;
 }
 
 /**
@@ -381,7 +395,7 @@ export function progressEvents(state: JobState): JobEventPayload[] {
 /** The event that announces a finished job. */
 export function terminalEvent(state: JobState): JobEventPayload | undefined {
   if (state.status === 'succeeded') {
-    return { event: 'job.succeeded', service: SERVICE, message: `job succeeded; spent ${state.spend.totalTao.toFixed(6)} TAO` };
+    return { event: 'job.succeeded', service: SERVICE, message: `job succeeded; spent ${state.spend.totalTao.toFixed(6)} TAO ($${(state.spend.totalUsd ?? 0).toFixed(6)})` };
   }
   if (state.status === 'failed' || state.status === 'cancelled') {
     return { event: state.status === 'failed' ? 'job.failed' : 'job.cancelled', service: SERVICE, message: state.error?.message ?? state.status, data: { error: state.error } };
@@ -434,15 +448,18 @@ function succeed(transition: Transition, now: Date): Transition {
         stepId: s.id,
         capability: s.capability,
         schemaId: s.schemaId,
-        netuid: s.netuid,
+        netuid: a.netuid ?? s.netuid,
+        provider: a.provider ?? 'axon',
+        source: a.source,
         uid: a.uid,
         hotkey: a.hotkey,
         attempt: a.attempt,
         latencyMs: a.latencyMs,
         costTao: a.costTao,
+        costUsd: a.costUsd,
       };
     }),
-    spend: { totalTao: state.spend.totalTao, budgetTao: state.limits.maxTao },
+    spend: { totalTao: state.spend.totalTao, budgetTao: state.limits.maxTao, totalUsd: state.spend.totalUsd ?? 0, budgetUsd: state.limits.maxUsd },
   });
   const done: JobState = { ...state, status: 'succeeded', result: report, updatedAt: now.toISOString() };
   return { state: done, events: [...transition.events, terminalEvent(done) as JobEventPayload] };
@@ -453,13 +470,35 @@ function fail(transition: Transition, error: JobError, now: Date, status: 'faile
   return { state: done, events: [...transition.events, terminalEvent(done) as JobEventPayload] };
 }
 
-/** Adds an attempt's cost to the job's spend; fails the job when that breaks its budget. */
-function charge(transition: Transition, costTao: number, now: Date): Transition {
+/** What an attempt's result says about who was hired and what it cost, as the attempt records it. */
+function hiredFields(result: Verified | Rejected): Partial<AttemptState> {
+  return {
+    provider: result.provider ?? 'axon',
+    ...(result.source ? { source: result.source } : {}),
+    ...('netuid' in result && result.netuid !== undefined ? { netuid: result.netuid } : {}),
+    uid: result.uid ?? undefined,
+    hotkey: result.hotkey ?? undefined,
+    costTao: result.costTao,
+    costUsd: result.costUsd ?? 0,
+    hedgedUids: result.hedgedUids,
+    hedgedSources: result.hedgedSources ?? [],
+  };
+}
+
+/** Adds an attempt's cost to the job's spend (TAO and USD); fails the job when that breaks either budget. */
+function charge(transition: Transition, cost: { costTao: number; costUsd?: number }, now: Date): Transition {
   const { state } = transition;
-  const totalTao = state.spend.totalTao + costTao;
-  const charged = { ...transition, state: { ...state, spend: { totalTao } } };
-  if (totalTao <= state.limits.maxTao) return charged;
-  return fail(charged, { code: 'budget_exceeded', message: `spent ${totalTao.toFixed(6)} TAO, over the job's budget of ${state.limits.maxTao} TAO` }, now);
+  const totalTao = state.spend.totalTao + cost.costTao;
+  const totalUsd = (state.spend.totalUsd ?? 0) + (cost.costUsd ?? 0);
+  const charged = { ...transition, state: { ...state, spend: { totalTao, totalUsd } } };
+  if (totalTao > state.limits.maxTao) {
+    return fail(charged, { code: 'budget_exceeded', message: `spent ${totalTao.toFixed(6)} TAO, over the job's budget of ${state.limits.maxTao} TAO` }, now);
+  }
+  const { maxUsd } = state.limits;
+  if (maxUsd !== undefined && totalUsd > maxUsd) {
+    return fail(charged, { code: 'budget_exceeded', message: `spent $${totalUsd.toFixed(6)}, over the job's budget of $${maxUsd}` }, now);
+  }
+  return charged;
 }
 
 /** Fails the job when its attempts (hedges included) have made more miner calls than its limit allows. */

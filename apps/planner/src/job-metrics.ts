@@ -30,12 +30,14 @@ export function jobMetricDeltas(before: JobState | undefined, after: JobState): 
     }
     for (const attempt of step.attempts) {
       const oldAttempt = old?.attempts.find((a) => a.attempt === attempt.attempt);
+      // The subnet the attempt bought from (a gateway's, e.g. Chutes' 64), else the step's.
+      const netuid = attempt.netuid ?? step.netuid;
       if (attempt.status !== 'dispatched' && oldAttempt?.status !== attempt.status) {
         const kind = attempt.status === 'rejected' ? (attempt.rejectedAs ?? 'unknown') : undefined;
-        deltas.attempts.push({ capability: step.capability, netuid: step.netuid, outcome: attempt.status, kind });
+        deltas.attempts.push({ capability: step.capability, netuid, outcome: attempt.status, kind });
       }
       const spent = (attempt.costTao ?? 0) - (oldAttempt?.costTao ?? 0);
-      if (spent > 0) deltas.spendTao.set(step.netuid, (deltas.spendTao.get(step.netuid) ?? 0) + spent);
+      if (spent > 0) deltas.spendTao.set(netuid, (deltas.spendTao.get(netuid) ?? 0) + spent);
     }
   }
   return deltas;

@@ -58,6 +58,7 @@ export function buildSteps(plan: PlanStepSpec[], job: JobSpec): StepState[] {
       id: step.id,
       capability: step.capability,
       netuid: step.netuid ?? definition.defaultNetuid,
+      ...(step.netuid !== undefined ? { netuidPinned: true } : {}),
       schemaId: definition.outputSchemaId,
       input: step.input,
       deps: step.deps,

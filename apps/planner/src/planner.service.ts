@@ -13,6 +13,8 @@ import {
   Subjects,
   TERMINAL_JOB_EVENTS,
   jobEvent,
+  reputationKeyOfSource,
+  SourceProviderId,
 } from '@orchestra/contracts';
 import {
   Bus,
@@ -205,11 +207,14 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     for (const event of events) if (event.event === 'step.quorum') this.recordOutvoted(state, event);
   }
 
-  /** Miners whose accepted answers lost a quorum vote lose that acceptance in their reputation. */
+  /** Sources whose accepted answers lost a quorum vote lose that acceptance in their reputation. */
   private recordOutvoted(state: JobState, event: JobEventPayload): void {
     const step = state.steps.find((s) => s.id === event.stepId);
-    for (const uid of (event.data?.outvoted ?? []) as number[]) {
-      if (step) this.ledger.record(step.netuid, uid, step.capability, { kind: 'outvoted' });
+    if (!step) return;
+    const sources = (event.data?.outvotedSources ?? []) as Array<{ provider: SourceProviderId; source: string; netuid: number }>;
+    for (const { provider, source, netuid } of sources) {
+      const key = reputationKeyOfSource(provider, source, netuid, step.capability);
+      if (key) this.ledger.recordKey(key, { kind: 'outvoted' });
     }
   }
 

@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, REJECTION_KINDS, SizeLimits, TaskResult, truncateText } from '@orchestra/contracts';
+import { DEFAULT_LIMITS, REJECTION_KINDS, SizeLimits, TaskResult, sourceKeyOf, truncateText } from '@orchestra/contracts';
 import { Standardized, UnknownSchemaError, UnverifiableError, answerDigest, verifyOutput } from '@orchestra/schemas';
 import { z } from 'zod';
 
@@ -35,8 +35,8 @@ export async function judge(result: Result, limits: Pick<SizeLimits, 'textLimitC
 }
 
 async function decide(result: Result): Promise<Verdict> {
-  if (result.uid === null) return { accepted: false, kind: 'no_candidate', reason: result.statusMessage, errors: [] };
-  const who = `uid ${result.uid} on SN${result.netuid}`;
+  if (sourceKeyOf(result) === undefined) return { accepted: false, kind: 'no_candidate', reason: result.statusMessage, errors: [] };
+  const who = describeSource(result);
   if (!result.ok || result.raw === undefined) {
     // An answer too large to read or to carry is judged like one too large to verify.
     const kind = result.fault === 'too_large' ? 'too_large' : 'miner_error';
@@ -72,4 +72,12 @@ async function decide(result: Result): Promise<Verdict> {
     reason: `${who} returned ${what}: ${verified.errors.slice(0, 3).join('; ')}`,
     errors: verified.errors,
   };
+}
+
+/** Who answered, for reasons: `uid 7 on SN13`, `chutes model deepseek-ai/DeepSeek-V3 on SN64`. */
+export function describeSource(result: Pick<Result, 'provider' | 'source' | 'uid' | 'netuid'>): string {
+  const provider = result.provider ?? 'axon';
+  if (provider === 'axon' || !result.source) return `uid ${result.uid} on SN${result.netuid}`;
+  const what = provider === 'chutes' ? 'model' : provider === 'desearch' ? 'endpoint' : 'platform';
+  return `${provider} ${what} ${result.source} on SN${result.netuid}`;
 }

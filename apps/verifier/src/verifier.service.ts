@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import { checkPythonSyntax, closePythonParsers } from '@orchestra/schemas';
-import { StepRejected, StepVerified, Subjects, TaskResult, envelope, jobEvent } from '@orchestra/contracts';
+import { StepRejected, StepVerified, Subjects, TaskResult, axonSource, envelope, jobEvent, reputationKeyOfSource } from '@orchestra/contracts';
 import { Bus, DEFAULT_REPUTATION_SETTINGS, InboundMessage, REPUTATION_SETTINGS, ReputationLedger, ReputationSettings, resolveObjectRefs } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
 import { z } from 'zod';
-import { Verdict, judge } from './verdict';
+import { Verdict, describeSource, judge } from './verdict';
 
 const verdicts = counter<'capability' | 'verdict'>({
   name: 'verifier_verdicts_total',
@@ -47,16 +47,29 @@ export class VerifierService implements OnApplicationBootstrap, OnModuleDestroy 
     // The semantic checks compare the answer with the task's input, which may come by reference.
     const verdict = await judge({ ...result, input: await resolveObjectRefs(this.bus, result.input) }, this.bus.limits);
     const idParts = [result.stepId, result.attempt];
-    const base = { stepId: result.stepId, attempt: result.attempt, latencyMs: result.latencyMs, costTao: result.costTao, hedgedUids: result.hedgedUids };
+    const provider = result.provider ?? 'axon';
+    const source = result.source ?? (result.uid === null ? null : axonSource(result.uid));
+    const base = {
+      stepId: result.stepId,
+      attempt: result.attempt,
+      netuid: result.netuid,
+      provider,
+      source,
+      latencyMs: result.latencyMs,
+      costTao: result.costTao,
+      costUsd: result.costUsd ?? 0,
+      hedgedUids: result.hedgedUids,
+      hedgedSources: result.hedgedSources ?? [],
+    };
+    const named = { provider, ...(source ? { source } : {}) };
     verdicts.inc({ capability: result.capability, verdict: verdict.accepted ? 'accepted' : verdict.kind });
     this.recordReputation(result, verdict);
 
     if (verdict.accepted) {
-      const uid = result.uid as number;
-      const hotkey = result.hotkey as string;
+      const uid = result.uid ?? undefined;
       await this.bus.publish(
         Subjects.stepVerified,
-        envelope(StepVerified, jobId, { ...base, uid, hotkey, coldkey: result.coldkey, netuid: result.netuid, output: verdict.output }, idParts),
+        envelope(StepVerified, jobId, { ...base, uid: result.uid, hotkey: result.hotkey, coldkey: result.coldkey, output: verdict.output }, idParts),
       );
       await this.bus.publish(
         Subjects.jobEvents(jobId),
@@ -66,7 +79,9 @@ export class VerifierService implements OnApplicationBootstrap, OnModuleDestroy 
           stepId: result.stepId,
           attempt: result.attempt,
           uid,
-          message: `step ${result.stepId}: output of uid ${uid} on SN${result.netuid} conforms to ${result.schemaId}`,
+          ...named,
+          message: `step ${result.stepId}: output of ${describeSource(result)} conforms to ${result.schemaId}`,
+          data: { netuid: result.netuid, costUsd: base.costUsd, costTao: base.costTao },
         }),
       );
       return;
@@ -83,21 +98,24 @@ export class VerifierService implements OnApplicationBootstrap, OnModuleDestroy 
         stepId: result.stepId,
         attempt: result.attempt,
         uid: result.uid ?? undefined,
+        ...named,
         message: `step ${result.stepId}: rejected — ${verdict.reason}`,
-        data: { kind: verdict.kind, errors: verdict.errors.slice(0, 10) },
+        data: { kind: verdict.kind, errors: verdict.errors.slice(0, 10), netuid: result.netuid, costUsd: base.costUsd, costTao: base.costTao },
       }),
     );
   }
 
   /**
-   * The verdict as reputation evidence for the answering UID (the dispatcher records the
-   * transport side). Failures the miner is not judged on here — transport errors, no
-   * candidate, our own inability to verify — add nothing.
+   * The verdict as reputation evidence for the answering source — a miner UID or a gateway's
+   * model or endpoint (the dispatcher records the transport side). Failures the source is not
+   * judged on here — transport errors, no candidate, our own inability to verify — add nothing.
    */
   private recordReputation(result: z.infer<typeof TaskResult.payload>, verdict: Verdict): void {
     const judged: Record<string, 'accepted' | 'semantics' | 'schema'> = { accepted: 'accepted', semantic: 'semantics', schema: 'schema', not_json: 'schema', too_large: 'schema' };
     const verdictKind = judged[verdict.accepted ? 'accepted' : verdict.kind];
-    if (result.uid === null || verdictKind === undefined) return;
-    this.ledger.record(result.netuid, result.uid, result.capability, { kind: 'verdict', verdict: verdictKind });
+    const source = result.source ?? (result.uid === null ? null : axonSource(result.uid));
+    if (source === null || verdictKind === undefined) return;
+    const key = reputationKeyOfSource(result.provider ?? 'axon', source, result.netuid, result.capability);
+    if (key) this.ledger.recordKey(key, { kind: 'verdict', verdict: verdictKind });
   }
 }

@@ -51,7 +51,11 @@ export class ReputationLedger {
 
   /** Queues one observation about a UID's work on a capability. */
   record(netuid: number, uid: number, capability: string, obs: ReputationObservation, at = new Date()): void {
-    const key = reputationKey(netuid, uid, capability);
+    this.recordKey(reputationKey(netuid, uid, capability), obs, at);
+  }
+
+  /** Queues one observation under a reputation key (reputationKey, sourceReputationKey, reputationKeyOfSource). */
+  recordKey(key: string, obs: ReputationObservation, at = new Date()): void {
     const queue = this.queued.get(key);
     if (queue) queue.push({ obs, at });
     else this.queued.set(key, [{ obs, at }]);

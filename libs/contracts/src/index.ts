@@ -10,6 +10,7 @@ export * from './messages';
 export * from './topology';
 export * from './metagraph';
 export * from './reputation';
+export * from './sources';
 export * from './limits';
 export * from './untrusted';
 export * from './permissions';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ProviderIdSchema, SourceIdSchema } from './sources';
 
 /** A job id: `job_` + 26 base32 characters (time-ordered), or a client-chosen id of the same alphabet. */
 export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'job ids use letters, digits, _ and - (at most 64)');
@@ -55,6 +56,8 @@ export type PlanStepSpec = z.infer<typeof PlanStepSpecSchema>;
 export const JobLimitsSchema = z
   .object({
     maxTao: z.number().positive().max(1_000_000).default(1),
+    /** Spend in USD (what gateways charge; miner hires are counted at ORCH_TAO_USD_RATE); no USD budget when absent. */
+    maxUsd: z.number().positive().max(1_000_000).optional(),
     maxAttemptsPerStep: z.number().int().min(1).max(20).default(4),
     /** Time from submission after which the job fails with reason `deadline`. */
     deadlineMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
@@ -82,7 +85,7 @@ export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancel
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 
-/** One try at a step: which miner was hired and what became of it. */
+/** One try at a step: which source (a gateway's model or endpoint, or a miner UID) was hired and what became of it. */
 export const AttemptStateSchema = z.object({
   attempt: z.number().int().positive(),
   /** `outvoted`: accepted by the verifier, but outvoted by a quorum that agreed on another answer. */
@@ -90,6 +93,13 @@ export const AttemptStateSchema = z.object({
   /** For parallel attempts of a quorum step: hire the n-th best untried UID, so they do not pick the same one. */
   rankOffset: z.number().int().nonnegative().default(0),
   dispatchedAt: z.iso.datetime(),
+  /** Where it was bought (absent in records written before providers: those were all `axon`). */
+  provider: ProviderIdSchema.optional(),
+  /** The model, endpoint, platform or `uid<N>` hired. */
+  source: SourceIdSchema.optional(),
+  /** The subnet it was bought from (64 for Chutes, 22 Desearch, 13 Constellation, the step's for axons); absent before providers: the step's. */
+  netuid: z.number().int().nonnegative().optional(),
+  /** Set for axon sources only. */
   uid: z.number().int().nonnegative().optional(),
   hotkey: z.string().optional(),
   /** One line: why it was rejected (miner fault or validation failure). */
@@ -100,8 +110,12 @@ export const AttemptStateSchema = z.object({
   errors: z.array(z.string()).optional(),
   latencyMs: z.number().nonnegative().optional(),
   costTao: z.number().nonnegative().optional(),
-  /** Other UIDs the dispatcher called for this attempt (hedges): excluded from later attempts, counted as miner calls. */
+  /** The same cost in USD: what a gateway charged, or a miner hire's TAO at ORCH_TAO_USD_RATE. */
+  costUsd: z.number().nonnegative().optional(),
+  /** Other UIDs the dispatcher called for this attempt (hedges): excluded from later attempts. */
   hedgedUids: z.array(z.number().int().nonnegative()).default([]),
+  /** Every other source called for this attempt (hedges), by source key (`axon:uid7`, `chutes:<model>`): excluded from later attempts, counted as calls. */
+  hedgedSources: z.array(z.string()).optional(),
   /** Owner of the hired hotkey: miners under one coldkey count once in a quorum. */
   coldkey: z.string().optional(),
   /** A quorum step's accepted answer and its agreement fingerprint, kept until the vote is decided. */
@@ -114,6 +128,8 @@ export const StepStateSchema = z.object({
   id: StepIdSchema,
   capability: z.string(),
   netuid: z.number().int().nonnegative(),
+  /** The plan named `netuid`: only providers of that subnet may serve the step (else any of the capability's providers). */
+  netuidPinned: z.boolean().optional(),
   schemaId: z.string(),
   input: z.unknown(),
   deps: z.array(StepIdSchema),
@@ -150,16 +166,20 @@ export const JobStateSchema = z.object({
   updatedAt: z.iso.datetime(),
   deadlineAt: z.iso.datetime(),
   steps: z.array(StepStateSchema),
-  spend: z.object({ totalTao: z.number().nonnegative() }),
+  spend: z.object({ totalTao: z.number().nonnegative(), totalUsd: z.number().nonnegative().optional() }),
   result: z.unknown().optional(),
   error: JobErrorSchema.optional(),
 });
 export type JobState = z.infer<typeof JobStateSchema>;
 
 /**
- * Miner calls a job has made, as its attempt records tell: the hired UID of every
- * finished attempt plus its hedges. What `limits.maxMinerCalls` bounds.
+ * Calls a job has made, as its attempt records tell: the hired source of every finished
+ * attempt plus its hedges, whatever the provider. What `limits.maxMinerCalls` bounds.
+ * (Records before providers list hedges as UIDs only; newer ones list them as sources too.)
  */
 export function minerCallsOf(steps: readonly StepState[]): number {
-  return steps.reduce((sum, s) => sum + s.attempts.reduce((n, a) => n + (a.uid === undefined ? 0 : 1) + a.hedgedUids.length, 0), 0);
+  return steps.reduce(
+    (sum, s) => sum + s.attempts.reduce((n, a) => n + (a.uid === undefined && a.source === undefined ? 0 : 1) + Math.max(a.hedgedUids.length, a.hedgedSources?.length ?? 0), 0),
+    0,
+  );
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Envelope, envelope, messageKind } from './envelope';
 import { JobSpecSchema } from './job';
 import { DEFAULT_LIMITS, SizeLimits, utf8Bytes } from './limits';
+import { ProviderIdSchema, SourceIdSchema } from './sources';
 import { truncateText } from './untrusted';
 
 /** api → planner: a new job. */
@@ -21,10 +22,28 @@ const stepTask = {
   input: z.unknown(),
 };
 
-/** Other UIDs called for this attempt (hedges), which the step must not hire again. */
-const hedged = { hedgedUids: z.array(z.number().int().nonnegative()).default([]) };
+/**
+ * Other sources called for this attempt (hedges), which the step must not hire again: by source
+ * key (`axon:uid7`, `chutes:<model>`), and for axon sources also by UID (what older planners read).
+ */
+const hedged = { hedgedUids: z.array(z.number().int().nonnegative()).default([]), hedgedSources: z.array(z.string().max(400)).max(64).optional() };
 
-/** planner → dispatcher: hire a miner for this attempt of a step. `input` is fully resolved. */
+/**
+ * Who answered and what it cost. Messages written before providers lack these and were all
+ * miner hires: `axon`, the source then being the UID's (sourceKeyOf), nothing in USD. Optional
+ * rather than defaulted, so older writers' messages and records type-check as they are.
+ */
+const bought = {
+  /** Absent: `axon`. */
+  provider: ProviderIdSchema.optional(),
+  /** The model, endpoint, platform or `uid<N>` hired; null or absent when nobody was (or, before providers, see `uid`). */
+  source: SourceIdSchema.nullable().optional(),
+  costTao: z.number().nonnegative(),
+  /** The cost in USD: what a gateway charged, or a miner hire's TAO at ORCH_TAO_USD_RATE; absent: 0. */
+  costUsd: z.number().nonnegative().optional(),
+};
+
+/** planner → dispatcher: hire a source (a gateway's model or a miner) for this attempt of a step. `input` is fully resolved. */
 export const TaskReady = messageKind(
   'task.ready',
   1,
@@ -33,10 +52,16 @@ export const TaskReady = messageKind(
       ...stepTask,
       /** UIDs already tried for this step: never hire them again for it. */
       excludeUids: z.array(z.number().int().nonnegative()),
+      /** Sources already tried for this step, by source key (`chutes:<model>`, `axon:uid7`): never hire them again for it. */
+      excludeSources: z.array(z.string().max(400)).max(256).optional(),
+      /** The step's subnet was chosen by the plan (`netuid` given): hire only from providers of that subnet. */
+      netuidPinned: z.boolean().optional(),
       /** Skip this many of the best remaining UIDs (parallel attempts of a quorum step each take their own). */
       rankOffset: z.number().int().nonnegative().default(0),
       /** Hire this UID first if it is eligible: the re-ask of a step with `reask: same`. */
       preferUid: z.number().int().nonnegative().optional(),
+      /** Hire this source first if it is eligible (source key): the re-ask of a step with `reask: same`. */
+      preferSource: z.string().max(400).optional(),
       /** Why earlier attempts were rejected, for the re-ask. */
       feedback: z.array(z.string()),
       deadlineAt: z.iso.datetime(),
@@ -52,7 +77,7 @@ export const TaskResult = messageKind(
     .object({
       // The task's input too, for checks that compare the answer with the question.
       ...stepTask,
-      /** null when no miner could be hired. */
+      /** The miner's UID for axon sources; null for gateway sources and when nobody could be hired. */
       uid: z.number().int().nonnegative().nullable(),
       hotkey: z.string().nullable(),
       /** The hotkey's owner on chain. */
@@ -77,7 +102,7 @@ export const TaskResult = messageKind(
         .strict()
         .optional(),
       latencyMs: z.number().nonnegative(),
-      costTao: z.number().nonnegative(),
+      ...bought,
       ...hedged,
     })
     .strict(),
@@ -90,13 +115,15 @@ export const StepVerified = messageKind(
   z
     .object({
       ...stepAttempt,
-      uid: z.number().int().nonnegative(),
-      hotkey: z.string(),
+      /** Axon sources only (null for gateway sources). */
+      uid: z.number().int().nonnegative().nullable(),
+      hotkey: z.string().nullable(),
       coldkey: z.string().nullable().default(null),
+      /** The subnet the answer was bought from. */
       netuid: z.number().int().nonnegative(),
       output: z.unknown(),
       latencyMs: z.number().nonnegative(),
-      costTao: z.number().nonnegative(),
+      ...bought,
       ...hedged,
     })
     .strict(),
@@ -123,7 +150,9 @@ export const StepRejected = messageKind(
       reason: z.string(),
       errors: z.array(z.string()),
       latencyMs: z.number().nonnegative(),
-      costTao: z.number().nonnegative(),
+      /** The subnet the answer was bought from (absent before providers: the step's). */
+      netuid: z.number().int().nonnegative().optional(),
+      ...bought,
       ...hedged,
     })
     .strict(),
@@ -160,6 +189,9 @@ export const JobEvent = messageKind(
       stepId: z.string().optional(),
       attempt: z.number().int().positive().optional(),
       uid: z.number().int().nonnegative().optional(),
+      /** The provider and source an event about a hire names. */
+      provider: ProviderIdSchema.optional(),
+      source: SourceIdSchema.optional(),
       data: z.record(z.string(), z.unknown()).optional(),
     })
     .strict(),

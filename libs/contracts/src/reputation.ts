@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SettingError } from './errors';
+import { GatewayId, SourceProviderId, encodeSourceToken, uidOfAxonSource } from './sources';
 
 /**
  * Orchestra's own record of how a miner UID did at one capability on one subnet: the
@@ -61,6 +62,26 @@ const LATENCY_EWMA_ALPHA = 0.3;
  */
 export function reputationKey(netuid: number, uid: number, capability: string): string {
   return `sn${netuid}.uid${uid}.${reputationCapabilityToken(capability)}`;
+}
+
+/**
+ * The KV key of a gateway source's entry, e.g. `chutes.deepseek-ai_2fDeepSeek-V3.text-analysis`:
+ * per (provider, source, capability), the source id encoded (encodeSourceToken) so a model id's
+ * `/` or `:` can neither split the key nor make it invalid. Miner UIDs keep their
+ * `sn<netuid>.uid<N>.<capability>` keys (reputationKey), which no provider id starts like.
+ */
+export function sourceReputationKey(provider: GatewayId, source: string, capability: string): string {
+  return `${provider}.${encodeSourceToken(source)}.${reputationCapabilityToken(capability)}`;
+}
+
+/**
+ * The reputation key of any source: a miner's (`axon`, source `uid<N>`, on `netuid`) or a
+ * gateway's. Undefined for an axon source id that names no UID (nothing to record against).
+ */
+export function reputationKeyOfSource(provider: SourceProviderId, source: string, netuid: number, capability: string): string | undefined {
+  if (provider !== 'axon') return sourceReputationKey(provider, source, capability);
+  const uid = uidOfAxonSource(source);
+  return uid === undefined ? undefined : reputationKey(netuid, uid, capability);
 }
 
 function reputationCapabilityToken(capability: string): string {

@@ -16,10 +16,37 @@ export function devnetProviderKey(provider: 'desearch' | 'constellation', behavi
   return `devnet-${provider}-${behaviour}`;
 }
 
+/** Where the twins listen: what the devnet process reports, and all a client needs besides the keys. */
+export interface ProviderTwinAddresses {
+  /** Base URL of the fake Chutes. */
+  readonly chutes: string;
+  /** Base URL of the fake Desearch. */
+  readonly desearch: string;
+  /** `host:port` of the fake Constellation gRPC server. */
+  readonly constellation: string;
+}
+
+/**
+ * ORCH_* settings for providersConfig that point Orchestra at twins listening at `addresses`,
+ * with the keys of `behaviour` (default good): what `ProviderTwins.env()` gives in-process, and
+ * what the devnet stack gives the services from the devnet process's report.
+ */
+export function providerTwinEnv(addresses: ProviderTwinAddresses, behaviour: ProviderBehaviour = 'good'): Record<string, string> {
+  return {
+    ORCH_CHUTES_API_KEY: DEVNET_CHUTES_KEY,
+    ORCH_CHUTES_URL: addresses.chutes,
+    ORCH_DESEARCH_API_KEY: devnetProviderKey('desearch', behaviour),
+    ORCH_DESEARCH_URL: addresses.desearch,
+    ORCH_CONSTELLATION_API_KEY: devnetProviderKey('constellation', behaviour),
+    ORCH_CONSTELLATION_TARGET: addresses.constellation,
+  };
+}
+
 export interface ProviderTwins {
   readonly chutes: FakeServer;
   readonly desearch: FakeServer;
   readonly constellation: FakeGrpcServer;
+  readonly addresses: ProviderTwinAddresses;
   /** ORCH_* settings for providersConfig, using the keys of `behaviour` (default good). */
   env(behaviour?: ProviderBehaviour): Record<string, string>;
   stop(): Promise<void>;
@@ -33,18 +60,13 @@ export async function startProviderTwins(options: BehaviourTuning & { readonly h
     startFakeDesearch({ ...options, apiKeys: keysOf('desearch') }),
     startFakeConstellation({ ...options, apiKeys: keysOf('constellation') }),
   ]);
+  const addresses = { chutes: chutes.url, desearch: desearch.url, constellation: constellation.target };
   return {
     chutes,
     desearch,
     constellation,
-    env: (behaviour: ProviderBehaviour = 'good') => ({
-      ORCH_CHUTES_API_KEY: DEVNET_CHUTES_KEY,
-      ORCH_CHUTES_URL: chutes.url,
-      ORCH_DESEARCH_API_KEY: devnetProviderKey('desearch', behaviour),
-      ORCH_DESEARCH_URL: desearch.url,
-      ORCH_CONSTELLATION_API_KEY: devnetProviderKey('constellation', behaviour),
-      ORCH_CONSTELLATION_TARGET: constellation.target,
-    }),
+    addresses,
+    env: (behaviour: ProviderBehaviour = 'good') => providerTwinEnv(addresses, behaviour),
     stop: async () => {
       await Promise.all([chutes.stop(), desearch.stop(), constellation.stop()]);
     },

@@ -1,9 +1,10 @@
+import { GATEWAY_NETUIDS } from '@orchestra/contracts';
 import { withCallSpan, type SpanAttributes } from '@orchestra/service';
 import { ProviderAbortedError, ProviderError, type ProviderId } from './errors';
 import type { Provider, ProviderAnswer, ProviderCall } from './types';
 
 /** The subnet each gateway sells: the `netuid` label of its calls. */
-export const PROVIDER_NETUIDS: Readonly<Record<ProviderId, number>> = { chutes: 64, desearch: 22, constellation: 13 };
+export const PROVIDER_NETUIDS: Readonly<Record<ProviderId, number>> = GATEWAY_NETUIDS;
 
 /** How a failed provider call is counted: aborted by us, the gateway's fault name, or `error` (ours). */
 export function providerCallOutcome(error: unknown): string {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SourceProviderId } from '@orchestra/contracts';
 import { AnalysisRequestSchema, AnalysisSchema } from './analysis';
 import { CodeRequestSchema, PythonCodeSchema } from './code';
 import { FinancialsRequestSchema, FinancialsSchema } from './financials';
@@ -18,6 +19,12 @@ export interface CapabilityDefinition {
   readonly outputSchemaId: SchemaId;
   /** The subnet hired for it unless a plan or the deployment says otherwise. */
   readonly defaultNetuid: number;
+  /**
+   * Where it is bought, in order of preference, unless the deployment says otherwise
+   * (ORCH_CAPABILITY_PROVIDERS): gateways (`chutes`, `desearch`, `constellation`) and `axon`
+   * (miner UIDs of the step's subnet). The dispatcher ranks the sources of all of them.
+   */
+  readonly providers: readonly SourceProviderId[];
   readonly input: z.ZodType;
   readonly output: z.ZodType;
 }
@@ -28,6 +35,7 @@ export const CAPABILITY_DEFINITIONS: Readonly<Record<Capability, CapabilityDefin
     description: 'Reported financial figures (revenue, net income) per company and fiscal year, with sources.',
     outputSchemaId: 'data.financials@1',
     defaultNetuid: 13,
+    providers: ['axon'],
     input: FinancialsRequestSchema,
     output: FinancialsSchema,
   },
@@ -36,6 +44,7 @@ export const CAPABILITY_DEFINITIONS: Readonly<Record<Capability, CapabilityDefin
     description: 'A written analysis whose every finding cites the data rows it rests on.',
     outputSchemaId: 'text.analysis@1',
     defaultNetuid: 1,
+    providers: ['chutes', 'axon'],
     input: AnalysisRequestSchema,
     output: AnalysisSchema,
   },
@@ -44,6 +53,7 @@ export const CAPABILITY_DEFINITIONS: Readonly<Record<Capability, CapabilityDefin
     description: 'A self-contained Python script with its dependencies and entrypoint.',
     outputSchemaId: 'code.python@1',
     defaultNetuid: 62,
+    providers: ['chutes', 'axon'],
     input: CodeRequestSchema,
     output: PythonCodeSchema,
   },

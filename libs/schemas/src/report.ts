@@ -6,12 +6,18 @@ export const ProvenanceSchema = z
     stepId: z.string(),
     capability: z.string(),
     schemaId: z.string(),
+    /** The subnet the output was bought from. */
     netuid: z.number().int().nonnegative(),
-    uid: z.number().int().nonnegative(),
-    hotkey: z.string(),
+    /** Where it was bought (`axon`, `chutes`, `desearch`, `constellation`) and from which source (model, endpoint, `uid<N>`). */
+    provider: z.enum(['axon', 'chutes', 'desearch', 'constellation']).optional(),
+    source: z.string().optional(),
+    /** Axon sources only. */
+    uid: z.number().int().nonnegative().optional(),
+    hotkey: z.string().optional(),
     attempt: z.number().int().positive(),
     latencyMs: z.number().nonnegative(),
     costTao: z.number().nonnegative(),
+    costUsd: z.number().nonnegative().optional(),
   })
   .strict();
 
@@ -26,7 +32,9 @@ export const ReportSchema = z
     completedAt: z.iso.datetime(),
     outputs: z.record(z.string(), z.unknown()),
     provenance: z.array(ProvenanceSchema).min(1),
-    spend: z.object({ totalTao: z.number().nonnegative(), budgetTao: z.number().positive() }).strict(),
+    spend: z
+      .object({ totalTao: z.number().nonnegative(), budgetTao: z.number().positive(), totalUsd: z.number().nonnegative().optional(), budgetUsd: z.number().positive().optional() })
+      .strict(),
   })
   .strict();
 export type Report = z.infer<typeof ReportSchema>;

@@ -1,3 +1,4 @@
+import { ProviderTwinAddresses, providerTwinEnv } from '@orchestra/devnet-providers';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdirSync } from 'node:fs';
@@ -31,6 +32,15 @@ export interface DevnetStackOptions {
   readonly seed?: number;
   /** //Alice unstaked and without permits: no subnet's axons answer Orchestra (devnet `--gateway-only`). */
   readonly gatewayOnly?: boolean;
+  /**
+   * Give the services the devnet's gateway twins (fake Chutes, Desearch, Constellation): their
+   * URLs and devnet keys, and `ORCH_PROVIDER_SOURCES` limiting Chutes to `chutesModels`
+   * (default the good model). Off by default (the devnet then runs no twins), so scenarios
+   * written for miner axons keep hiring them; `npm start` and `npm run devnet` turn it on.
+   */
+  readonly gateways?: boolean;
+  /** Chutes models the dispatcher may hire when `gateways` is on (default `devnet/good-llm`). */
+  readonly chutesModels?: readonly string[];
   /** Extra environment for the five services (e.g. ORCH_MINER_TIMEOUT_MS). */
   readonly serviceEnv?: Record<string, string>;
   /** Supervisor news: restarts and the like. */
@@ -81,7 +91,12 @@ export interface DevnetStack {
   /** Every service process, replicas included. */
   readonly replicas: readonly ServiceReplica[];
   /** The devnet's "devnet ready" log record (miners with their behaviours and addresses). */
-  readonly devnet: { subtensor: string; miners: Array<{ netuid: number; uid: number; behaviour: string; address: string; hotkey: string }> };
+  readonly devnet: {
+    subtensor: string;
+    miners: Array<{ netuid: number; uid: number; behaviour: string; address: string; hotkey: string }>;
+    /** Where the gateway twins listen (when the stack runs them: `gateways`). */
+    providers?: ProviderTwinAddresses;
+  };
   /** The ops port of each service's first replica. */
   readonly opsPorts: Readonly<Record<ServiceName, number>>;
   /** Waits until every service replica reports ready again (e.g. after crashes and restarts). */
@@ -150,6 +165,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
           ...(options.hostile !== undefined ? ['--hostile', String(options.hostile)] : []),
           ...(options.seed !== undefined ? ['--seed', String(options.seed)] : []),
           ...(options.gatewayOnly ? ['--gateway-only'] : []),
+          ...(options.gateways ? [] : ['--no-gateways']),
         ],
         env: { ...env, ORCH_SUBTENSOR_PORT: String(subtensorPort) },
         cwd: REPO_ROOT,
@@ -171,6 +187,7 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
       ORCH_HOTKEY: '//Alice',
       ORCHESTRA_API_PORT: String(apiPort),
       ORCHESTRA_API_HOST: '127.0.0.1',
+      ...(options.gateways ? gatewayEnv(devnetRecord, options.chutesModels) : {}),
       ...options.serviceEnv,
     };
     if (users) {
@@ -223,6 +240,12 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
     await stop();
     throw error;
   }
+}
+
+/** The services' settings for the devnet's gateway twins, from what the devnet process reported. */
+function gatewayEnv(devnet: DevnetStack['devnet'], chutesModels: readonly string[] = ['devnet/good-llm']): Record<string, string> {
+  if (!devnet.providers) throw new Error('the devnet reported no gateway twins, though the stack asked for them (was it started with --no-gateways?)');
+  return { ...providerTwinEnv(devnet.providers), ORCH_PROVIDER_SOURCES: `chutes=${chutesModels.join(',')}` };
 }
 
 async function waitReady(name: string, opsPort: number, timeoutMs: number, logDir: string): Promise<void> {
