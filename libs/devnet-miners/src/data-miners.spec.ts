@@ -108,7 +108,7 @@ async function miner(netuid: 13 | 22, behaviour: BehaviourName = 'good', blackli
   return { netuid, uid: m.uid, hotkey: m.hotkey, ip: m.host, port: m.port, seen };
 }
 
-const hire = (target: MinerTarget, capability: DataCapability, input: unknown): Promise<MinerReply> => adapter.hire(target, { capability, input, timeoutMs: 5_000 });
+const hire = (target: MinerTarget, capability: DataCapability, input: unknown, timeoutMs = 5_000): Promise<MinerReply> => adapter.hire(target, { capability, input, timeoutMs });
 const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 const parsed = (reply: MinerReply) => JSON.parse(reply.raw as string) as Record<string, Array<Record<string, string>>>;
 
@@ -264,8 +264,11 @@ describe('a miner that answers badly is that miner’s failed reply, never a thr
       ['deep-json', 422, 'bad_response'],
       ['invalid-utf8', 422, 'bad_response'],
       ['huge-error', 500, 'error_status'],
+      ['huge', 400, 'too_large'],
+      ['trickle', 408, 'timeout'],
+      ['redirect', 302, 'redirect'],
     ])('%s → %s %s', async (behaviour, statusCode, fault) => {
-      const reply = await hire(await miner(netuid, behaviour), capability, input);
+      const reply = await hire(await miner(netuid, behaviour), capability, input, 1_000);
       expect(reply).toMatchObject({ ok: false, statusCode, fault });
       expect(reply.statusMessage.length).toBeLessThanOrEqual(2_100);
     });
@@ -276,5 +279,35 @@ describe('a miner that answers badly is that miner’s failed reply, never a thr
     const { posts } = parsed(reply);
     expect(posts.length).toBeGreaterThan(0);
     expect(posts.every((p) => p.text === COLLUDED_TEXT || p.text.endsWith(`\n\n${COLLUDED_TEXT}`))).toBe(true);
+  });
+});
+
+describe('the blacklists, over time', () => {
+  const validator = { hotkey: 'v', validatorPermit: true, alphaStakeRao: `${20_000n * RAO}`, totalStakeRao: `${20_000n * RAO}` };
+
+  it('SN13 clears every counter once an evaluation period has passed', () => {
+    let t = 0;
+    const blacklist = dataUniverseBlacklist({ metagraph: () => [validator], now: () => t });
+    const contents = () => blacklist('v', GET_CONTENTS_BY_BUCKETS.name, '10.0.0.1');
+    for (let i = 0; i < 10; i++) expect(contents()).toBeUndefined();
+    expect(contents()).toBe('Hotkey v at 10.0.0.1 over eval period request limit for GetContentsByBuckets.');
+    t = 3_600_000;
+    expect(contents()).toBeUndefined();
+    // The legacy OnDemandRequest is not counted; unregistered callers are refused before any count.
+    for (let i = 0; i < 50; i++) expect(blacklist('v', 'OnDemandRequest', '10.0.0.1')).toBeUndefined();
+    expect(blacklist('w', GET_MINER_INDEX.name, '10.0.0.1')).toBe('Unrecognized hotkey w at 10.0.0.1');
+  });
+
+  it('SN22 counts a sliding minute, and not the requests it refused', () => {
+    let t = 0;
+    const blacklist = desearchBlacklist({ metagraph: () => [validator], rateLimit: { maxRequests: 2, windowMs: 60_000 }, now: () => t });
+    expect(blacklist('v', 'TwitterSearchSynapse')).toBeUndefined();
+    t = 30_000;
+    expect(blacklist('v', 'TwitterSearchSynapse')).toBeUndefined();
+    expect(blacklist('v', 'TwitterSearchSynapse')).toMatch(/exceeded: 2 requests/);
+    t = 60_001;
+    expect(blacklist('v', 'TwitterSearchSynapse')).toBeUndefined();
+    expect(blacklist('v', 'TwitterSearchSynapse')).toMatch(/exceeded: 2 requests/);
+    expect(desearchBlacklist({ metagraph: () => [{ ...validator, alphaStakeRao: '0' }], checkStake: false })('v', 'TwitterSearchSynapse')).toBeUndefined();
   });
 });
