@@ -248,7 +248,7 @@ export class DesearchAxonAdapter implements DataAxonAdapter {
       const calls = new HireCalls(target, this.deps, req);
       const refused = this.spend(calls, target, TWITTER_SEARCH_SYNAPSE.name);
       if (refused) return refused;
-      const answer = await calls.call(TWITTER_SEARCH_SYNAPSE, socialToTwitterSearch(parseInput(SocialQueryInputSchema, req)));
+      const answer = await calls.call(TWITTER_SEARCH_SYNAPSE, socialToTwitterSearch(q));
       if (!answer.ok) return calls.failed(answer);
       try {
         return calls.ok(socialRaw(tweetsToPosts(answer.values.results)));
