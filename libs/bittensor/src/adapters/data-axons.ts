@@ -4,17 +4,7 @@ import type { z } from 'zod';
 import { Dendrite, DendriteResult } from '../dendrite';
 import { failureFromError } from '../net';
 import { SynapseDefinition } from '../synapse';
-import {
-  answerSocialQuery,
-  DataCapability,
-  SOCIAL_PLATFORMS,
-  SocialAxonQuerySchema,
-  socialRaw,
-  socialWindow,
-  searchRaw,
-  WebSearchInputSchema,
-  SocialQueryInputSchema,
-} from './data-query';
+import { answerSocialQuery, DataCapability, SOCIAL_PLATFORMS, SocialAxonQuerySchema, socialRaw, socialWindow, searchRaw, WebSearchInputSchema } from './data-query';
 import { RequestBudget } from './request-budget';
 import {
   DATA_UNIVERSE_PERIOD_MS,

@@ -57,6 +57,11 @@ describe('SN13 miner index and buckets', () => {
     expect(ids).toEqual([bucketId(2, '#nvda', hourNow), bucketId(2, '#nvda', hourNow - 1), bucketId(1, 'r/nvda', hourNow - 3), bucketId(2, null, hourNow - 2)]);
     expect(selectBuckets(parsed, { platforms: ['reddit'], keywords: ['$nvda'], window, maxBuckets: 10 })).toEqual([bucketId(1, 'r/nvda', hourNow - 3)]);
     expect(selectBuckets(parsed, { platforms: ['x'], keywords: ['nvda'], window, maxBuckets: 1 })).toHaveLength(1);
+    // Listed buckets that are not a positive integer hour with bytes are never asked for.
+    const junk = parseMinerIndex(
+      JSON.stringify({ sources: { '2': [{ label: '#nvda', time_bucket_ids: [String(hourNow), hourNow + 0.5, hourNow, -1], sizes_bytes: [5, 5, 0, 5] }] } }),
+    );
+    expect(selectBuckets(junk, { platforms: ['x'], keywords: ['nvda'], window: { fromMs: 0, toMs: now }, maxBuckets: 10 })).toEqual([]);
   });
 
   it('refuses a malformed index as the miner answer error it is', () => {

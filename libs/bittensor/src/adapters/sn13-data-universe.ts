@@ -96,15 +96,6 @@ export class MinerAnswerError extends OrchestraError {
   readonly retryable = false;
 }
 
-/** common/data.py CompressedEntityBucket. */
-const CompressedBucketShape = z.object({
-  label: z.string().max(MAX_LABEL_LENGTH).nullable().optional(),
-  time_bucket_ids: z.array(z.number().int().positive()),
-  sizes_bytes: z.array(z.number().int().nonnegative()),
-});
-/** common/data.py CompressedMinerIndex (`Dict[int, …]`: JSON keys are the source ints). */
-const CompressedIndexShape = z.object({ sources: z.record(z.string().regex(/^\d{1,3}$/), z.array(CompressedBucketShape)) });
-
 /** One label's buckets in a miner's index, kept as compact as the wire form (an index may list 350,000 buckets). */
 export interface IndexedLabel {
   readonly source: number;
@@ -132,19 +123,27 @@ export function parseMinerIndex(serialized: unknown, maxDepth?: number): Indexed
   } catch (error) {
     throw new MinerAnswerError(`compressed_index_serialized is ${(error as Error).message}`);
   }
-  const parsed = CompressedIndexShape.safeParse(json);
-  if (!parsed.success)
-    throw new MinerAnswerError(
-      `compressed_index_serialized is not a CompressedMinerIndex: ${truncateText(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 300)}`,
-    );
+  // Checked by hand and per label, not per bucket: an index may list 350,000 buckets, and a
+  // schema library spends seconds of the event loop validating every element of them.
+  const sources = (json as { sources?: unknown } | null)?.sources;
+  if (typeof sources !== 'object' || sources === null || Array.isArray(sources))
+    throw new MinerAnswerError('compressed_index_serialized is not a CompressedMinerIndex: no "sources" object');
   const index: IndexedLabel[] = [];
   let count = 0;
-  for (const [source, compressed] of Object.entries(parsed.data.sources)) {
-    for (const b of compressed) {
-      if (b.time_bucket_ids.length !== b.sizes_bytes.length)
-        throw new MinerAnswerError(`compressed index label ${JSON.stringify(b.label ?? null)}: ${b.time_bucket_ids.length} time buckets but ${b.sizes_bytes.length} sizes`);
-      if ((count += b.time_bucket_ids.length) > MINER_INDEX_BUCKET_LIMIT) throw new MinerAnswerError(`compressed index holds more than ${MINER_INDEX_BUCKET_LIMIT} buckets`);
-      index.push({ source: Number(source), label: b.label?.toLowerCase() ?? null, timeBuckets: b.time_bucket_ids, sizesBytes: b.sizes_bytes });
+  for (const [source, compressed] of Object.entries(sources as Record<string, unknown>)) {
+    if (!/^\d{1,3}$/.test(source) || !Array.isArray(compressed))
+      throw new MinerAnswerError(`compressed index source ${truncateText(JSON.stringify(source), 20)} is not a DataSource with a list of buckets`);
+    for (const b of compressed as unknown[]) {
+      const { label, time_bucket_ids: times, sizes_bytes: sizes } = (b ?? {}) as { label?: unknown; time_bucket_ids?: unknown; sizes_bytes?: unknown };
+      if (!(label === null || label === undefined || (typeof label === 'string' && label.length <= MAX_LABEL_LENGTH))) {
+        throw new MinerAnswerError(`compressed index of source ${source}: a label is not a string of at most ${MAX_LABEL_LENGTH} characters`);
+      }
+      const what = `compressed index label ${truncateText(JSON.stringify(label ?? null), MAX_LABEL_LENGTH + 2)}`;
+      if (!Array.isArray(times) || !Array.isArray(sizes) || times.length !== sizes.length)
+        throw new MinerAnswerError(`${what}: time_bucket_ids and sizes_bytes are not two lists of one length`);
+      if ((count += times.length) > MINER_INDEX_BUCKET_LIMIT) throw new MinerAnswerError(`compressed index holds more than ${MINER_INDEX_BUCKET_LIMIT} buckets`);
+      // The elements are checked where they are read (selectBuckets): only a query's labels ever are.
+      index.push({ source: Number(source), label: typeof label === 'string' ? label.toLowerCase() : null, timeBuckets: times as number[], sizesBytes: sizes as number[] });
     }
   }
   return index;
@@ -154,6 +153,11 @@ export function parseMinerIndex(serialized: unknown, maxDepth?: number): Indexed
 export function labelsFor(keyword: string, platform: SocialPlatform): string[] {
   const k = bareKeyword(keyword).replace(/\s+/g, '');
   return platform === 'x' ? [`#${k}`, `$${k}`] : [`r/${k}`];
+}
+
+/** A listed bucket worth asking for: a positive integer hour within [first, last] holding bytes (anything else the miner listed is skipped). */
+function isBucketInWindow(hour: unknown, size: unknown, first: number, last: number): boolean {
+  return Number.isSafeInteger(hour) && (hour as number) >= first && (hour as number) <= last && (hour as number) > 0 && Number.isSafeInteger(size) && (size as number) > 0;
 }
 
 /** What to read from a miner's index for a social query. */
@@ -167,7 +171,7 @@ export interface BucketQuery {
 
 /**
  * The buckets worth reading for a query: of the wanted platforms, whose hour overlaps the
- * window, labelled after one of the keywords — newest first; then, to fill up, unlabelled
+ * window (and that hold bytes), labelled after one of the keywords — newest first; then, to fill up, unlabelled
  * buckets of those hours (posts without a hashtag may still name the keywords), newest first.
  */
 export function selectBuckets(index: readonly IndexedLabel[], q: BucketQuery): DataEntityBucketId[] {
@@ -178,7 +182,7 @@ export function selectBuckets(index: readonly IndexedLabel[], q: BucketQuery): D
   const pick = (wanted: (l: IndexedLabel) => boolean): DataEntityBucketId[] =>
     index
       .filter((l) => sources.has(l.source) && wanted(l))
-      .flatMap((l) => l.timeBuckets.flatMap((t, i) => (t >= first && t <= last && l.sizesBytes[i] > 0 ? [bucketId(l.source, l.label, t)] : [])))
+      .flatMap((l) => l.timeBuckets.flatMap((t, i) => (isBucketInWindow(t, l.sizesBytes[i], first, last) ? [bucketId(l.source, l.label, t)] : [])))
       .sort((a, b) => b.time_bucket.id - a.time_bucket.id);
   const labelled = pick((l) => l.label !== null && labels.has(l.label));
   const unlabelled = pick((l) => l.label === null);
