@@ -7,6 +7,7 @@ import {
   GET_CONTENTS_BY_BUCKETS,
   GET_MINER_INDEX,
   MinerAnswerError,
+  MAX_CONTENTS_READ,
   MINER_INDEX_BUCKET_LIMIT,
   parseMinerIndex,
   postsFromContents,
@@ -107,6 +108,7 @@ describe('SN13 miner index and buckets', () => {
       { url: 'https://x.com/chipwatch/status/1', source: 'x', author: '@chipwatch', date: '2026-11-30T12:05:00.000Z', text: 'NVDA beat' },
       { url: 'https://www.reddit.com/r/nvda/comments/a', source: 'reddit', author: 'u1', date: '2026-11-30T12:01:00.000Z', text: 'NVDA Q3\n\nGuidance up' },
     ]);
+    expect(postsFromContents([[x, Array.from({ length: MAX_CONTENTS_READ + 5 }, () => xContent)]], [x])).toHaveLength(MAX_CONTENTS_READ);
     expect(() => postsFromContents({ not: 'pairs' }, [x])).toThrow(MinerAnswerError);
     expect(() => postsFromContents([[x, ['not json']]], [x])).toThrow(MinerAnswerError);
     expect(() => postsFromContents([[x, [JSON.stringify({ username: 'a', text: 'b', url: 'javascript:alert(1)', timestamp: '2026-11-30' })]]], [x])).toThrow(MinerAnswerError);

@@ -202,9 +202,16 @@ const RedditContentShape = z.object({ url: httpUrl, username: text(200), body: t
 const BucketContentsShape = z.array(z.tuple([z.unknown(), z.array(z.unknown())]));
 
 /**
+ * Contents read of one answer at most: a query keeps at most 100 posts, and a miner may send up
+ * to 200,000 (BULK_CONTENTS_COUNT_LIMIT), each a JSON text to parse and check; past this the
+ * answer's newest buckets (asked for first) have been read and the rest is left unread.
+ */
+export const MAX_CONTENTS_READ = 10_000;
+
+/**
  * The posts of a GetContentsByBuckets answer (`bucket_ids_to_contents`: `[[bucket id, [content,
  * …]], …]`, each content the UTF-8 JSON of an XContent or RedditContent), normalized. Contents
- * of buckets that were not asked for are ignored. Throws MinerAnswerError for anything malformed:
+ * of buckets that were not asked for are ignored, and past MAX_CONTENTS_READ contents the rest. Throws MinerAnswerError for anything malformed:
  * the answer's shape, a content that is not JSON or lacks what a citation needs, a date that is not one.
  */
 export function postsFromContents(answer: unknown, asked: readonly DataEntityBucketId[], maxDepth?: number): SocialPost[] {
@@ -215,7 +222,10 @@ export function postsFromContents(answer: unknown, asked: readonly DataEntityBuc
   for (const [rawId, contents] of pairs.data) {
     const id = askedKeys.get(bucketKeyOf(rawId));
     if (!id) continue;
-    for (const content of contents) posts.push(postOf(id.source, content, maxDepth));
+    for (const content of contents) {
+      if (posts.length >= MAX_CONTENTS_READ) return posts;
+      posts.push(postOf(id.source, content, maxDepth));
+    }
   }
   return posts;
 }
