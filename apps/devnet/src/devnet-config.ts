@@ -17,6 +17,8 @@ export const DevnetConfigSchema = z.object({
         /** Pool reserves in TAO / alpha (not rao). */
         taoReserve: z.number().positive(),
         alphaReserve: z.number().positive(),
+        /** SN13 / SN22: the stake (TAO) the miners' blacklist demands of a caller (default the subnet's: 10,000 / 20,000). */
+        minValidatorStake: z.number().nonnegative().optional(),
         /** One behaviour per miner UID, best-ranked first. */
         miners: z
           .array(z.enum(behaviourNames))

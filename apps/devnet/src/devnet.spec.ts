@@ -1,4 +1,4 @@
-import { axonAccess, ChainReader, loadHotkey, SUBNET_AXON_RULES } from '@orchestra/bittensor';
+import { AddressPolicy, axonAccess, ChainReader, Dendrite, GET_MINER_INDEX, loadHotkey, SUBNET_AXON_RULES, TWITTER_SEARCH_SYNAPSE } from '@orchestra/bittensor';
 import type { Neuron } from '@orchestra/contracts';
 import { FakeSubtensor } from '@orchestra/fake-subtensor';
 import { chainState, Devnet, DEVNET_VALIDATOR_URI, startDevnet } from './devnet';
@@ -85,5 +85,46 @@ describe('devnet chain: axon access of //Alice', () => {
     expect(sn13.access).toMatchObject({ uid: 0, validatorPermit: false, stakeAlpha: 0, eligible: false });
     expect(sn13.access.reason).toMatch(/no validator permit.*below the 10,000 required/);
     expect(sn22.access.reason).toMatch(/stake 0 is below the 20,000 required/);
+  });
+});
+
+/** The devnet's SN13 and SN22 miners judge callers by the devnet's chain, with the subnets' own rules. */
+describe('devnet data miners', () => {
+  let devnet: Devnet;
+  const config = {
+    blockTimeMs: 60_000,
+    slowMs: 15_000,
+    subnets: [
+      { netuid: 13, name: 'data', taoReserve: 61_000, alphaReserve: 980_000, miners: ['good' as const] },
+      // A threshold above //Alice's stake (100,000 alpha): SN22's miners refuse it.
+      { netuid: 22, name: 'search', taoReserve: 30_000, alphaReserve: 900_000, minValidatorStake: 1_000_000, miners: ['good' as const] },
+    ],
+  };
+
+  beforeAll(async () => {
+    devnet = await startDevnet(config, { chainPort: 0 });
+  });
+
+  afterAll(() => devnet.stop());
+
+  it('admit //Alice on SN13, refuse a stranger and, past the configured threshold, //Alice on SN22', async () => {
+    const policy = new AddressPolicy({ allow: ['loopback'] });
+    const alice = new Dendrite({ hotkey: await loadHotkey(DEVNET_VALIDATOR_URI), addressPolicy: policy });
+    const stranger = new Dendrite({ hotkey: await loadHotkey('//Mallory'), addressPolicy: policy });
+    const at = (netuid: number) => {
+      const m = devnet.miners.find((x) => x.netuid === netuid) as Devnet['miners'][number];
+      return { ip: m.host, port: m.port, hotkey: m.hotkey };
+    };
+    expect((await alice.call(at(13), GET_MINER_INDEX, { version: 4 })).ok).toBe(true);
+    expect(await stranger.call(at(13), GET_MINER_INDEX, { version: 4 })).toMatchObject({
+      statusCode: 403,
+      statusMessage: `Forbidden. Key is blacklisted: Unrecognized hotkey ${stranger.hotkey} at 127.0.0.1.`,
+    });
+    const refused = await alice.call(at(22), TWITTER_SEARCH_SYNAPSE, { query: 'tao' });
+    expect(refused).toMatchObject({ statusCode: 403 });
+    // Total stake as the chain computes it: alpha plus TaoWeight × root stake.
+    expect(refused.statusMessage).toMatch(
+      new RegExp(`low stake TwitterSearchSynapse request: alpha_stake=100000\\.0 < 20 or total_stake=10\\d{4}\\.\\d+ < 1000000 from ${alice.hotkey}\\.$`),
+    );
   });
 });

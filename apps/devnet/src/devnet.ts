@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { loadHotkey } from '@orchestra/bittensor';
-import { SimulatedMiner, startSimulatedMiner } from '@orchestra/devnet-miners';
-import { ChainState, FakeSubtensor, NeuronState, SubnetState } from '@orchestra/fake-subtensor';
+import { Blacklist, dataUniverseBlacklist, desearchBlacklist, MetagraphView, SimulatedMiner, startSimulatedMiner } from '@orchestra/devnet-miners';
+import { chainTotalStake, ChainState, FakeSubtensor, NeuronState, SubnetState } from '@orchestra/fake-subtensor';
 import { DevnetConfig } from './devnet-config';
 
 const RAO_PER_TAO = 1_000_000_000n;
@@ -34,8 +34,9 @@ export interface Devnet {
  * whose chain registers them — UID 0 of every subnet is the staked validator //Alice,
  * UIDs 1..n the miners with incentive falling in config order, axons at their ports,
  * then more validators with big stakes (see OTHER_VALIDATORS).
- * Miners refuse callers that are not validators with a permit on the chain. With `gatewayOnly`,
- * //Alice is registered without stake or permit, so every miner refuses Orchestra.
+ * Miners refuse callers that are not validators with a permit on the chain; SN13 and SN22
+ * miners apply their subnets' real blacklists to the chain's neurons (subnetBlacklist). With
+ * `gatewayOnly`, //Alice is registered without stake or permit, so every miner refuses Orchestra.
  */
 export async function startDevnet(config: DevnetConfig, opts: { host?: string; chainPort?: number; gatewayOnly?: boolean } = {}): Promise<Devnet> {
   const host = opts.host ?? '127.0.0.1';
@@ -43,8 +44,13 @@ export async function startDevnet(config: DevnetConfig, opts: { host?: string; c
   const validators = new Set(opts.gatewayOnly ? [] : [validator.address]);
   const miners: Array<SimulatedMiner & { behaviour: string }> = [];
   const stopAll = () => Promise.allSettled(miners.map((m) => m.stop()));
+  // The chain starts after the miners (it registers their ports): until then they know no one.
+  let chain: FakeSubtensor | undefined;
   try {
     for (const subnet of config.subnets) {
+      const blacklist =
+        subnetBlacklist(subnet, () => chainNeurons(chain?.state, subnet.netuid)) ??
+        ((hotkey: string | undefined) => (hotkey && validators.has(hotkey) ? undefined : 'not a validator with a permit on this subnet'));
       for (const [index, behaviour] of subnet.miners.entries()) {
         const uid = index + 1;
         const miner = await startSimulatedMiner({
@@ -54,7 +60,7 @@ export async function startDevnet(config: DevnetConfig, opts: { host?: string; c
           behaviour,
           host,
           slowMs: config.slowMs,
-          blacklist: (hotkey) => (hotkey && validators.has(hotkey) ? undefined : 'not a validator with a permit on this subnet'),
+          blacklist,
           priority: (hotkey) => (validators.has(hotkey) ? 1 : 0),
         });
         miners.push({ ...miner, behaviour });
@@ -76,12 +82,12 @@ export async function startDevnet(config: DevnetConfig, opts: { host?: string; c
       others.map((v) => ({ ...v, host })),
       { orchestraStaked: !opts.gatewayOnly },
     );
-    const chain = await FakeSubtensor.start({ state, host, port: opts.chainPort ?? 9944, blockTimeMs: config.blockTimeMs });
+    const started = (chain = await FakeSubtensor.start({ state, host, port: opts.chainPort ?? 9944, blockTimeMs: config.blockTimeMs }));
     return {
-      chain,
+      chain: started,
       miners,
       stop: async () => {
-        await chain.stop();
+        await started.stop();
         await stopAll();
       },
     };
@@ -89,6 +95,24 @@ export async function startDevnet(config: DevnetConfig, opts: { host?: string; c
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The real blacklist of a data subnet's miners, judging callers by the chain (SN13: permit,
+ * stake >= `minValidatorStake` (default 10,000) and the hourly limits; SN22: registered, alpha
+ * >= 20 and total stake >= `minValidatorStake` (default 20,000), 500 a minute); undefined for
+ * other subnets.
+ */
+export function subnetBlacklist(subnet: { netuid: number; minValidatorStake?: number }, metagraph: MetagraphView): Blacklist | undefined {
+  if (subnet.netuid === 13) return dataUniverseBlacklist({ metagraph, minStake: subnet.minValidatorStake });
+  if (subnet.netuid === 22) return desearchBlacklist({ metagraph, minTotalStake: subnet.minValidatorStake });
+  return undefined;
+}
+
+/** A subnet's neurons as a miner's metagraph shows them (stake as the chain computes it). */
+function chainNeurons(state: ChainState | undefined, netuid: number): ReturnType<MetagraphView> {
+  const neurons = state?.subnets.find((s) => s.netuid === netuid)?.neurons ?? [];
+  return neurons.map((n) => ({ hotkey: n.hotkey, validatorPermit: n.validatorPermit, alphaStakeRao: n.alphaStakeRao.toString(), totalStakeRao: chainTotalStake(n).toString() }));
 }
 
 /** A validator other than //Alice, and where its axon is said to be. */

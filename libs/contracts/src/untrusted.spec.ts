@@ -1,5 +1,5 @@
 import { DEFAULT_LIMITS, LimitsConfigError, sizeLimits } from './limits';
-import { UntrustedJsonError, jsonDepthExceeds, parseUntrustedJson, truncateText, valueDepthExceeds } from './untrusted';
+import { UntrustedJsonError, jsonDepthExceeds, parseUntrustedJson, parseUntrustedJsonSequence, truncateText, valueDepthExceeds } from './untrusted';
 
 describe('truncateText', () => {
   it('keeps short text and cuts long text with a marker naming what was cut', () => {
@@ -60,5 +60,31 @@ describe('sizeLimits', () => {
 
   it('refuses a body limit that would let a client outgrow the record budget', () => {
     expect(() => sizeLimits({ ORCH_MAX_BODY_BYTES: String(900 * 1024) })).toThrow(/half the job record budget/);
+  });
+});
+
+describe('parseUntrustedJsonSequence', () => {
+  it('splits concatenated objects and arrays, with or without whitespace between them, braces inside strings included', () => {
+    const text = '{"type":"search","content":[{"title":"a } b","link":"x"}]}{"type":"completion","content":"\\"{["}\n [1,2]';
+    expect(parseUntrustedJsonSequence(text)).toEqual([{ type: 'search', content: [{ title: 'a } b', link: 'x' }] }, { type: 'completion', content: '"{[' }, [1, 2]]);
+    expect(parseUntrustedJsonSequence('')).toEqual([]);
+  });
+
+  it('refuses scalars, stray text, an unfinished value, too deep a value and too many values, as UntrustedJsonError', () => {
+    const kind = (text: string, limits = {}) => {
+      try {
+        parseUntrustedJsonSequence(text, limits);
+      } catch (error) {
+        return error instanceof UntrustedJsonError ? error.kind : 'other';
+      }
+      return 'parsed';
+    };
+    expect(kind('{"a":1} 42')).toBe('not_json');
+    expect(kind('{"a":1}garbage')).toBe('not_json');
+    expect(kind('{"a":1}{"b":')).toBe('not_json');
+    expect(kind('{"a":1}{"b":nope}')).toBe('not_json');
+    expect(kind('['.repeat(100_000) + ']'.repeat(100_000))).toBe('too_deep');
+    expect(kind('{}{}{}', { maxValues: 2 })).toBe('too_large');
+    expect(kind('{}{}', { maxChars: 3 })).toBe('too_large');
   });
 });

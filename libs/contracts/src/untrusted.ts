@@ -97,3 +97,55 @@ export function valueDepthExceeds(value: unknown, limit: number): boolean {
   }
   return false;
 }
+
+/** Limits of {@link parseUntrustedJsonSequence}: those of one value, plus how many values. */
+export interface UntrustedJsonSequenceLimits extends UntrustedJsonLimits {
+  /** Most values accepted (default 10,000). */
+  readonly maxValues?: number;
+}
+
+/**
+ * A stream of concatenated JSON objects or arrays (`{…}{…}[…]`, whitespace between them
+ * allowed), as streaming synapses answer (Desearch writes one `json.dumps` per event, no
+ * separator), parsed value by value with parseUntrustedJson's bounds. Each value is cut out by
+ * one linear scan that tracks strings and depth, so a hostile stream costs one pass. Throws
+ * UntrustedJsonError: `not_json` for a scalar at the top level, text between values or a
+ * value left unfinished, `too_deep`, or `too_large` past `maxValues` values.
+ */
+export function parseUntrustedJsonSequence(text: string, limits: UntrustedJsonSequenceLimits = {}): unknown[] {
+  const maxValues = limits.maxValues ?? 10_000;
+  const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxJsonDepth;
+  if (limits.maxChars !== undefined && text.length > limits.maxChars) {
+    throw new UntrustedJsonError(`JSON stream of ${text.length} characters exceeds the limit of ${limits.maxChars}`, 'too_large');
+  }
+  const values: unknown[] = [];
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && /\s/.test(text[i])) i++;
+    if (i >= text.length) break;
+    const open = text.charCodeAt(i);
+    if (open !== 0x7b /* { */ && open !== 0x5b /* [ */) {
+      throw new UntrustedJsonError(`not a JSON stream: expected an object or array at character ${i}, found ${JSON.stringify(text.slice(i, i + 20))}`, 'not_json');
+    }
+    if (values.length >= maxValues) throw new UntrustedJsonError(`JSON stream holds more than ${maxValues} values`, 'too_large');
+    const start = i;
+    let depth = 0;
+    let inString = false;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (inString) {
+        if (c === 0x5c /* \ */) i++;
+        else if (c === 0x22 /* " */) inString = false;
+        continue;
+      }
+      if (c === 0x22) inString = true;
+      else if (c === 0x5b || c === 0x7b) {
+        if (++depth > maxDepth) throw new UntrustedJsonError(`JSON nested deeper than ${maxDepth} levels`, 'too_deep');
+      } else if ((c === 0x5d /* ] */ || c === 0x7d) /* } */ && --depth === 0) break;
+    }
+    if (i >= text.length) throw new UntrustedJsonError(`not a JSON stream: the value starting at character ${start} is unfinished`, 'not_json');
+    i++;
+    values.push(parseUntrustedJson(text.slice(start, i), { maxDepth }));
+  }
+  return values;
+}

@@ -24,6 +24,8 @@ import { AnalysisRequestSchema, CodeRequestSchema } from '@orchestra/schemas';
 import { AnswerKind, Behaviour, BEHAVIOURS, BehaviourName, BehaviourOptions, BehaviourPlan, sleep } from './behaviours';
 import { analyse, colluded, onDemandEntities, plotScript, wrongSchemaEntities } from './content';
 import { FINANCIAL_ROWS } from './dataset';
+import type { Blacklist } from './blacklists';
+import { DATA_UNIVERSE_ROUTES, DESEARCH_ROUTES, SynapseAnswer } from './data-miners';
 import { OrchestraError } from '@orchestra/contracts';
 
 /** How to start one simulated miner. */
@@ -36,8 +38,13 @@ export interface SimulatedMinerOptions extends BehaviourOptions {
   readonly host?: string;
   /** 0 picks a free port. */
   readonly port?: number;
-  /** A reason to refuse a caller (e.g. not a validator in the fake metagraph), or undefined. */
-  readonly blacklist?: (hotkey: string | undefined) => string | undefined;
+  /**
+   * A reason to refuse a caller (e.g. not a validator in the fake metagraph), or undefined;
+   * given the synapse and the caller's IP on axons (the subnets' blacklists: blacklists.ts).
+   */
+  readonly blacklist?: Blacklist;
+  /** The clock of the data miners' stored posts and search windows (default Date.now). */
+  readonly now?: () => number;
   /** Caller priority (stake) for the axon's queue. */
   readonly priority?: (hotkey: string) => number;
 }
@@ -57,7 +64,7 @@ export class UnknownSimulatedSubnetError extends OrchestraError {
   override readonly name = 'UnknownSimulatedSubnetError';
   readonly retryable = false;
   constructor(readonly netuid: number) {
-    super(`no simulated miner for netuid ${netuid}; known: 1, 13, 62`);
+    super(`no simulated miner for netuid ${netuid}; known: 1, 13, 22, 62`);
   }
 }
 
@@ -77,20 +84,19 @@ export async function startSimulatedMiner(options: SimulatedMinerOptions): Promi
     const port = await listen(server, host, options.port ?? 0);
     return { ...identity, port, stop: () => closeServer(server) };
   }
-  const { definition, answer } = SYNAPSE_MINERS[options.netuid];
-  const render = replaying((kind, values: Readonly<Record<string, unknown>>) => (kind === 'garbage' ? new RawReply(garbageReply) : answer(kind, values)));
-  const handler: AxonHandler = async (request) => {
-    const p = plan();
-    if ('raw' in p) return new RawReply(p.raw);
-    await sleep(p.delayMs ?? 0, request.signal);
-    return render(p.answer, request.values);
-  };
-  const axon = new AxonServer({
-    hotkey: options.hotkey,
-    routes: [{ definition, handler }],
-    blacklist: options.blacklist && ((hotkey) => options.blacklist?.(hotkey)),
-    priority: options.priority,
+  const now = options.now ?? Date.now;
+  const routes = SYNAPSE_MINERS[options.netuid].map(({ definition, answer }) => {
+    // Each synapse remembers its own first answer for `replay`.
+    const render = replaying((kind, values: Readonly<Record<string, unknown>>) => (kind === 'garbage' ? new RawReply(garbageReply) : answer(kind, values, now())));
+    const handler: AxonHandler = async (request) => {
+      const p = plan();
+      if ('raw' in p) return new RawReply(p.raw);
+      await sleep(p.delayMs ?? 0, request.signal);
+      return render(p.answer, request.values);
+    };
+    return { definition, handler };
   });
+  const axon = new AxonServer({ hotkey: options.hotkey, routes, blacklist: options.blacklist, priority: options.priority });
   const port = await axon.listen(options.port ?? 0, host);
   return { ...identity, port, stop: () => axon.close() };
 }
@@ -107,28 +113,33 @@ function replaying<A, R>(render: (kind: RenderedKind, request: A) => R): (kind: 
   return (kind, request) => (kind === 'replay' ? (first ??= { answer: render('good', request) }).answer : render(kind, request));
 }
 
-/** Synapse-protocol subnets: the synapse served and the response fields per answer kind. */
-const SYNAPSE_MINERS: Readonly<
-  Record<number, { definition: SynapseDefinition; answer: (kind: Exclude<RenderedKind, 'garbage'>, values: Readonly<Record<string, unknown>>) => Record<string, unknown> }>
-> = {
-  13: {
-    definition: ON_DEMAND_REQUEST,
-    answer: (kind, values) => {
-      const query = values as Partial<OnDemandQuery>;
-      if (kind === 'wrong-schema') return { data: wrongSchemaEntities(query) };
-      return { data: onDemandEntities(query, kind === 'colluding' ? colluded(FINANCIAL_ROWS) : FINANCIAL_ROWS) };
+/** Synapse-protocol subnets: the synapses served, each with its answer per kind. */
+const SYNAPSE_MINERS: Readonly<Record<number, ReadonlyArray<{ definition: SynapseDefinition; answer: SynapseAnswer }>>> = {
+  13: [
+    {
+      // Legacy: data-universe axons no longer serve it, but the devnet's e2e suites still hire it (data.financials).
+      definition: ON_DEMAND_REQUEST,
+      answer: (kind, values) => {
+        const query = values as Partial<OnDemandQuery>;
+        if (kind === 'wrong-schema') return { data: wrongSchemaEntities(query) };
+        return { data: onDemandEntities(query, kind === 'colluding' ? colluded(FINANCIAL_ROWS) : FINANCIAL_ROWS) };
+      },
     },
-  },
-  62: {
-    definition: CODE_GENERATION,
-    answer: (kind, values) => {
-      const request = CodeRequestSchema.safeParse({ task: values.task, rows: values.rows });
-      if (kind === 'good' && request.success) return { ...plotScript(request.data) };
-      if (kind === 'colluding' && request.success) return { ...plotScript({ ...request.data, rows: colluded(request.data.rows) }) };
-      // Valid JSON of the wrong shape: a JavaScript "script" with dependencies as a string.
-      return { language: 'javascript', code: 'console.log("plot")', dependencies: 'matplotlib', entrypoint: '' };
+    ...DATA_UNIVERSE_ROUTES,
+  ],
+  22: DESEARCH_ROUTES,
+  62: [
+    {
+      definition: CODE_GENERATION,
+      answer: (kind, values) => {
+        const request = CodeRequestSchema.safeParse({ task: values.task, rows: values.rows });
+        if (kind === 'good' && request.success) return { ...plotScript(request.data) };
+        if (kind === 'colluding' && request.success) return { ...plotScript({ ...request.data, rows: colluded(request.data.rows) }) };
+        // Valid JSON of the wrong shape: a JavaScript "script" with dependencies as a string.
+        return { language: 'javascript', code: 'console.log("plot")', dependencies: 'matplotlib', entrypoint: '' };
+      },
     },
-  },
+  ],
 };
 
 /** A 200 whose body is not JSON. */

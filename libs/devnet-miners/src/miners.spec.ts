@@ -66,7 +66,7 @@ const schemaOf = (c: Capability) => CAPABILITY_DEFINITIONS[c].outputSchemaId;
 
 describe('default tables', () => {
   it('route each capability to its subnet and protocol', () => {
-    expect(DEFAULT_SUBNET_PROTOCOLS).toEqual({ 1: 'epistula', 13: 'synapse', 62: 'synapse' });
+    expect(DEFAULT_SUBNET_PROTOCOLS).toEqual({ 1: 'epistula', 13: 'synapse', 22: 'synapse', 62: 'synapse' });
     expect(DEFAULT_CAPABILITY_NETUIDS).toEqual({ 'data.financials': 13, 'text.analysis': 1, 'code.python': 62 });
     expect(() => createSubnetAdapter('platform', { hotkey: orchestra, addressPolicy: loopback })).toThrow('platform');
   });

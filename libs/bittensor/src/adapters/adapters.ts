@@ -5,6 +5,8 @@ import { Dendrite, DendriteResult, DEFAULT_MAX_RESPONSE_BYTES } from '../dendrit
 import { epistulaChat } from '../epistula';
 import { AddressPolicy, failureFromError, RequestAbortedError } from '../net';
 import { SynapseDefinition } from '../synapse';
+import { DataAxonAdapter, dataAxonAdapters, DataUniverseOptions, DesearchAxonOptions } from './data-axons';
+import { isDataCapability } from './data-query';
 import { parseHireInput } from './hire-input';
 import { buildStructuredMessages } from './sn1-prompt';
 import { dataEntitiesToRaw, financialsToOnDemand, ON_DEMAND_REQUEST } from './sn13-on-demand';
@@ -12,7 +14,7 @@ import { CODE_GENERATION, codeGenerationToRaw } from './sn62-code-generation';
 import { HireRequest, MinerReply, MinerTarget, SubnetAdapter, SubnetProtocol, UnsupportedCapabilityError, UnsupportedProtocolError, InvalidHireInputError } from './types';
 
 /** Which protocol each subnet speaks (configuration; SN62's entry becomes 'platform' against Ridges). */
-export const DEFAULT_SUBNET_PROTOCOLS: Readonly<Record<number, SubnetProtocol>> = Object.freeze({ 1: 'epistula', 13: 'synapse', 62: 'synapse' });
+export const DEFAULT_SUBNET_PROTOCOLS: Readonly<Record<number, SubnetProtocol>> = Object.freeze({ 1: 'epistula', 13: 'synapse', 22: 'synapse', 62: 'synapse' });
 
 /** The subnet each capability is hired on by default. */
 export const DEFAULT_CAPABILITY_NETUIDS: Readonly<Record<Capability, number>> = Object.freeze({
@@ -32,6 +34,8 @@ export interface SubnetAdapterDeps {
   readonly textLimitChars?: number;
   /** Deepest JSON accepted in a response (default DEFAULT_LIMITS.maxJsonDepth). */
   readonly maxJsonDepth?: number;
+  /** Tuning of the data-subnet clients (SN13 index cache and request budgets, SN22 rate). */
+  readonly dataAxons?: { readonly dataUniverse?: DataUniverseOptions; readonly desearch?: DesearchAxonOptions };
 }
 
 /**
@@ -83,10 +87,15 @@ const SYNAPSE_CODECS: Partial<Record<Capability, SynapseCodec>> = {
   },
 };
 
-/** The synapse protocol (dendrite → axon): SN13 on-demand data, and the devnet's SN62 CodeGeneration. */
+/**
+ * The synapse protocol (dendrite → axon): the data capabilities of SN13 and SN22 axons
+ * (`data.social`, `web.search`: dataAxonAdapters, by the target's netuid), SN13 on-demand
+ * data (OnDemandRequest, as the devnet still serves it), and the devnet's SN62 CodeGeneration.
+ */
 class SynapseAdapter implements SubnetAdapter {
   readonly protocol = 'synapse' as const;
   private readonly dendrite: Dendrite;
+  private readonly dataAdapters: ReadonlyMap<number, DataAxonAdapter>;
 
   constructor(private readonly deps: SubnetAdapterDeps) {
     this.dendrite = new Dendrite({
@@ -96,9 +105,15 @@ class SynapseAdapter implements SubnetAdapter {
       textLimitChars: deps.textLimitChars,
       maxJsonDepth: deps.maxJsonDepth,
     });
+    this.dataAdapters = dataAxonAdapters({ dendrite: this.dendrite, textLimitChars: deps.textLimitChars, maxJsonDepth: deps.maxJsonDepth }, deps.dataAxons);
   }
 
   async hire(target: MinerTarget, req: HireRequest): Promise<MinerReply> {
+    if (isDataCapability(req.capability)) {
+      const data = this.dataAdapters.get(target.netuid);
+      if (!data?.capabilities.includes(req.capability)) throw new UnsupportedCapabilityError(this.protocol, `${req.capability} on netuid ${target.netuid}`);
+      return data.hire(target, req);
+    }
     const codec = SYNAPSE_CODECS[req.capability];
     if (!codec) throw new UnsupportedCapabilityError(this.protocol, req.capability);
     const input = parseHireInput(req.capability, req.input);

@@ -4,3 +4,8 @@ export * from './hire-input';
 export * from './sn1-prompt';
 export * from './sn13-on-demand';
 export * from './sn62-code-generation';
+export * from './data-query';
+export * from './data-axons';
+export * from './request-budget';
+export * from './sn13-data-universe';
+export * from './sn22-desearch';

@@ -1,5 +1,6 @@
 import type { Capability } from '@orchestra/schemas';
 import type { CallFault } from '../net';
+import type { DataCapability } from './data-query';
 import { OrchestraError } from '@orchestra/contracts';
 
 /** A miner to hire, as the dispatcher picked it from the metagraph. `ip` is the chain's literal IP. */
@@ -13,7 +14,8 @@ export interface MinerTarget {
 
 /** One hire: a capability's input, and on a re-ask the verifier's complaints about the last answer. */
 export interface HireRequest {
-  readonly capability: Capability;
+  /** A catalog capability, or a data capability served over data-subnet axons (`data.social`, `web.search`). */
+  readonly capability: Capability | DataCapability;
   /** Must satisfy the capability's input schema (CAPABILITY_DEFINITIONS[capability].input). */
   readonly input: unknown;
   /** Validation errors of the previous answer, sent back so the miner can correct itself. */

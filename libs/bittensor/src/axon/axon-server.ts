@@ -40,8 +40,16 @@ export class RawReply {
   constructor(readonly write: (res: ServerResponse) => void) {}
 }
 
-/** A synapse handler (the SDK's forward_fn): returns the response field values, or a RawReply. */
-export type AxonHandler = (request: AxonRequest) => Promise<Readonly<Record<string, unknown>> | RawReply>;
+/**
+ * A streaming synapse's answer (the SDK's BTStreamingResponse): status 200 with the synapse's
+ * headers, then each event as its JSON text, back to back, as Desearch's ResponseStreamer sends them.
+ */
+export class StreamedReply {
+  constructor(readonly events: readonly unknown[]) {}
+}
+
+/** A synapse handler (the SDK's forward_fn): returns the response field values, a StreamedReply or a RawReply. */
+export type AxonHandler = (request: AxonRequest) => Promise<Readonly<Record<string, unknown>> | RawReply | StreamedReply>;
 
 /** A synapse the axon serves. */
 export interface AxonRoute {
@@ -54,8 +62,11 @@ export interface AxonServerOptions {
   /** The miner's hotkey; requests must be signed for its address. */
   readonly hotkey: KeyringPair;
   readonly routes: readonly AxonRoute[];
-  /** Returns a reason to refuse the caller (the SDK's blacklist_fn), or undefined to admit it. */
-  readonly blacklist?: (hotkey: string | undefined, synapseName: string) => string | undefined;
+  /**
+   * Returns a reason to refuse the caller (the SDK's blacklist_fn), or undefined to admit it.
+   * `ip` is the TCP peer's, as `synapse.dendrite.ip` is on a real axon (subnets quote it).
+   */
+  readonly blacklist?: (hotkey: string | undefined, synapseName: string, ip: string | undefined) => string | undefined;
   /** Higher runs first when handlers are saturated (the SDK's priority_fn, typically stake). */
   readonly priority?: (hotkey: string) => number;
   /** Handlers running at once. */
@@ -149,7 +160,7 @@ export class AxonServer {
       axon.signature = signHex(this.options.hotkey, `${axon.nonce}.${dendrite.hotkey}.${axon.hotkey}.${axon.uuid}`);
 
       // 2. blacklist: on the claimed hotkey, before the (costlier) signature check, as the SDK does.
-      const reason = this.options.blacklist?.(dendrite.hotkey, name);
+      const reason = this.options.blacklist?.(dendrite.hotkey, name, dendrite.ip);
       if (reason !== undefined) throw new AxonError(403, `Forbidden. Key is blacklisted: ${reason}.`);
 
       // 3. verify.
@@ -181,8 +192,10 @@ export class AxonServer {
       const result = await route.handler({ definition, values, dendrite, timeout, signal: aborter.signal });
       this.closing.signal.removeEventListener('abort', abort);
       if (result instanceof RawReply) return result.write(res);
-      const merged = { ...values, ...result };
       axon = { ...axon, status_code: 200, status_message: 'Success', process_time: (performance.now() - start) / 1000 };
+      if (result instanceof StreamedReply)
+        return stream(res, toHeaders({ definition, timeout, dendrite, axon, computedBodyHash: synapseBodyHash(definition, values), values }), result.events);
+      const merged = { ...values, ...result };
       const envelope = { definition, timeout, dendrite, axon, computedBodyHash: synapseBodyHash(definition, merged), values: merged };
       send(res, 200, toHeaders(envelope), toBody(envelope));
     } catch (err) {
@@ -226,6 +239,13 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+function stream(res: ServerResponse, headers: Record<string, string>, events: readonly unknown[]): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(200, { ...headers, 'content-type': 'text/event-stream' });
+  for (const event of events) res.write(JSON.stringify(event));
+  res.end();
 }
 
 /** Reads a request body up to a byte cap (an oversized body is a handler-stage failure, 500 as in the SDK). */

@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, minerResponseBudgetBytes, parseUntrustedJson, truncateText } from '@orchestra/contracts';
+import { DEFAULT_LIMITS, minerResponseBudgetBytes, parseUntrustedJson, parseUntrustedJsonSequence, truncateText } from '@orchestra/contracts';
 import { randomBytes } from 'node:crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { signHex } from '../keys';
@@ -31,6 +31,8 @@ export interface DendriteResult {
   readonly fault?: CallFault;
   /** Subclass field values: the request's, overwritten by the server's where it returned them. */
   readonly values: Readonly<Record<string, unknown>>;
+  /** A streaming synapse's successful answer: its JSON events in order (the miner's, unchecked). */
+  readonly events?: readonly unknown[];
   /** The axon terminal from the response headers (status, process_time, nonce, uuid, signature…). */
   readonly axon: TerminalInfo;
   /** The axon's own processing time, ms, when it reported one. */
@@ -173,17 +175,30 @@ export class Dendrite {
     } catch (err) {
       return failed(failureFromError(err, ctx), elapsedMs, bytes);
     }
+    const processTimeMs = axon.process_time === undefined ? undefined : axon.process_time * 1000;
+    const base = { axon, processTimeMs, elapsedMs, responseBytes: bytes };
+    const maxDepth = this.options.maxJsonDepth ?? DEFAULT_LIMITS.maxJsonDepth;
+    if (definition.streaming && status === 200) {
+      // StreamingSynapse (dendrite.call_stream): the events are the answer, the headers its status.
+      let events: unknown[];
+      try {
+        events = parseUntrustedJsonSequence(new TextDecoder('utf-8', { fatal: true }).decode(response.body), { maxDepth });
+      } catch (err) {
+        return failed(failureFromError(err, ctx), elapsedMs, bytes);
+      }
+      const statusCode = axon.status_code ?? 200;
+      const statusMessage = axon.status_message ?? 'Success';
+      return { ok: statusCode === 200, statusCode, statusMessage, fault: statusCode === 200 ? undefined : 'error_status', values, events, ...base };
+    }
     let json: unknown;
     try {
       // Fatal decoding: invalid UTF-8 is a corrupt answer, not text to guess at. Depth-bounded,
       // so whatever walks the values later (JSON.stringify, the verifier) cannot overflow the stack.
-      json = parseUntrustedJson(new TextDecoder('utf-8', { fatal: true }).decode(response.body), { maxDepth: this.options.maxJsonDepth ?? DEFAULT_LIMITS.maxJsonDepth });
+      json = parseUntrustedJson(new TextDecoder('utf-8', { fatal: true }).decode(response.body), { maxDepth });
     } catch (err) {
       // The SDK awaits response.json() first; a non-JSON body fails the whole call with 422.
       if (status === 200) return failed(failureFromError(err, ctx), elapsedMs, bytes);
     }
-    const processTimeMs = axon.process_time === undefined ? undefined : axon.process_time * 1000;
-    const base = { axon, processTimeMs, elapsedMs, responseBytes: bytes };
     if (status !== 200) {
       const message = isRecord(json) && typeof json.message === 'string' ? json.message : (axon.status_message ?? `HTTP ${status}`);
       return { ok: false, statusCode: status, statusMessage: message, fault: 'error_status', values, ...base };

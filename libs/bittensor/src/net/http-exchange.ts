@@ -137,8 +137,12 @@ function socketError(err: Error, maxHeaderBytes: number): TransportError {
   return new TransportError('network', `network error: ${code ?? err.message}`, { cause: err });
 }
 
-/** Why a call to a miner produced no usable answer; the dispatcher's view of a miner fault. */
-export type CallFault = 'address_refused' | 'timeout' | 'unreachable' | 'disconnected' | 'too_large' | 'network' | 'redirect' | 'bad_response' | 'error_status';
+/**
+ * Why a call to a miner produced no usable answer; the dispatcher's view of a miner fault.
+ * `rate_limited` is the exception: the call was not sent, because the subnet's per-hotkey
+ * request budget for that miner is spent (our restraint, so no evidence against the miner).
+ */
+export type CallFault = 'address_refused' | 'timeout' | 'unreachable' | 'disconnected' | 'too_large' | 'network' | 'redirect' | 'bad_response' | 'error_status' | 'rate_limited';
 
 /** An SDK-style status for a failed call (dendrite.py `_handle_request_errors`, DENDRITE_ERROR_MAPPING). */
 export interface CallFailure {

@@ -31,6 +31,11 @@ export interface SynapseDefinition {
   readonly fields: Readonly<Record<string, SynapseField>>;
   /** The class variable `required_hash_fields`: the fields the body hash covers, in order. */
   readonly requiredHashFields: readonly string[];
+  /**
+   * A `bt.StreamingSynapse`: a successful answer is a stream of concatenated JSON events
+   * (`text/event-stream`, the synapse's headers carry the status), not the synapse's JSON.
+   */
+  readonly streaming?: boolean;
 }
 
 /** `bt.TerminalInfo`: one end of a call as it appears in `bt_header_axon_*` / `bt_header_dendrite_*`. */

@@ -227,3 +227,6 @@ function postOf(tweet: z.infer<typeof Tweet>): SocialPost {
 
 /** Shapes, exported for tests against documented examples. */
 export const desearchShapes = { web: WebShape, twitter: TwitterShape, aiSearch: AiSearchShape };
+
+/** A tweet as a normalized social post: also how SN22 axon answers (TwitterSearchSynapse) are read. */
+export const desearchTweetPost = postOf;
