@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { FakeGrpcServer, startFakeConstellation } from '.';
+import { verifyOutput } from '@orchestra/schemas';
 import { callWithRetry, ConstellationProvider, jsonToStruct, ProviderAbortedError, ProviderError, SocialPost, sn13Service, structToJson } from '@orchestra/providers';
 
 const keys = { 'mc-good': 'good', 'mc-garbage': 'garbage', 'mc-wrong': 'wrong-schema', 'mc-slow': 'slow', 'mc-down': 'down', 'mc-limited': 'rate-limited' } as const;
@@ -48,6 +49,7 @@ describe('ConstellationProvider against the fake Constellation (real gRPC)', () 
     }
     expect(answer.usage).toEqual({ items: 6 });
     expect(answer.cost).toEqual({ usd: 0.002, basis: 'configured' });
+    expect(await verifyOutput('data.social@1', answer.raw, input)).toMatchObject({ ok: true });
   });
 
   it('reads Reddit posts in data-universe field names', async () => {

@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, truncateText } from '@orchestra/contracts';
 import { checkShape, zodIssues } from '../answer';
-import { instantOf, SocialQueryInputSchema } from '../capabilities';
+import { instantOf, SocialQueryInputSchema, SocialSource } from '@orchestra/schemas';
 import { InvalidProviderInputError, ProviderAbortedError, ProviderError, ProviderFault, UnsupportedCapabilityError } from '../errors';
 import { DEFAULT_MAX_RETRY_AFTER_MS, DEFAULT_RATE_LIMIT_WAIT_MS, parseRetryAfter } from '../http';
 import type { Cost, Provider, ProviderAnswer, ProviderCall, SocialPost, SourceInfo } from '../types';
@@ -215,7 +215,8 @@ export function grpcError(error: grpc.ServiceError, timeoutMs: number, maxRetryA
 function postOf(source: string, p: z.infer<typeof PostShape>): SocialPost {
   return {
     url: (p.url ?? p.uri) as string,
-    source,
+    // The platform the call named (CONSTELLATION_SOURCES, all of them data.social sources).
+    source: source as SocialSource,
     author: p.username ?? p.user?.username ?? '',
     date: new Date(Date.parse((p.timestamp ?? p.datetime ?? p.createdAt) as string)).toISOString(),
     text: (p.text ?? p.content ?? p.body) as string,

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, truncateText } from '@orchestra/contracts';
 import { parseGatewayJson, zodIssues } from '../answer';
-import { dayOf, instantOf, SocialQueryInput, SocialQueryInputSchema, WebSearchInputSchema } from '../capabilities';
+import { dayOf, instantOf, SocialQueryInput, SocialQueryInputSchema, WebSearchInputSchema } from '@orchestra/schemas';
 import { InvalidProviderInputError, UnsupportedCapabilityError } from '../errors';
 import { gatewayFetch, GatewayResponse } from '../http';
 import type { Cost, Provider, ProviderAnswer, ProviderCall, SearchItem, SocialPost, SourceInfo } from '../types';
@@ -114,8 +114,8 @@ export class DesearchProvider implements Provider {
       // The SERP endpoint takes no dates: a window in the input is honoured by ai-search only.
       const response = await this.get(source, { query: q.query, start: '0' }, call);
       const web = parseGatewayJson('desearch', DESEARCH_PATHS.web, response.text, WebShape);
-      const items = web.data.slice(0, q.count ?? web.data.length).map(itemOf);
-      return this.answer(call, { items }, items.length, response, start);
+      const results = web.data.slice(0, q.count ?? web.data.length).map(itemOf);
+      return this.answer(call, { results }, results.length, response, start);
     }
     const body = {
       prompt: q.query,
@@ -128,8 +128,9 @@ export class DesearchProvider implements Provider {
     };
     const response = await this.exchange(source, 'POST', new URL(DESEARCH_PATHS['ai-search'], this.baseUrl), call, JSON.stringify(body));
     const ai = parseGatewayJson('desearch', DESEARCH_PATHS['ai-search'], response.text, AiSearchShape);
-    const items = (ai.search ?? []).map(itemOf);
-    return this.answer(call, { items, posts: (ai.tweets ?? []).map(postOf), summary: ai.completion ?? '' }, items.length, response, start);
+    // web.search@1 is the results alone: the completion is the gateway's own prose, nothing a verifier can ground.
+    const results = (ai.search ?? []).map(itemOf);
+    return this.answer(call, { results }, results.length, response, start);
   }
 
   private input<S extends z.ZodType>(schema: S, call: ProviderCall): z.infer<S> {
