@@ -52,6 +52,14 @@ describe('ConstellationProvider against the fake Constellation (real gRPC)', () 
     expect(await verifyOutput('data.social@1', answer.raw, input)).toMatchObject({ ok: true });
   });
 
+  it('refuses a query for another platform than its source: that hire is a planning error, not the source failing', async () => {
+    const error = await provider()
+      .call({ capability: 'data.social', source: 'x', input: { keywords: ['gpu'], source: 'reddit' }, timeoutMs: 5_000 })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'UnsupportedCapabilityError', blame: 'ours', retryable: false });
+    expect((error as Error).message).toBe('constellation source x gives x posts, but the query asks for reddit only; hire a reddit source');
+  });
+
   it('reads Reddit posts in data-universe field names', async () => {
     const answer = await provider().call({ capability: 'data.social', source: 'reddit', input: { keywords: ['gpu'], limit: 3 }, timeoutMs: 5_000 });
     const { posts } = answer.value as { posts: SocialPost[] };

@@ -113,6 +113,9 @@ export class ConstellationProvider implements Provider {
     const parsed = SocialQueryInputSchema.safeParse(call.input);
     if (!parsed.success) throw new InvalidProviderInputError('constellation', call.capability, zodIssues(parsed.error));
     const q = parsed.data;
+    if (q.source && q.source !== call.source) {
+      throw new UnsupportedCapabilityError(`constellation source ${call.source} gives ${call.source} posts, but the query asks for ${q.source} only; hire a ${q.source} source`);
+    }
     const request: OnDemandDataRequestMessage = {
       source: call.source,
       usernames: q.usernames ?? [],

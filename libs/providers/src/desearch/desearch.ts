@@ -104,6 +104,7 @@ export class DesearchProvider implements Provider {
     const start = performance.now();
     if (source === 'twitter') {
       const q = this.input(SocialQueryInputSchema, call);
+      if (q.source && q.source !== 'x') throw new UnsupportedCapabilityError(`desearch twitter gives X posts, but the query asks for ${q.source} only; hire a ${q.source} source`);
       const response = await this.get(source, twitterParams(q), call);
       const tweets = parseGatewayJson('desearch', DESEARCH_PATHS.twitter, response.text, TwitterShape);
       return this.answer(call, { posts: tweets.map(postOf) }, tweets.length, response, start);
