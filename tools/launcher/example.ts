@@ -1,19 +1,19 @@
 import { JobEvent, JobState, TERMINAL_JOB_EVENTS } from '@orchestra/contracts';
-import { Analysis, Financials, PythonCode, ReportSchema } from '@orchestra/schemas';
+import { citationOf, CitedAnalysis, PythonCode, ReportSchema } from '@orchestra/schemas';
 import { readSse } from './sse';
 
 /** The seed's example goal. */
 export const EXAMPLE_GOAL = 'Analyze these financial filings and write a Python script to graph the trends';
 
 /**
- * Submits a goal, prints every progress event as it arrives, then prints the verified
- * report. Resolves with the final job record.
+ * Submits a goal with the client's inputs, prints every progress event as it arrives, then
+ * prints the verified report. Resolves with the final job record.
  */
-export async function runGoal(apiUrl: string, goal: string, print: (line: string) => void): Promise<JobState> {
+export async function runGoal(apiUrl: string, goal: string, print: (line: string) => void, inputs: Record<string, unknown> = {}): Promise<JobState> {
   const submitted = await fetch(`${apiUrl}/v1/jobs`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ goal }),
+    body: JSON.stringify({ goal, inputs }),
   });
   if (submitted.status !== 202) throw new Error(`POST /v1/jobs answered ${submitted.status}: ${await submitted.text()}`);
   const { jobId } = (await submitted.json()) as { jobId: string };
@@ -36,15 +36,23 @@ export async function runGoal(apiUrl: string, goal: string, print: (line: string
 
 function printReport(job: JobState, print: (line: string) => void): void {
   const report = ReportSchema.parse(job.result);
-  const data = report.outputs.data as Financials | undefined;
-  const analysis = report.outputs.analysis as Analysis | undefined;
+  // Figures come from the client's filings (`figures`) or, without filings, from the data subnet (`data`).
+  const figures = (report.outputs.figures ?? report.outputs.data) as { rows: { entity: string }[] } | undefined;
+  const posts = report.outputs.social as { posts: unknown[] } | undefined;
+  const results = report.outputs.news as { results: unknown[] } | undefined;
+  const analysis = report.outputs.analysis as CitedAnalysis | undefined;
   const code = report.outputs.code as PythonCode | undefined;
   print('');
   print('=== verified report ===');
-  if (data) print(`data: ${data.rows.length} rows (${[...new Set(data.rows.map((r) => r.entity))].join(', ')})`);
+  if (figures) print(`figures: ${figures.rows.length} rows (${[...new Set(figures.rows.map((r) => r.entity))].join(', ')})`);
+  if (posts) print(`social: ${posts.posts.length} posts`);
+  if (results) print(`news: ${results.results.length} results`);
   if (analysis) {
     print(`analysis: ${analysis.summary}`);
-    for (const finding of analysis.findings) print(`  - ${finding.statement} [rows ${finding.citations.join(', ')}]`);
+    for (const finding of analysis.findings) {
+      const cited = finding.citations.map((c) => citationOf(c)).map((c) => `${c.item} ${c.index ?? c.url}`);
+      print(`  - ${finding.statement} [${cited.join('; ')}]`);
+    }
   }
   if (code) {
     print(`code: ${code.entrypoint} (${code.code.split('\n').length} lines, needs ${code.dependencies.join(', ') || 'nothing'})`);

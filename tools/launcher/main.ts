@@ -2,6 +2,7 @@ import { parseShare, withShareDefaults } from '@orchestra/devnet-miners';
 import { startDevnetStack, DevnetStack, REPO_ROOT } from '@orchestra/testing';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { exampleInputs } from '@orchestra/devnet-providers';
 import { EXAMPLE_GOAL, runGoal } from './example';
 import { DEVNET_CONNECTION_FILE, removeDevnetConnection, writeDevnetConnection } from '../connection';
 
@@ -61,7 +62,8 @@ async function main(): Promise<number> {
   if (values.example) {
     let code = 1;
     try {
-      const job = await runGoal(stack.apiUrl, values.goal ?? EXAMPLE_GOAL, say);
+      // The example goal comes with its filings (fixtures/filings) as the client's inputs; a --goal of your own comes alone.
+      const job = await runGoal(stack.apiUrl, values.goal ?? EXAMPLE_GOAL, say, values.goal ? {} : exampleInputs());
       code = job.status === 'succeeded' ? 0 : 1;
     } catch (error) {
       console.error(`orchestra: the example failed: ${(error as Error).message} (logs in ${logDir})`);

@@ -1,5 +1,5 @@
 import { JobSpec, PlanStepSpec, StepState, isObjectRef, objectRefAt, readJsonPointer, OrchestraError } from '@orchestra/contracts';
-import { AGREEMENT_CHECKERS_BY_CAPABILITY, CAPABILITY_DEFINITIONS, isCapability } from '@orchestra/schemas';
+import { AGREEMENT_CHECKERS_BY_CAPABILITY, CAPABILITY_DEFINITIONS, definitionFor, isCapability } from '@orchestra/schemas';
 import { PLAYBOOKS } from './playbooks';
 
 /** The plan cannot run as given: the message says what to change. Never retryable. */
@@ -43,7 +43,8 @@ export function buildSteps(plan: PlanStepSpec[], job: JobSpec): StepState[] {
         throw new InvalidPlanError(`step "${step.id}" reads ${ref}, which is not in the job's inputs`);
       }
     }
-    const definition = CAPABILITY_DEFINITIONS[step.capability];
+    // The version its input is written for: data.financials@2 reads documents, @1 names figures to fetch.
+    const definition = definitionFor(step.capability, step.input);
     const maxAttempts = step.maxAttempts ?? job.limits.maxAttemptsPerStep;
     if (step.quorum) {
       const fitting = AGREEMENT_CHECKERS_BY_CAPABILITY[step.capability];

@@ -14,7 +14,7 @@ function filingUri(row: FinancialRow): string {
 }
 
 /** What colluding miners serve instead of the rows: the same rows, every value scaled by COLLUSION_FACTOR. */
-export function colluded(rows: readonly FinancialRow[]): FinancialRow[] {
+export function colluded<R extends { readonly value: number }>(rows: readonly R[]): R[] {
   return rows.map((row) => ({ ...row, value: Math.round(row.value * COLLUSION_FACTOR) }));
 }
 

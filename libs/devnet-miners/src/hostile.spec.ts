@@ -3,7 +3,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { AddressPolicy, DEFAULT_CAPABILITY_NETUIDS, MinerReply, MinerTarget, subnetAdapterResolver, SubnetAdapter, SubnetAdapterDeps } from '@orchestra/bittensor';
 import { DEFAULT_LIMITS, TRUNCATION_MARKER } from '@orchestra/contracts';
-import { Capability, CAPABILITY_DEFINITIONS, verifyOutput } from '@orchestra/schemas';
+import { Capability, definitionFor, verifyOutput } from '@orchestra/schemas';
 import { BehaviourName, HOSTILE_BEHAVIOURS, HOSTILE_TEXT_CHARS, startSimulatedMiner, SimulatedMiner } from './index';
 import { FINANCIAL_ROWS } from './dataset';
 
@@ -34,7 +34,9 @@ async function miner(netuid: number, behaviour: BehaviourName): Promise<MinerTar
 }
 
 const rows = FINANCIAL_ROWS.filter((r) => r.entity === 'AAPL');
-const INPUTS: Record<Capability, unknown> = {
+/** The capabilities the simulated axon miners serve (the catalog's others are bought from gateways). */
+type MinerCapability = Extract<Capability, 'data.financials' | 'text.analysis' | 'code.python'>;
+const INPUTS: Record<MinerCapability, unknown> = {
   'data.financials': { entities: ['AAPL'], periods: ['FY2022', 'FY2023'], metrics: ['revenue'] },
   'text.analysis': { question: 'How did revenue develop?', rows },
   'code.python': { task: 'Plot revenue per year', rows },
@@ -42,7 +44,7 @@ const INPUTS: Record<Capability, unknown> = {
 
 const adapters = (deps: Partial<SubnetAdapterDeps> = {}) => subnetAdapterResolver({ hotkey: orchestra, addressPolicy: loopback, maxResponseBytes: MAX_RESPONSE_BYTES, ...deps });
 
-async function hire(capability: Capability, behaviour: BehaviourName, timeoutMs = 3000, resolve: (netuid: number) => SubnetAdapter = adapters()): Promise<MinerReply> {
+async function hire(capability: MinerCapability, behaviour: BehaviourName, timeoutMs = 3000, resolve: (netuid: number) => SubnetAdapter = adapters()): Promise<MinerReply> {
   const netuid = DEFAULT_CAPABILITY_NETUIDS[capability];
   return resolve(netuid).hire(await miner(netuid, behaviour), { capability, input: INPUTS[capability], timeoutMs });
 }
@@ -56,9 +58,9 @@ it('every hostile behaviour is in the hostile set, and the set only names known 
   expect([...HOSTILE_BEHAVIOURS].sort()).toEqual(['deep-json', 'huge', 'huge-error', 'huge-headers', 'invalid-utf8', 'trickle']);
 });
 
-describe.each(Object.keys(INPUTS) as Capability[])('%s: a hostile miner is refused cleanly by the client side', (capability) => {
+describe.each(Object.keys(INPUTS) as MinerCapability[])('%s: a hostile miner is refused cleanly by the client side', (capability) => {
   const synapse = capability !== 'text.analysis';
-  const schemaId = CAPABILITY_DEFINITIONS[capability].outputSchemaId;
+  const schemaId = definitionFor(capability, INPUTS[capability]).outputSchemaId;
 
   it('deep-json → refused before anything walks it (synapse: 422 bad_response; SN1: not_json at the verifier)', async () => {
     const reply = await hire(capability, 'deep-json');

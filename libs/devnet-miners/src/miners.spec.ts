@@ -13,7 +13,7 @@ import {
   subnetAdapterResolver,
   SubnetAdapter,
 } from '@orchestra/bittensor';
-import { Capability, CAPABILITY_DEFINITIONS, FinancialRow, standardize, verifyOutput } from '@orchestra/schemas';
+import { Capability, definitionFor, FinancialRow, standardize, verifyOutput } from '@orchestra/schemas';
 import { BEHAVIOURS, BehaviourName, BehaviourOptions, COLLUSION_FACTOR, startSimulatedMiner, SimulatedMiner } from './index';
 import { FINANCIAL_ROWS } from './dataset';
 
@@ -51,28 +51,30 @@ async function miner(netuid: number, behaviour: BehaviourName, options: Behaviou
 
 const FIN_INPUT = { entities: ['AAPL', 'MSFT', 'NVDA'], periods: ['FY2019', 'FY2020', 'FY2021', 'FY2022', 'FY2023'], metrics: ['revenue', 'net_income'] };
 const rowsFor = (entities: string[]): FinancialRow[] => FINANCIAL_ROWS.filter((r) => entities.includes(r.entity));
-const INPUTS: Record<Capability, unknown> = {
+/** The capabilities the simulated axon miners serve (the catalog's others are bought from gateways). */
+type MinerCapability = Extract<Capability, 'data.financials' | 'text.analysis' | 'code.python'>;
+const INPUTS: Record<MinerCapability, unknown> = {
   'data.financials': FIN_INPUT,
   'text.analysis': { question: 'How did revenue and profit develop?', rows: rowsFor(['AAPL', 'NVDA']) },
   'code.python': { task: 'Plot revenue and net income per company over the years', rows: rowsFor(['AAPL', 'MSFT']) },
 };
 
-const hire = async (capability: Capability, behaviour: BehaviourName, timeoutMs = 1000) => {
+const hire = async (capability: MinerCapability, behaviour: BehaviourName, timeoutMs = 1000) => {
   const netuid = DEFAULT_CAPABILITY_NETUIDS[capability];
   return resolve(netuid).hire(await miner(netuid, behaviour), { capability, input: INPUTS[capability], timeoutMs });
 };
 
-const schemaOf = (c: Capability) => CAPABILITY_DEFINITIONS[c].outputSchemaId;
+const schemaOf = (c: MinerCapability) => definitionFor(c, INPUTS[c]).outputSchemaId;
 
 describe('default tables', () => {
   it('route each capability to its subnet and protocol', () => {
     expect(DEFAULT_SUBNET_PROTOCOLS).toEqual({ 1: 'epistula', 13: 'synapse', 22: 'synapse', 62: 'synapse' });
-    expect(DEFAULT_CAPABILITY_NETUIDS).toEqual({ 'data.financials': 13, 'text.analysis': 1, 'code.python': 62 });
+    expect(DEFAULT_CAPABILITY_NETUIDS).toEqual({ 'data.financials': 13, 'text.analysis': 1, 'code.python': 62, 'web.search': 22, 'data.social': 13 });
     expect(() => createSubnetAdapter('platform', { hotkey: orchestra, addressPolicy: loopback })).toThrow('platform');
   });
 });
 
-describe.each(Object.keys(INPUTS) as Capability[])('%s end to end through its adapter', (capability) => {
+describe.each(Object.keys(INPUTS) as MinerCapability[])('%s end to end through its adapter', (capability) => {
   it('good → output that passes the capability output schema and its semantic checks', async () => {
     const reply = await hire(capability, 'good');
     expect(reply).toMatchObject({ ok: true, statusCode: 200 });
@@ -117,13 +119,13 @@ describe.each(Object.keys(INPUTS) as Capability[])('%s end to end through its ad
 });
 
 /** Another question of the same capability, for `replay`: fewer companies, so the first answer no longer fits. */
-const OTHER_INPUTS: Record<Capability, unknown> = {
+const OTHER_INPUTS: Record<MinerCapability, unknown> = {
   'data.financials': { entities: ['GOOGL'], periods: ['FY2023'], metrics: ['revenue'] },
   'text.analysis': { question: 'How did NVIDIA do?', rows: rowsFor(['NVDA']) },
   'code.python': { task: 'Plot Amazon', rows: rowsFor(['AMZN']) },
 };
 
-describe.each(Object.keys(INPUTS) as Capability[])('%s: hostile behaviours through the adapter', (capability) => {
+describe.each(Object.keys(INPUTS) as MinerCapability[])('%s: hostile behaviours through the adapter', (capability) => {
   const netuid = DEFAULT_CAPABILITY_NETUIDS[capability];
   const call = (target: MinerTarget, input = INPUTS[capability]) => resolve(netuid).hire(target, { capability, input, timeoutMs: 2000 });
 

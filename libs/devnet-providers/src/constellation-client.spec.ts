@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { FakeGrpcServer, startFakeConstellation } from '.';
+import { verifyOutput } from '@orchestra/schemas';
 import { callWithRetry, ConstellationProvider, jsonToStruct, ProviderAbortedError, ProviderError, SocialPost, sn13Service, structToJson } from '@orchestra/providers';
 
 const keys = { 'mc-good': 'good', 'mc-garbage': 'garbage', 'mc-wrong': 'wrong-schema', 'mc-slow': 'slow', 'mc-down': 'down', 'mc-limited': 'rate-limited' } as const;
@@ -48,6 +49,15 @@ describe('ConstellationProvider against the fake Constellation (real gRPC)', () 
     }
     expect(answer.usage).toEqual({ items: 6 });
     expect(answer.cost).toEqual({ usd: 0.002, basis: 'configured' });
+    expect(await verifyOutput('data.social@1', answer.raw, input)).toMatchObject({ ok: true });
+  });
+
+  it('refuses a query for another platform than its source: that hire is a planning error, not the source failing', async () => {
+    const error = await provider()
+      .call({ capability: 'data.social', source: 'x', input: { keywords: ['gpu'], source: 'reddit' }, timeoutMs: 5_000 })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'UnsupportedCapabilityError', blame: 'ours', retryable: false });
+    expect((error as Error).message).toBe('constellation source x gives x posts, but the query asks for reddit only; hire a reddit source');
   });
 
   it('reads Reddit posts in data-universe field names', async () => {

@@ -1,5 +1,6 @@
 import { DEFAULT_DESEARCH_COSTS, FakeServer, startFakeDesearch } from '.';
 import { callWithRetry, DesearchProvider, ProviderError, SearchItem, SocialPost } from '@orchestra/providers';
+import { verifyOutput } from '@orchestra/schemas';
 
 const keys = {
   'dsr-good': 'good',
@@ -20,19 +21,22 @@ describe('DesearchProvider against the fake Desearch', () => {
   afterAll(() => fake.stop());
 
   it('searches the web with the raw key and takes the cost from X-Desearch-Cost-Usd', async () => {
-    const answer = await provider().call({ capability: 'web.search', source: 'web', input: { query: 'lithium battery recycling', count: 5 }, timeoutMs: 5_000 });
+    const input = { query: 'lithium battery recycling', count: 5 };
+    const answer = await provider().call({ capability: 'web.search', source: 'web', input, timeoutMs: 5_000 });
     const request = fake.requests.at(-1);
     expect(request).toMatchObject({ method: 'GET', path: '/web', query: { query: 'lithium battery recycling', start: '0' } });
     expect(request?.headers.authorization).toBe('dsr-good'); // no Bearer
-    const { items } = answer.value as { items: SearchItem[] };
-    expect(items).toHaveLength(5);
-    for (const item of items) {
+    const { results } = answer.value as { results: SearchItem[] };
+    expect(results).toHaveLength(5);
+    for (const item of results) {
       expect(item.url).toMatch(/^https:\/\/[a-z-]+\.example\//);
       expect(`${item.title} ${item.snippet}`.toLowerCase()).toContain('lithium battery recycling');
     }
     expect(answer.cost).toEqual({ usd: DEFAULT_DESEARCH_COSTS.web, basis: 'reported' });
     expect(answer.usage).toEqual({ items: 5 });
     expect(JSON.parse(answer.raw)).toEqual(answer.value);
+    // Normalized to web.search@1 exactly: the verifier judges a gateway's answer as it judges any source's.
+    expect(await verifyOutput('web.search@1', answer.raw, input)).toMatchObject({ ok: true });
   });
 
   it('searches X for the keywords and authors of a social query, inside its window', async () => {
@@ -57,10 +61,12 @@ describe('DesearchProvider against the fake Desearch', () => {
       expect(Date.parse(post.date)).toBeLessThanOrEqual(Date.parse('2026-11-15T23:59:59Z'));
     }
     expect(answer.cost).toEqual({ usd: DEFAULT_DESEARCH_COSTS.twitter, basis: 'reported' });
+    expect(await verifyOutput('data.social@1', answer.raw, input)).toMatchObject({ ok: true });
   });
 
-  it('asks the AI search for links and a summary', async () => {
-    const answer = await provider().call({ capability: 'web.search', source: 'ai-search', input: { query: 'grid-scale storage tenders', since: '2026-06-01' }, timeoutMs: 5_000 });
+  it('asks the AI search for links, and answers with the links alone (web.search@1)', async () => {
+    const input = { query: 'grid-scale storage tenders', since: '2026-06-01' };
+    const answer = await provider().call({ capability: 'web.search', source: 'ai-search', input, timeoutMs: 5_000 });
     const sent = JSON.parse(fake.requests.at(-1)?.body ?? '{}');
     expect(sent).toEqual({
       prompt: 'grid-scale storage tenders',
@@ -70,10 +76,11 @@ describe('DesearchProvider against the fake Desearch', () => {
       streaming: false,
       result_type: 'LINKS_WITH_FINAL_SUMMARY',
     });
-    const value = answer.value as { items: SearchItem[]; summary: string };
-    expect(value.items).toHaveLength(10);
-    expect(value.items.every((i) => i.date && i.date >= '2026-06-01')).toBe(true);
-    expect(value.summary).toContain(value.items[0].url);
+    const value = answer.value as { results: SearchItem[] };
+    expect(Object.keys(value)).toEqual(['results']);
+    expect(value.results).toHaveLength(10);
+    expect(value.results.every((i) => i.date && i.date >= '2026-06-01')).toBe(true);
+    expect(await verifyOutput('web.search@1', answer.raw, input)).toMatchObject({ ok: true });
     expect(answer.cost).toEqual({ usd: DEFAULT_DESEARCH_COSTS['ai-search'], basis: 'reported' });
   });
 
@@ -98,7 +105,7 @@ describe('DesearchProvider against the fake Desearch', () => {
       onRetry: (e) => retried.push(e),
     });
     expect(retried.map((e) => [e.fault, e.retryAfterMs])).toEqual([['rate_limited', 1_000]]);
-    expect((answer.value as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    expect((answer.value as { results: unknown[] }).results.length).toBeGreaterThan(0);
     const tries = fake.requests.slice(before);
     expect(tries).toHaveLength(2);
     expect(tries[1].at - tries[0].at).toBeGreaterThanOrEqual(990);

@@ -11,4 +11,6 @@ export * from './fake-constellation';
 export * from './fake-desearch';
 export * from './http-fake';
 export * from './text-engine';
+export * from './structured-answers';
+export * from './example-filings';
 export * from './twins';

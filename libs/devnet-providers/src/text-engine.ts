@@ -2,6 +2,10 @@
  * The good fake LLM: a small deterministic engine that answers by reading the prompt, never from
  * canned answers. Same messages, same answer. Its rules, in order:
  *
+ * 0. A prompt Orchestra built (libs/schemas promptFor: a system message naming the capability and
+ *    its output JSON Schema) is read as structured-answers.ts describes: figures extracted from
+ *    its documents with quotes, analyses citing the input's items, plotting scripts over rows,
+ *    and a conforming value for any other JSON Schema.
  * 1. The prompt splits into a *document* and *instructions*. The document is what sits in fenced
  *    blocks (```), or after a line `Document:` / `Filing:` / `Text:` / `Context:` (to the end of
  *    that message); failing both, the whole last user message. Everything else is instructions.
@@ -26,6 +30,11 @@
  *
  * The answer is exactly as good as the reading: figures absent from the document come back null.
  */
+
+import { answerOrchestraPrompt, readOrchestraPrompt } from './structured-answers';
+import { splitSentences } from './sentences';
+
+export { splitSentences } from './sentences';
 
 export interface EngineMessage {
   readonly role: string;
@@ -61,6 +70,8 @@ const UNIT_KEY = /^(unit|currency|scale)s?$/i;
 
 /** The engine's answer to a conversation. */
 export function answerPrompt(messages: readonly EngineMessage[]): string {
+  const orchestra = readOrchestraPrompt(messages);
+  if (orchestra) return answerOrchestraPrompt(orchestra);
   const { document, instructions, template } = readPrompt(messages);
   const sentences = splitSentences(document);
   const figures = sentences.flatMap(figuresOf);
@@ -177,14 +188,6 @@ function figuresFor(key: string, figures: readonly Figure[]): Figure[] {
     const before = words(f.sentence.slice(0, f.at));
     return keyWords.every((w) => sameWord(f.next, w) || before.some((x) => sameWord(x, w)));
   });
-}
-
-/** Sentences of a text: split after . ! ? (not inside numbers like 4.2) and at line breaks. */
-export function splitSentences(text: string): string[] {
-  return text
-    .split(/(?<=[.!?])\s+(?=[A-Z0-9"“(])|\n+/)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
 }
 
 function figuresOf(sentence: string): Figure[] {

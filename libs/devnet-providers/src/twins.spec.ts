@@ -1,4 +1,5 @@
 import { createProviders, Provider, providersConfig, providersFor } from '@orchestra/providers';
+import { verifyOutput } from '@orchestra/schemas';
 import { ProviderTwins, startProviderTwins } from './twins';
 
 describe('the provider twins behind the configuration Orchestra reads', () => {
@@ -25,6 +26,8 @@ describe('the provider twins behind the configuration Orchestra reads', () => {
       const posts = (answer.value as { posts: Array<{ text: string; date: string }> }).posts;
       expect(posts).toHaveLength(3);
       expect(posts.every((p) => p.text.includes('solar') && p.date >= '2026-11-01' && p.date < '2026-11-08')).toBe(true);
+      // Every source's answer is data.social@1 exactly, and passes its checks (keywords, window).
+      expect(await verifyOutput('data.social@1', answer.raw, input)).toMatchObject({ ok: true });
     }
   });
 

@@ -5,7 +5,6 @@
  * fault it was and whether to retry. Clients: Chutes (SN64), Desearch (SN22), Constellation (SN13).
  */
 export * from './answer';
-export * from './capabilities';
 export * from './chutes';
 export * from './config';
 export * from './constellation';

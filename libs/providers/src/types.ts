@@ -1,3 +1,4 @@
+import type { SearchResult, SocialPost } from '@orchestra/schemas';
 import type { ProviderId } from './errors';
 
 /**
@@ -86,22 +87,8 @@ export interface Provider {
   close?(): void;
 }
 
-/** A normalized search result: enough to cite. */
-export interface SearchItem {
-  readonly url: string;
-  readonly title: string;
-  readonly snippet: string;
-  /** ISO date when the source gives one. */
-  readonly date?: string;
-}
+/** A normalized search result (web.search@1's item, libs/schemas): enough to cite. */
+export type SearchItem = SearchResult;
 
-/** A normalized social post: enough to cite. */
-export interface SocialPost {
-  readonly url: string;
-  /** Platform: `x`, `reddit`, `youtube`. */
-  readonly source: string;
-  readonly author: string;
-  /** ISO timestamp. */
-  readonly date: string;
-  readonly text: string;
-}
+/** A normalized social post (data.social@1's item, libs/schemas): enough to cite. */
+export type { SocialPost };

@@ -1,6 +1,5 @@
 import { UntrustedJsonError, valueDepthExceeds } from '@orchestra/contracts';
-import type { Analysis } from './analysis';
-import type { Financials } from './financials';
+import { citationOf, type CitedAnalysis } from './analysis';
 import { rowKey } from './financials';
 
 /**
@@ -10,10 +9,14 @@ import { rowKey } from './financials';
  * wording of a source or a finding), and keep what they must not (figures, citations).
  */
 export const AGREEMENT_CHECKERS = {
-  /** data.financials: the same figures for the same (entity, period, metric), in any order. */
-  'same-rows': (output: unknown) => JSON.stringify((output as Financials).rows.map((r) => `${rowKey(r)}=${r.value} ${r.unit}`).sort()),
-  /** text.analysis: findings resting on the same sets of rows, whatever their wording. */
-  'same-citations': (output: unknown) => JSON.stringify((output as Analysis).findings.map((f) => [...new Set(f.citations)].sort((a, b) => a - b).join(',')).sort()),
+  /** data.financials (either version): the same figures for the same (entity, period, metric), in any order; quotes and sources may differ. */
+  'same-rows': (output: unknown) =>
+    JSON.stringify(
+      (output as { rows: { entity: string; period: string; metric: string; value: number; unit: string }[] }).rows.map((r) => `${rowKey(r)}=${r.value} ${r.unit}`).sort(),
+    ),
+  /** text.analysis (either version): findings resting on the same sets of items, whatever their wording and quotes. */
+  'same-citations': (output: unknown) =>
+    JSON.stringify((output as CitedAnalysis).findings.map((f) => [...new Set(f.citations.map((c) => citationKey(citationOf(c))))].sort().join(',')).sort()),
   /** Any capability: the same JSON, key order aside. */
   'same-json': (output: unknown) => canonicalJson(output),
 } as const satisfies Record<string, (output: unknown) => string>;
@@ -26,7 +29,14 @@ export const AGREEMENT_CHECKERS_BY_CAPABILITY: Readonly<Record<string, readonly 
   'data.financials': ['same-rows', 'same-json'],
   'text.analysis': ['same-citations', 'same-json'],
   'code.python': ['same-json'],
+  'web.search': ['same-json'],
+  'data.social': ['same-json'],
 };
+
+/** One item of an analysis' input as a citation names it: `rows/3`, `posts/https://…`. */
+function citationKey(c: { item: string; index?: number; url?: string }): string {
+  return `${c.item}/${c.index ?? c.url}`;
+}
 
 /** The fingerprint of an accepted output under a checker. */
 export function agreementFingerprint(checker: AgreementChecker, output: unknown): string {

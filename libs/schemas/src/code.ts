@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { FinancialRowSchema } from './financials';
+import { semanticCheck, VerifyOptions } from './check';
+import { AnyFinancialRowSchema } from './financials';
+import { checkPythonSyntax } from './python-syntax';
 
-/** Input of a `code.python` step: what the script must do, and the data it works on. */
+/** Input of a `code.python` step: what the script must do, and the data it works on (rows of either data.financials version). */
 export const CodeRequestSchema = z
   .object({
     task: z.string().min(1).max(4000),
-    rows: z.array(FinancialRowSchema).min(1),
+    rows: z.array(AnyFinancialRowSchema).min(1),
   })
   .strict();
 export type CodeRequest = z.infer<typeof CodeRequestSchema>;
@@ -20,3 +22,13 @@ export const PythonCodeSchema = z
   })
   .strict();
 export type PythonCode = z.infer<typeof PythonCodeSchema>;
+
+/** code.python@1: the entrypoint is a .py file and the code parses as Python (never run). The input is not consulted. */
+export const checkPythonCode = semanticCheck(
+  'code.python@1',
+  { output: PythonCodeSchema, input: z.unknown() },
+  async (output: PythonCode, _input: unknown, options: VerifyOptions) => {
+    const errors = output.entrypoint.endsWith('.py') ? [] : [`entrypoint: must name a .py file, got ${JSON.stringify(output.entrypoint)}`];
+    return options.syntaxChecked ? errors : [...errors, ...(await checkPythonSyntax(output.code))];
+  },
+);

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { CAPABILITY_DEFINITIONS, SchemaId } from './registry';
+import { ALL_DEFINITIONS, SchemaId } from './registry';
 import { ReportSchema } from './report';
 import { OrchestraError } from '@orchestra/contracts';
 
 const OUTPUT_SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([
-  ...Object.values(CAPABILITY_DEFINITIONS).map((d) => [d.outputSchemaId, d.output] as const),
+  ...ALL_DEFINITIONS.map((d) => [d.outputSchemaId, d.output] as const),
   ['report@1', ReportSchema],
 ]);
 

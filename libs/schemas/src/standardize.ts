@@ -1,5 +1,5 @@
 import { DEFAULT_LIMITS, parseUntrustedJson, truncateText, UntrustedJsonError } from '@orchestra/contracts';
-import { z } from 'zod';
+import { describeIssues } from './issues';
 import { outputSchema } from './schema-registry';
 
 /** Outputs larger than this are rejected unread: no honest answer of ours is near it. */
@@ -75,14 +75,6 @@ function firstBalancedBlock(text: string, maxDepth: number): string | undefined 
     }
   }
   return undefined;
-}
-
-/** Longest issue line kept: paths and messages can quote a miner's keys and values. */
-const MAX_ISSUE_CHARS = 300;
-
-/** Formats zod issues as `path: message` lines (at most 20, each cut to length), the form fed back to miners on a re-ask. */
-export function describeIssues(error: z.ZodError): string[] {
-  return error.issues.slice(0, 20).map((issue) => truncateText(`${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`, MAX_ISSUE_CHARS));
 }
 
 /** Parses a raw output and validates it against a registered schema. */

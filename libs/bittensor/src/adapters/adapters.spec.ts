@@ -7,7 +7,7 @@ describe('SN1 structured prompt', () => {
 
   it('pins the output JSON Schema and fences the input, which a miner reads back', () => {
     const [system, user] = buildStructuredMessages('text.analysis', input);
-    expect(system.content).toContain(JSON.stringify(jsonSchema('text.analysis@1')));
+    expect(system.content).toContain(JSON.stringify(jsonSchema('text.analysis@2')));
     expect(user.content).not.toContain('rejected');
     expect(taskInputOf([system, user])).toEqual(input);
   });

@@ -21,6 +21,8 @@ export const DEFAULT_CAPABILITY_NETUIDS: Readonly<Record<Capability, number>> = 
   'data.financials': 13,
   'text.analysis': 1,
   'code.python': 62,
+  'web.search': 22,
+  'data.social': 13,
 });
 
 /** What every adapter needs. */

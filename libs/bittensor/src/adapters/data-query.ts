@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { instantOf, SocialQueryInputSchema, WebSearchInputSchema, type SearchItem, type SocialPost, type SocialQueryInput, type WebSearchInput } from '@orchestra/providers';
+import type { SearchItem, SocialPost } from '@orchestra/providers';
+import { instantOf, SocialQueryInputSchema, WebSearchInputSchema, type SocialQueryInput, type WebSearchInput } from '@orchestra/schemas';
 
 /**
  * The data capabilities axons serve (`data.social`, `web.search`): their inputs, the one

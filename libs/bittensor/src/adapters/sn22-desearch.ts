@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { truncateText } from '@orchestra/contracts';
-import { desearchShapes, desearchTweetPost, instantOf, twitterParams } from '@orchestra/providers';
+import { desearchShapes, desearchTweetPost, twitterParams } from '@orchestra/providers';
+import { instantOf } from '@orchestra/schemas';
 import { defineSynapse } from '../synapse';
 import { isoDateOf, SearchItem, SocialPost, SocialQueryInput, WebSearchInput } from './data-query';
 import { MinerAnswerError } from './sn13-data-universe';

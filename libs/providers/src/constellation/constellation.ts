@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, truncateText } from '@orchestra/contracts';
 import { checkShape, zodIssues } from '../answer';
-import { instantOf, SocialQueryInputSchema } from '../capabilities';
+import { instantOf, SocialQueryInputSchema, SocialSource } from '@orchestra/schemas';
 import { InvalidProviderInputError, ProviderAbortedError, ProviderError, ProviderFault, UnsupportedCapabilityError } from '../errors';
 import { DEFAULT_MAX_RETRY_AFTER_MS, DEFAULT_RATE_LIMIT_WAIT_MS, parseRetryAfter } from '../http';
 import type { Cost, Provider, ProviderAnswer, ProviderCall, SocialPost, SourceInfo } from '../types';
@@ -113,6 +113,9 @@ export class ConstellationProvider implements Provider {
     const parsed = SocialQueryInputSchema.safeParse(call.input);
     if (!parsed.success) throw new InvalidProviderInputError('constellation', call.capability, zodIssues(parsed.error));
     const q = parsed.data;
+    if (q.source && q.source !== call.source) {
+      throw new UnsupportedCapabilityError(`constellation source ${call.source} gives ${call.source} posts, but the query asks for ${q.source} only; hire a ${q.source} source`);
+    }
     const request: OnDemandDataRequestMessage = {
       source: call.source,
       usernames: q.usernames ?? [],
@@ -215,7 +218,8 @@ export function grpcError(error: grpc.ServiceError, timeoutMs: number, maxRetryA
 function postOf(source: string, p: z.infer<typeof PostShape>): SocialPost {
   return {
     url: (p.url ?? p.uri) as string,
-    source,
+    // The platform the call named (CONSTELLATION_SOURCES, all of them data.social sources).
+    source: source as SocialSource,
     author: p.username ?? p.user?.username ?? '',
     date: new Date(Date.parse((p.timestamp ?? p.datetime ?? p.createdAt) as string)).toISOString(),
     text: (p.text ?? p.content ?? p.body) as string,

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, truncateText } from '@orchestra/contracts';
 import { parseGatewayJson, zodIssues } from '../answer';
-import { dayOf, instantOf, SocialQueryInput, SocialQueryInputSchema, WebSearchInputSchema } from '../capabilities';
+import { dayOf, instantOf, SocialQueryInput, SocialQueryInputSchema, WebSearchInputSchema } from '@orchestra/schemas';
 import { InvalidProviderInputError, UnsupportedCapabilityError } from '../errors';
 import { gatewayFetch, GatewayResponse } from '../http';
 import type { Cost, Provider, ProviderAnswer, ProviderCall, SearchItem, SocialPost, SourceInfo } from '../types';
@@ -104,6 +104,7 @@ export class DesearchProvider implements Provider {
     const start = performance.now();
     if (source === 'twitter') {
       const q = this.input(SocialQueryInputSchema, call);
+      if (q.source && q.source !== 'x') throw new UnsupportedCapabilityError(`desearch twitter gives X posts, but the query asks for ${q.source} only; hire a ${q.source} source`);
       const response = await this.get(source, twitterParams(q), call);
       const tweets = parseGatewayJson('desearch', DESEARCH_PATHS.twitter, response.text, TwitterShape);
       return this.answer(call, { posts: tweets.map(postOf) }, tweets.length, response, start);
@@ -114,8 +115,8 @@ export class DesearchProvider implements Provider {
       // The SERP endpoint takes no dates: a window in the input is honoured by ai-search only.
       const response = await this.get(source, { query: q.query, start: '0' }, call);
       const web = parseGatewayJson('desearch', DESEARCH_PATHS.web, response.text, WebShape);
-      const items = web.data.slice(0, q.count ?? web.data.length).map(itemOf);
-      return this.answer(call, { items }, items.length, response, start);
+      const results = web.data.slice(0, q.count ?? web.data.length).map(itemOf);
+      return this.answer(call, { results }, results.length, response, start);
     }
     const body = {
       prompt: q.query,
@@ -128,8 +129,9 @@ export class DesearchProvider implements Provider {
     };
     const response = await this.exchange(source, 'POST', new URL(DESEARCH_PATHS['ai-search'], this.baseUrl), call, JSON.stringify(body));
     const ai = parseGatewayJson('desearch', DESEARCH_PATHS['ai-search'], response.text, AiSearchShape);
-    const items = (ai.search ?? []).map(itemOf);
-    return this.answer(call, { items, posts: (ai.tweets ?? []).map(postOf), summary: ai.completion ?? '' }, items.length, response, start);
+    // web.search@1 is the results alone: the completion is the gateway's own prose, nothing a verifier can ground.
+    const results = (ai.search ?? []).map(itemOf);
+    return this.answer(call, { results }, results.length, response, start);
   }
 
   private input<S extends z.ZodType>(schema: S, call: ProviderCall): z.infer<S> {
