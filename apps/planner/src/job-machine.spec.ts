@@ -118,7 +118,7 @@ describe('job state machine', () => {
   });
 
   it('with reask: same, asks the miner whose answer was rejected once more, with the errors, then moves on', () => {
-    const spec = job({ plan: [{ id: 'data', capability: 'data.financials', input: {}, deps: [], reask: 'same' }] });
+    const spec = job({ plan: [{ id: 'data', capability: 'data.financials', input: { entities: ['AAPL'], periods: ['FY2023'], metrics: ['revenue'] }, deps: [], reask: 'same' }] });
     const once = applyRejected(startJob(spec, t0).state, rejected('data', 1, 5, 'schema'), at(1))!;
     expect(outstandingTasks(once.state)[0].payload).toMatchObject({ attempt: 2, preferUid: 5, excludeUids: [], feedback: ['rows.0.value: expected number'] });
     const twice = applyRejected(once.state, rejected('data', 2, 5, 'schema'), at(2))!;
@@ -172,8 +172,9 @@ describe('job state machine', () => {
   });
 
   it('fails when spend exceeds the budget', () => {
-    const start = startJob(job({ limits: { maxTao: 0.0005, maxAttemptsPerStep: 3, deadlineMs: 60_000, maxMinerCalls: 32 } }), t0);
-    const end = applyVerified(start.state, verified('data', 1, rows), at(1))!;
+    // The plan's estimate (3 steps at 0.02 TAO) fits; the miner's bill does not.
+    const start = startJob(job({ limits: { maxTao: 0.06, maxAttemptsPerStep: 3, deadlineMs: 60_000, maxMinerCalls: 32 } }), t0);
+    const end = applyVerified(start.state, { ...verified('data', 1, rows), costTao: 0.07 }, at(1))!;
     expect(end.state.error).toMatchObject({ code: 'budget_exceeded' });
   });
 
@@ -197,13 +198,16 @@ describe('job state machine', () => {
         { id: 'b', capability: 'text.analysis', input: {}, deps: ['a'] },
       ]),
     ).toMatch(/cycle: a → b → a/);
-    expect(bad([{ id: 'a', capability: 'text.analysis', input: { rows: { $ref: '/steps/b/output/rows' } }, deps: [] }])).toMatch(
-      /reads \/steps\/b\/output\/rows but does not depend on "b"/,
-    );
-    expect(startJob(job({ goal: 'Write me a poem' }), t0).state.error?.message).toMatch(/no built-in playbook recognises the goal/);
+    expect(
+      bad([
+        { id: 'b', capability: 'data.financials', input: { entities: ['AAPL'], periods: ['FY2023'], metrics: ['revenue'] }, deps: [] },
+        { id: 'a', capability: 'text.analysis', input: { question: 'q', rows: { $ref: '/steps/b/output/rows' } }, deps: [] },
+      ]),
+    ).toMatch(/step "a" reads \/steps\/b\/output\/rows: "b" is not among its deps; add it to deps/);
+    expect(startJob(job({ goal: 'Write me a poem' }), t0).state.error?.message).toMatch(/no valid plan for this goal: .*no playbook fits.*submit an explicit "plan"/);
     // Checked at planning, not at dispatch, where a reference to nothing would strand the job.
     expect(bad([{ id: 'a', capability: 'data.financials', input: { entities: { $ref: '/inputs/tickers' } }, deps: [] }])).toMatch(
-      /reads \/inputs\/tickers, which is not in the job's inputs/,
+      /reads \/inputs\/tickers: the job's inputs have no "tickers"/,
     );
   });
 
