@@ -319,7 +319,8 @@ export function outstandingTasks(state: JobState): Array<Envelope<'task.ready', 
   if (state.status !== 'running') return [];
   const outputs = Object.fromEntries(state.steps.map((s) => [s.id, { output: s.output }]));
   return state.steps.flatMap((step) => {
-    if (step.status !== 'running') return [];
+    // A running fan-out step has no attempts of its own (its runs do).
+    if (step.status !== 'running' || !step.attempts.some((a) => a.status === 'dispatched')) return [];
     const done = step.attempts.filter((a) => a.status !== 'dispatched');
     const input = resolveInput(step.input, { inputs: state.inputs, steps: outputs });
     return step.attempts

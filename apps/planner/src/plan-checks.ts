@@ -86,7 +86,9 @@ function checkStep(step: PlanStepSpec, byId: ReadonlyMap<string, PlanStepSpec>, 
       if (!Array.isArray(list.value)) reasons.push(`${where}: forEach ${step.forEach.$ref} is not an array`);
       else if (list.value.length > MAX_FAN_OUT)
         reasons.push(`${where}: forEach ${step.forEach.$ref} has ${list.value.length} items, over the maximum of ${MAX_FAN_OUT} runs per step`);
-      else item = { ok: true, value: list.value[0] ?? null, exact: false };
+      else if (list.value.length === 0)
+        return reasons; // no run will ever take an input
+      else item = { ok: true, value: list.value[0], exact: false };
     } else {
       const items = itemsOf(list.schema);
       if (!items) reasons.push(`${where}: forEach ${step.forEach.$ref} is not an array in that output's schema`);
@@ -98,7 +100,7 @@ function checkStep(step: PlanStepSpec, byId: ReadonlyMap<string, PlanStepSpec>, 
   const resolved = substitute(step.input, [], (ref, path) => {
     const found = resolveRef(ref, step, byId, context, item);
     if (!found.ok) {
-      reasons.push(`${where} reads ${ref}: ${found.reason}`);
+      if (!found.reported) reasons.push(`${where} reads ${ref}: ${found.reason}`);
       unresolved = true;
       return null;
     }
@@ -142,7 +144,7 @@ function resolveRef(ref: string, step: PlanStepSpec, byId: ReadonlyMap<string, P
   const fromItem = /^\/item(\/.*)?$/.exec(ref);
   if (fromItem) {
     if (!step.forEach) return { ok: false, reason: '/item is only defined in a step with forEach' };
-    if (!item || !item.ok) return { ok: false, reason: 'the forEach list is invalid' };
+    if (!item || !item.ok) return { ok: false, reason: 'the forEach list is invalid', reported: true };
     if ('value' in item) {
       const found = readJsonPointer(item.value, fromItem[1] ?? '');
       return found.ok ? { ok: true, value: found.value, exact: false } : { ok: false, reason: `the forEach items have no "${found.missing}"` };
@@ -156,7 +158,7 @@ function resolveRef(ref: string, step: PlanStepSpec, byId: ReadonlyMap<string, P
   const dep = byId.get(depId);
   if (!dep) return { ok: false, reason: `there is no step "${depId}"` };
   if (!step.deps.includes(depId)) return { ok: false, reason: `"${depId}" is not among its deps; add it to deps` };
-  if (!isCapability(dep.capability)) return { ok: false, reason: `"${depId}" has an unknown capability` };
+  if (!isCapability(dep.capability)) return { ok: false, reason: `"${depId}" has an unknown capability`, reported: true };
   const shape = dep.forEach ? arrayOf(outputShapeOf(dep.capability)) : outputShapeOf(dep.capability);
   const walked = walkSchema(shape, pointer);
   return walked.ok
