@@ -131,7 +131,10 @@ function checkStep(step: PlanStepSpec, byId: ReadonlyMap<string, PlanStepSpec>, 
 
 /** What a reference reads: a real value (the client's inputs), or the shape an output will have. */
 type Resolved =
-  { readonly ok: true; readonly value: unknown; readonly exact: boolean } | { readonly ok: true; readonly schema: JsonSchema } | { readonly ok: false; readonly reason: string };
+  | { readonly ok: true; readonly value: unknown; readonly exact: boolean }
+  | { readonly ok: true; readonly schema: JsonSchema }
+  /** `reported`: the cause is already among the plan's reasons (an unknown capability, an invalid list): not repeated. */
+  | { readonly ok: false; readonly reason: string; readonly reported?: boolean };
 
 function resolveRef(ref: string, step: PlanStepSpec, byId: ReadonlyMap<string, PlanStepSpec>, context: PlanContext, item: Resolved | undefined): Resolved {
   const input = /^\/inputs(\/.*)?$/.exec(ref);

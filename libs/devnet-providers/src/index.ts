@@ -10,5 +10,6 @@ export * from './fake-chutes';
 export * from './fake-constellation';
 export * from './fake-desearch';
 export * from './http-fake';
+export * from './plan-engine';
 export * from './text-engine';
 export * from './twins';
