@@ -49,6 +49,8 @@ export class ModelPlanner {
           feedback = checked.reasons;
         } else feedback = answer.reasons;
         rejected.push(rejectedPlan(`model:${model}`, feedback));
+        // What is fed back is bounded like what is kept: a plan of 64 wrong steps must not outgrow the prompt.
+        feedback = rejected[rejected.length - 1].reasons;
         // A model that could not be reached cannot fix anything when re-asked: the next one is asked.
         if (answer.kind === 'unreachable') break;
       }
