@@ -152,8 +152,9 @@ function breakPlan(steps: Step[], request: PlanningRequest, fault: PlanFault | u
   const last = steps.at(-1) as Step;
   switch (fault) {
     case 'cycle':
-      // The first step now waits for the last, which (directly or not) waits for the first.
-      return steps.length > 1 ? steps.map((s) => (s === first ? { ...s, deps: [...s.deps, last.id] } : s)) : [{ ...first, deps: [first.id] }];
+      // The first step and the last now wait for each other.
+      if (steps.length === 1) return [{ ...first, deps: [first.id] }];
+      return steps.map((s) => (s === first ? { ...s, deps: [...new Set([...s.deps, last.id])] } : s === last ? { ...s, deps: [...new Set([...s.deps, first.id])] } : s));
     case 'unknown-capability':
       return steps.map((s) => (s === first ? { ...s, capability: `${s.capability.split('.')[0]}.telepathy` } : s));
     case 'dangling-ref': {
