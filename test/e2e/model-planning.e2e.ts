@@ -16,7 +16,7 @@ const ROWS = [
  * Goals of different kinds, none of them the example, planned by a model (the devnet's fake
  * Chutes; the first model asked answers with cycles, so each plan is also a re-ask and a swap)
  * and run on the devnet's miners as separate processes: every step verified, the plan the
- * model's, the result conforming to the job's outputSchema.
+ * model's, the result conforming to the job's outputSchema. And a client's plan that fans out.
  */
 describe('goals planned by a model, end to end (separate processes)', () => {
   let stack: DevnetStack;
@@ -84,4 +84,32 @@ describe('goals planned by a model, end to end (separate processes)', () => {
     },
     120_000,
   );
+
+  it('fans a step out over a list and in again: one verified run per item, the dependant reading their outputs', async () => {
+    const questions = ['Did AAPL revenue grow from FY2022 to FY2023?', 'How large was AAPL revenue in FY2023?'];
+    const jobId = await submit(stack.apiUrl, {
+      goal: 'Answer each question about these figures, then chart them',
+      inputs: { rows: ROWS, questions },
+      plan: [
+        { id: 'answers', capability: 'text.analysis', forEach: { $ref: '/inputs/questions' }, input: { question: { $ref: '/item' }, rows: { $ref: '/inputs/rows' } } },
+        { id: 'chart', capability: 'code.python', input: { task: 'Chart the revenue per year', rows: { $ref: '/inputs/rows' } }, deps: ['answers'] },
+      ],
+    });
+    const events = await followEvents(stack.apiUrl, jobId);
+    expect(events.at(-1)?.event).toBe('job.succeeded');
+    const job = await getJob(stack.apiUrl, jobId);
+    expect(job.steps.map((s) => [s.id, s.status])).toEqual([
+      ['answers', 'verified'],
+      ['answers[0]', 'verified'],
+      ['answers[1]', 'verified'],
+      ['chart', 'verified'],
+    ]);
+    // The chart waited for every run.
+    const verifiedAt = (stepId: string) => events.find((e) => e.event === 'step.verified' && e.stepId === stepId)?.seq ?? Infinity;
+    const chartDispatched = events.find((e) => e.event === 'step.dispatched' && e.stepId === 'chart')?.seq ?? -1;
+    expect(chartDispatched).toBeGreaterThan(Math.max(verifiedAt('answers[0]'), verifiedAt('answers[1]')));
+    const report = ReportSchema.parse(job.result);
+    expect(report.outputs.answers).toHaveLength(2);
+    expect(report.provenance.map((p) => p.stepId)).toEqual(['answers[0]', 'answers[1]', 'chart']);
+  }, 120_000);
 });
