@@ -44,7 +44,7 @@ export const ReaskSchema = z.enum(['next', 'same']);
 export const PlanStepSpecSchema = z
   .object({
     id: StepIdSchema,
-    capability: z.string().min(1),
+    capability: z.string().min(1).max(100),
     /** Subnet to hire on; defaults to the capability's configured subnet. */
     netuid: z.number().int().min(0).max(65535).optional(),
     input: z.unknown(),
