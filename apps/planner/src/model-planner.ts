@@ -1,5 +1,5 @@
-import { JobSpec, MAX_FAN_OUT, OrchestraError, PlanSchema, PlanStepSpec, RejectedPlan, truncateText } from '@orchestra/contracts';
-import { ChatMessage, PlanningRequest, capabilityCatalog, describeIssues, extractJson, planningMessages, shapeSummary } from '@orchestra/schemas';
+import { JobSpec, MAX_FAN_OUT, OrchestraError, PLAN_SCHEMA_ID, Plan, PlanStepSpec, RejectedPlan, truncateText } from '@orchestra/contracts';
+import { ChatMessage, PlanningRequest, capabilityCatalog, planningMessages, shapeSummary, standardize } from '@orchestra/schemas';
 import type { Provider } from '@orchestra/providers';
 import { ESTIMATED_TAO_PER_CALL } from './estimate';
 import { checkPlan } from './plan-checks';
@@ -80,11 +80,11 @@ export class ModelPlanner {
       if (!(error instanceof OrchestraError)) throw error;
       return { kind: 'unreachable', reasons: [`the model could not be asked: ${truncateText(error.message, 500)}`] };
     }
-    const extracted = extractJson(raw);
-    if (!extracted.found) return { kind: 'invalid', reasons: [`the answer holds no JSON plan: ${extracted.why}`] };
-    const parsed = PlanSchema.safeParse(extracted.value);
-    if (!parsed.success) return { kind: 'invalid', reasons: describeIssues(parsed.error).map((i) => `not a plan@1: ${i}`) };
-    return { kind: 'plan', plan: parsed.data.steps };
+    // The JSON Standardization Layer, as for any answer: found in prose or fences, depth-bounded, validated as plan@1.
+    const standardized = standardize<Plan>(PLAN_SCHEMA_ID, raw);
+    if (standardized.ok) return { kind: 'plan', plan: standardized.value.steps };
+    if (standardized.kind === 'schema') return { kind: 'invalid', reasons: standardized.errors.map((e) => `not a ${PLAN_SCHEMA_ID}: ${e}`) };
+    return { kind: 'invalid', reasons: standardized.errors.map((e) => `the answer holds no JSON plan: ${e}`) };
   }
 }
 
