@@ -120,7 +120,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
         const { job } = payload;
         // Planning may ask a model (seconds): only for a job not yet recorded, so a redelivery asks nothing.
         // Should two replicas race, the record's create-if-absent keeps one plan.
-        const outcome = (await this.jobs.get(job.jobId)) ? undefined : await this.plan(job);
+        const outcome = (await this.jobs.get(job.jobId))?.operation === 'PUT' ? undefined : await this.plan(job);
         return this.transition(type, job.jobId, (s) => (s || !outcome ? undefined : startJob(job, new Date(), outcome)));
       }
       case JobApproved.type: {
