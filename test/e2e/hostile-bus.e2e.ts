@@ -47,15 +47,16 @@ describe('hostile input on the bus (separate processes)', () => {
   const live = async (service: 'planner' | 'dispatcher') => (await fetch(`http://127.0.0.1:${stack.opsPorts[service]}/healthz`)).status;
 
   it('finding 1: a job whose record cannot fit, published straight to NATS, ends failed too_large; its message is settled; the next job succeeds', async () => {
-    // ~1 MB of entities: the message fits NATS's max_payload, the job record around it does not fit its budget.
-    // Each entity is 18 bytes of JSON ("ENTITY-00000000",).
+    // ~1 MB of notes: the message fits NATS's max_payload, the job record around it does not fit its budget.
+    // Each note is 18 bytes of JSON ("ENTITY-00000000",). (An input the plan reads would be refused by the
+    // plan checks first: a data.financials step takes at most 10 entities.)
     const entities = Array.from({ length: Math.ceil((bus.limits.recordBudgetBytes + 2_000) / 18) }, (_, i) => `ENTITY-${String(i).padStart(8, '0')}`);
     expect(jsonBytes(entities)).toBeGreaterThan(bus.limits.recordBudgetBytes);
     const job = {
       jobId: 'job_hostile_huge',
       tenant: 'default',
       goal: 'Analyze these financial filings and write a Python script to graph the trends',
-      inputs: { entities },
+      inputs: { notes: entities },
       limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 300_000, maxMinerCalls: 32 },
       submittedAt: new Date().toISOString(),
     };

@@ -4,6 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { Bus, BusModule } from '@orchestra/bus';
 import { HandlerSpanInterceptor, nameActiveHttpSpan } from '@orchestra/service';
 import type { FastifyInstance } from 'fastify';
+import { ApprovalController } from './approval.controller';
 import { JSON_MEDIA_TYPE, parseJsonBody } from './body';
 import { HealthController } from './health.controller';
 import { JobEventsStreamer } from './job-events';
@@ -22,7 +23,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [BusModule.forRoot(bus)],
-      controllers: [JobsController, SchemasController, HealthController],
+      controllers: [JobsController, ApprovalController, SchemasController, HealthController],
       providers: [JobsService, JobEventsStreamer, { provide: API_SETTINGS, useValue: settings }],
     };
   }

@@ -10,13 +10,13 @@ import { API_SETTINGS, ApiSettings } from './settings';
 import { parseSubmitRequest, parseTenant, requireJson } from './submission';
 
 /** Links a client follows from a job: itself, its progress stream, its cancellation. */
-function jobLinks(jobId: string) {
+export function jobLinks(jobId: string) {
   const self = `/v1/jobs/${jobId}`;
   return { self, events: `${self}/events`, cancel: `${self}/cancel` };
 }
 
 /** Validates a job id from the path (400 if malformed). */
-function parseJobId(id: string): string {
+export function parseJobId(id: string): string {
   if (!JobIdSchema.safeParse(id).success) {
     throw validationProblem(`"${id}" is not a job id; job ids are 1-64 letters, digits, _ and -.`, [
       { parameter: 'id', detail: 'job ids use letters, digits, _ and - (at most 64)' },

@@ -1,6 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { Bus, ObjectRefError, compareAndSet, containsObjectRef, readJson, resolveObjectRefs } from '@orchestra/bus';
-import { Buckets, JobSpec, JobSpecSchema, JobState, JobStateSchema, JobStatus, JobSubmitted, JobCancelRequested, Subjects, envelope, jobEvent } from '@orchestra/contracts';
+import {
+  Buckets,
+  JobApproved,
+  JobSpec,
+  JobSpecSchema,
+  JobState,
+  JobStateSchema,
+  JobStatus,
+  JobSubmitted,
+  JobCancelRequested,
+  Subjects,
+  envelope,
+  jobEvent,
+} from '@orchestra/contracts';
+import { canonicalJson } from '@orchestra/schemas';
 import { counter } from '@orchestra/service';
 import { z } from 'zod';
 import { newJobId } from './job-id';
@@ -11,6 +25,7 @@ import { clientJobState } from './client-view';
 /** What the idempotency bucket remembers per key: the job it created and the body that created it. */
 const IdempotencyRecordSchema = z.object({ jobId: z.string(), bodyHash: z.string() });
 type IdempotencyRecord = z.infer<typeof IdempotencyRecordSchema>;
+type JobApprovedPayload = z.infer<typeof JobApproved.payload>;
 
 /** The outcome of a submission. */
 export interface SubmitOutcome {
@@ -89,19 +104,31 @@ export class JobsService {
     }
   }
 
+  /**
+   * Asks the planner to run a job awaiting approval, with its plan or an edited one. One message
+   * per distinct approval (the same body twice is one message): the planner takes the first that
+   * finds the job waiting, and an edited plan that fails the checks leaves it waiting.
+   */
+  async approve(jobId: string, plan: JobApprovedPayload['plan']): Promise<void> {
+    await this.bus.publish(Subjects.jobApprove, envelope(JobApproved, jobId, plan ? { plan } : {}, [plan ? sha256Hex(canonicalJson(plan)) : 'as-planned']));
+  }
+
   /** Asks the planner to stop a job. Repeated requests share one message id, so the stream keeps one. */
   async cancel(jobId: string, reason: string): Promise<void> {
     await this.bus.publish(Subjects.jobCancel, envelope(JobCancelRequested, jobId, { reason }, []));
   }
 
   private buildSpec(request: SubmitRequest, jobId: string): JobSpec {
-    const { goal, inputs, plan, limits } = request.body;
+    const { goal, inputs, plan, limits, outputSchema, dryRun, approval } = request.body;
     return JobSpecSchema.parse({
       jobId,
       tenant: request.tenant,
       goal,
       inputs: inputs ?? {},
       ...(plan ? { plan } : {}),
+      ...(outputSchema ? { outputSchema } : {}),
+      ...(dryRun ? { dryRun } : {}),
+      ...(approval ? { approval } : {}),
       limits: limits ?? {},
       submittedAt: new Date().toISOString(),
     });

@@ -15,12 +15,15 @@ const RECORD_SKELETON_BYTES = 2 * 1024;
  * record), or, without a plan, a playbook's steps, which may copy any of the inputs (the
  * financial playbook copies `entities`, `periods` and `metrics`). While the job runs the
  * record also gains attempts, verified outputs and the result; room for two inline outputs
- * is reserved for them (larger outputs are stored by reference, outside the record).
+ * is reserved for them (larger outputs are stored by reference, outside the record). A
+ * client's `outputSchema` is kept whole.
  */
 export function estimateRecordBytes(body: SubmitJobBody, limits: Pick<SizeLimits, 'inlineOutputBytes'>): number {
   const inputs = jsonBytes(body.inputs ?? {});
   const steps = body.plan ? jsonBytes(body.plan) : inputs;
-  return RECORD_SKELETON_BYTES + jsonBytes(body.goal) + inputs + steps + 2 * limits.inlineOutputBytes;
+  // The client's outputSchema is kept on the record too (to judge the result by).
+  const outputSchema = body.outputSchema ? jsonBytes(body.outputSchema) : 0;
+  return RECORD_SKELETON_BYTES + jsonBytes(body.goal) + inputs + steps + outputSchema + 2 * limits.inlineOutputBytes;
 }
 
 /**

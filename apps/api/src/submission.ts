@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { JobLimitsSchema, JobSpecSchema, PlanStepSpecSchema, SizeLimits } from '@orchestra/contracts';
-import { canonicalJson } from '@orchestra/schemas';
+import { ApprovalSchema, JobLimitsSchema, JobSpecSchema, MAX_PLAN_STEPS, PlanStepSpecSchema, SizeLimits } from '@orchestra/contracts';
+import { canonicalJson, compileClientSchema } from '@orchestra/schemas';
 import { z } from 'zod';
 import { JSON_MEDIA_TYPE } from './body';
 import { FieldError, bodyFieldErrors, unsupportedMediaType, validationProblem } from './problem';
@@ -14,8 +14,14 @@ export const SubmitJobBodySchema = z
   .object({
     goal: JobSpecSchema.shape.goal,
     inputs: z.record(z.string(), z.unknown()).optional(),
-    plan: z.array(PlanStepSpecSchema).min(1).max(64).optional(),
+    plan: z.array(PlanStepSpecSchema).min(1).max(MAX_PLAN_STEPS).optional(),
     limits: JobLimitsSchema.partial().optional(),
+    /** A JSON Schema (draft 2020-12) the job's `result.output` must conform to: compiled here, 400 when it is not one. */
+    outputSchema: z.record(z.string(), z.unknown()).optional(),
+    /** Plan and estimate only, nobody hired: the job ends `planned`. */
+    dryRun: z.boolean().optional(),
+    /** `required`: the job waits at `awaiting_approval` with its plan until `POST /v1/jobs/:id/approve`. */
+    approval: ApprovalSchema.optional(),
   })
   .strict();
 export type SubmitJobBody = z.infer<typeof SubmitJobBodySchema>;
@@ -69,6 +75,11 @@ export function parseSubmitRequest(
   }
   const parsed = SubmitJobBodySchema.safeParse(rawBody);
   if (!parsed.success) errors.push(...bodyFieldErrors(parsed.error));
+  else if (parsed.data.outputSchema) {
+    // A stranger's schema: bounded and compiled now, so a job is never accepted with one that cannot judge its output.
+    const compiled = compileClientSchema(parsed.data.outputSchema);
+    if (!compiled.ok) errors.push(...compiled.errors.map((detail) => ({ pointer: '/outputSchema', detail })));
+  }
   if (errors.length > 0 || !parsed.success) {
     const fields = errors.map((e) => (e.pointer === undefined ? e.header : e.pointer || 'the body')).join(', ');
     throw validationProblem(`The job request is invalid at ${fields}; fix these fields and resubmit.`, errors);

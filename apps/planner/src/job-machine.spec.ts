@@ -1,5 +1,6 @@
 import { JobSpec, JobState, StepRejected, StepVerified, jobEvent } from '@orchestra/contracts';
-import { applyCancel, applyDeadline, applyRejected, applyVerified, failedStepLetters, outstandingTasks, progressEvents, startJob, Transition } from './job-machine';
+import { applyApproved, applyCancel, applyDeadline, applyRejected, applyVerified, failedStepLetters, outstandingTasks, progressEvents, startJob, Transition } from './job-machine';
+import { clientPlan } from './planning';
 import { FinancialRow } from '@orchestra/schemas';
 import { z } from 'zod';
 
@@ -118,7 +119,7 @@ describe('job state machine', () => {
   });
 
   it('with reask: same, asks the miner whose answer was rejected once more, with the errors, then moves on', () => {
-    const spec = job({ plan: [{ id: 'data', capability: 'data.financials', input: {}, deps: [], reask: 'same' }] });
+    const spec = job({ plan: [{ id: 'data', capability: 'data.financials', input: { entities: ['AAPL'], periods: ['FY2023'], metrics: ['revenue'] }, deps: [], reask: 'same' }] });
     const once = applyRejected(startJob(spec, t0).state, rejected('data', 1, 5, 'schema'), at(1))!;
     expect(outstandingTasks(once.state)[0].payload).toMatchObject({ attempt: 2, preferUid: 5, excludeUids: [], feedback: ['rows.0.value: expected number'] });
     const twice = applyRejected(once.state, rejected('data', 2, 5, 'schema'), at(2))!;
@@ -172,8 +173,9 @@ describe('job state machine', () => {
   });
 
   it('fails when spend exceeds the budget', () => {
-    const start = startJob(job({ limits: { maxTao: 0.0005, maxAttemptsPerStep: 3, deadlineMs: 60_000, maxMinerCalls: 32 } }), t0);
-    const end = applyVerified(start.state, verified('data', 1, rows), at(1))!;
+    // The plan's estimate (3 steps at 0.02 TAO) fits; the miner's bill does not.
+    const start = startJob(job({ limits: { maxTao: 0.06, maxAttemptsPerStep: 3, deadlineMs: 60_000, maxMinerCalls: 32 } }), t0);
+    const end = applyVerified(start.state, { ...verified('data', 1, rows), costTao: 0.07 }, at(1))!;
     expect(end.state.error).toMatchObject({ code: 'budget_exceeded' });
   });
 
@@ -197,13 +199,16 @@ describe('job state machine', () => {
         { id: 'b', capability: 'text.analysis', input: {}, deps: ['a'] },
       ]),
     ).toMatch(/cycle: a → b → a/);
-    expect(bad([{ id: 'a', capability: 'text.analysis', input: { rows: { $ref: '/steps/b/output/rows' } }, deps: [] }])).toMatch(
-      /reads \/steps\/b\/output\/rows but does not depend on "b"/,
-    );
-    expect(startJob(job({ goal: 'Write me a poem' }), t0).state.error?.message).toMatch(/no built-in playbook recognises the goal/);
+    expect(
+      bad([
+        { id: 'b', capability: 'data.financials', input: { entities: ['AAPL'], periods: ['FY2023'], metrics: ['revenue'] }, deps: [] },
+        { id: 'a', capability: 'text.analysis', input: { question: 'q', rows: { $ref: '/steps/b/output/rows' } }, deps: [] },
+      ]),
+    ).toMatch(/step "a" reads \/steps\/b\/output\/rows: "b" is not among its deps; add it to deps/);
+    expect(startJob(job({ goal: 'Write me a poem' }), t0).state.error?.message).toMatch(/no valid plan for this goal: .*no playbook fits.*submit an explicit "plan"/);
     // Checked at planning, not at dispatch, where a reference to nothing would strand the job.
     expect(bad([{ id: 'a', capability: 'data.financials', input: { entities: { $ref: '/inputs/tickers' } }, deps: [] }])).toMatch(
-      /reads \/inputs\/tickers, which is not in the job's inputs/,
+      /reads \/inputs\/tickers: the job's inputs have no "tickers"/,
     );
   });
 
@@ -328,5 +333,159 @@ describe('job state machine', () => {
     const a = run();
     expect(a.status).toBe('succeeded');
     expect(run()).toEqual(a);
+  });
+});
+
+describe('plans: source, dry run, approval, fan-out and the output schema', () => {
+  const request = { entities: ['AAPL'], periods: ['FY2022', 'FY2023'], metrics: ['revenue'] };
+  const dataStep = { id: 'data', capability: 'data.financials', input: request, deps: [] };
+
+  it('records where the plan came from and its estimate', () => {
+    expect(startJob(job(), t0).state).toMatchObject({ planSource: 'playbook', estimate: { calls: 3, tao: 0.06 } });
+    expect(startJob(job({ plan: [dataStep] }), t0).state).toMatchObject({ planSource: 'client', estimate: { calls: 1 } });
+    const invalid = startJob(job({ plan: [{ ...dataStep, capability: 'text.poetry' }] }), t0).state;
+    expect(invalid).toMatchObject({ status: 'failed', error: { code: 'invalid_plan' }, rejectedPlans: [{ by: 'client', reasons: [expect.stringMatching(/unknown capability/)] }] });
+  });
+
+  it('ends a dry run at `planned` with the plan and its estimate, hiring nobody', () => {
+    const { state, events } = startJob(job({ dryRun: true }), t0);
+    expect(state).toMatchObject({ status: 'planned', dryRun: true, estimate: { tao: 0.06 } });
+    expect(state.steps.map((s) => s.status)).toEqual(['pending', 'pending', 'pending']);
+    expect(outstandingTasks(state)).toEqual([]);
+    expect(events.map((e) => e.event)).toEqual(['job.planned', 'job.dry_run']);
+    expect(progressEvents(state).map((e) => e.event)).toEqual(['job.planned', 'job.dry_run']);
+    expect(applyDeadline(state, at(10_000_000))).toBeUndefined();
+  });
+
+  describe('approval', () => {
+    const waiting = () => startJob(job({ approval: 'required' }), t0);
+
+    it('waits at awaiting_approval with its plan, its deadline not running, until approved', () => {
+      const { state, events } = waiting();
+      expect(state.status).toBe('awaiting_approval');
+      expect(events.map((e) => e.event)).toEqual(['job.planned', 'job.awaiting_approval']);
+      expect(outstandingTasks(state)).toEqual([]);
+      expect(applyDeadline(state, at(10_000_000))).toBeUndefined();
+      const approved = applyApproved(state, undefined, at(500_000))!;
+      expect(approved.state).toMatchObject({ status: 'running', deadlineAt: at(560_000).toISOString() });
+      expect(approved.events.map((e) => e.event)).toEqual(['job.approved', 'step.dispatched']);
+      expect(outstandingTasks(approved.state).map((t) => t.payload.stepId)).toEqual(['data']);
+      // A second approval changes nothing; replayed progress says it was approved.
+      expect(applyApproved(approved.state, undefined, at(500_001))).toBeUndefined();
+      expect(progressEvents(approved.state).map((e) => e.event)).toEqual(['job.planned', 'job.awaiting_approval', 'job.approved', 'step.dispatched']);
+    });
+
+    it('runs an edited plan instead, and keeps waiting (with the reasons) when the edit is invalid', () => {
+      const { state } = waiting();
+      const bad = applyApproved(state, clientPlan(state, [{ ...dataStep, deps: ['ghost'] }], 'approval'), at(1))!;
+      expect(bad.state).toMatchObject({ status: 'awaiting_approval', rejectedPlans: [{ by: 'approval', reasons: ['step "data" depends on "ghost", which is not in the plan'] }] });
+      expect(bad.events).toEqual([
+        expect.objectContaining({ event: 'job.awaiting_approval', attempt: 2, message: expect.stringMatching(/edited plan was rejected \(step "data" depends on "ghost"/) }),
+      ]);
+      const edited = applyApproved(bad.state, clientPlan(state, [dataStep], 'approval'), at(2))!;
+      expect(edited.state).toMatchObject({ status: 'running', planSource: 'client', estimate: { calls: 1 } });
+      expect(edited.state.steps.map((s) => s.id)).toEqual(['data']);
+    });
+
+    it('is dropped by a cancellation', () => {
+      expect(applyCancel(waiting().state, 'no thanks', at(1))?.state).toMatchObject({ status: 'cancelled', error: { code: 'cancelled', message: 'no thanks' } });
+    });
+  });
+
+  describe('fan-out and fan-in', () => {
+    const questions = ['Did revenue grow?', 'Which year was best?'];
+    const fanJob = (inputs: Record<string, unknown> = { questions }) =>
+      job({
+        inputs,
+        plan: [
+          dataStep,
+          {
+            id: 'each',
+            capability: 'text.analysis',
+            forEach: { $ref: '/inputs/questions' },
+            input: { question: { $ref: '/item' }, rows: { $ref: '/steps/data/output/rows' } },
+            deps: ['data'],
+          },
+          { id: 'code', capability: 'code.python', input: { task: 'plot', rows: { $ref: '/steps/data/output/rows' } }, deps: ['data', 'each'] },
+        ],
+      });
+
+    it('runs a step once per item, each a step of its own, and gives dependants the array of their outputs', () => {
+      const start = startJob(fanJob(), t0);
+      const afterData = applyVerified(start.state, verified('data', 1, rows), at(1))!;
+      const runs = afterData.state.steps.filter((s) => s.parent === 'each');
+      expect(runs.map((s) => [s.id, s.item, s.status])).toEqual([
+        ['each[0]', 0, 'running'],
+        ['each[1]', 1, 'running'],
+      ]);
+      const tasks = outstandingTasks(afterData.state);
+      expect(tasks.map((t) => [t.payload.stepId, (t.payload.input as { question: string }).question])).toEqual([
+        ['each[0]', questions[0]],
+        ['each[1]', questions[1]],
+      ]);
+      expect((tasks[0].payload.input as { rows: unknown }).rows).toEqual(rows.rows);
+      const second = { ...analysis, summary: 'second' };
+      const end = replay(afterData, [
+        (s) => applyVerified(s, verified('each[1]', 1, second), at(2)),
+        // The fan-in waits for every run.
+        (s) => {
+          expect(outstandingTasks(s).map((t) => t.payload.stepId)).toEqual(['each[0]']);
+          return applyVerified(s, verified('each[0]', 1, analysis), at(3));
+        },
+        (s) => applyVerified(s, verified('code', 1, code), at(4)),
+      ]);
+      expect(end.status).toBe('succeeded');
+      expect(end.steps.find((s) => s.id === 'each')).toMatchObject({ status: 'verified', output: [analysis, second] });
+      const report = end.result as { outputs: Record<string, unknown>; output: unknown; provenance: Array<{ stepId: string }> };
+      expect(Object.keys(report.outputs)).toEqual(['data', 'each', 'code']);
+      expect(report.output).toEqual(code);
+      expect(report.provenance.map((p) => p.stepId)).toEqual(['data', 'each[0]', 'each[1]', 'code']);
+    });
+
+    it('retries and fails a run like any step', () => {
+      const afterData = applyVerified(startJob(fanJob(), t0).state, verified('data', 1, rows), at(1))!;
+      const retried = applyRejected(afterData.state, rejected('each[0]', 1, 4), at(2))!;
+      expect(outstandingTasks(retried.state).map((t) => [t.payload.stepId, t.payload.attempt])).toEqual([
+        ['each[0]', 2],
+        ['each[1]', 1],
+      ]);
+    });
+
+    it('verifies a fan-out over an empty list with [] at once, and fails one over too many items naming the maximum', () => {
+      const empty = replay(startJob(fanJob({ questions: [] }), t0), [(s) => applyVerified(s, verified('data', 1, rows), at(1))]);
+      expect(empty.steps.find((s) => s.id === 'each')).toMatchObject({ status: 'verified', output: [] });
+      expect(outstandingTasks(empty).map((t) => t.payload.stepId)).toEqual(['code']);
+      // Over the rows of an output: known only once it is verified.
+      const overRows = job({
+        limits: { maxTao: 10, maxAttemptsPerStep: 3, deadlineMs: 60_000, maxMinerCalls: 100 },
+        plan: [
+          dataStep,
+          { id: 'each', capability: 'text.analysis', forEach: { $ref: '/steps/data/output/rows' }, input: { question: 'q', rows: [{ $ref: '/item' }] }, deps: ['data'] },
+        ],
+      });
+      const many = { rows: Array.from({ length: 21 }, (_, i) => ({ ...rows.rows[0], period: `FY${2000 + i}` })) };
+      const failed = applyVerified(startJob(overRows, t0).state, verified('data', 1, many), at(1))!.state;
+      expect(failed).toMatchObject({
+        status: 'failed',
+        error: { code: 'step_failed', stepId: 'each', message: 'step each: forEach /steps/data/output/rows has 21 items, over the maximum of 20 runs per step' },
+      });
+    });
+  });
+
+  describe('outputSchema', () => {
+    const plan = [dataStep];
+    it('succeeds when the final output conforms', () => {
+      const spec = job({ plan, outputSchema: { type: 'object', required: ['rows'], properties: { rows: { type: 'array', minItems: 2 } } } });
+      const end = applyVerified(startJob(spec, t0).state, verified('data', 1, rows), at(1))!.state;
+      expect(end).toMatchObject({ status: 'succeeded', result: { output: rows } });
+    });
+    it('fails the job with invalid_output, saying where, when it does not', () => {
+      const spec = job({ plan, outputSchema: { type: 'object', required: ['rows'], properties: { rows: { type: 'array', minItems: 3 } } } });
+      const end = applyVerified(startJob(spec, t0).state, verified('data', 1, rows), at(1))!.state;
+      expect(end).toMatchObject({
+        status: 'failed',
+        error: { code: 'invalid_output', message: expect.stringMatching(/does not conform to the job's outputSchema: \/rows: must NOT have fewer than 3 items/) },
+      });
+    });
   });
 });

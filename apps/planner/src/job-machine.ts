@@ -20,9 +20,11 @@ import {
   minerCallsOf,
   sourceKeyOf,
 } from '@orchestra/contracts';
-import { Report, ReportSchema, agreementFingerprint } from '@orchestra/schemas';
+import { Report, ReportSchema, agreementFingerprint, conformsToClientSchema } from '@orchestra/schemas';
 import { z } from 'zod';
-import { InvalidPlanError, buildSteps, planFor, resolveInput } from './plan';
+import { expandFanOut, fanInReady, finalOutput, isFanOut } from './fan-out';
+import { buildSteps, resolveInput } from './plan';
+import { PlanOutcome, planWithoutModel, rejectedPlan } from './planning';
 
 /**
  * The job state machine, as pure functions of (state, message, now). The planner
@@ -46,8 +48,13 @@ const SERVICE = 'planner';
 /** Rejections no other miner can fix (nobody to hire; the verifier cannot run its checks): never retried. */
 const FINAL_REJECTIONS: ReadonlySet<Rejected['kind']> = new Set(['no_candidate', 'unverifiable']);
 
-/** Plans a newly submitted job and dispatches the steps that have no dependencies. */
-export function startJob(job: JobSpec, now: Date): Transition {
+/**
+ * Starts a newly submitted job from its plan (`outcome`, planning.ts: the client's, a model's or
+ * a playbook's; by default without asking a model). A dry run ends `planned` with the plan and
+ * its estimate; a job that needs approval waits at `awaiting_approval` (its deadline not yet
+ * running); any other job dispatches the steps that have no dependencies.
+ */
+export function startJob(job: JobSpec, now: Date, outcome: PlanOutcome = planWithoutModel(job)): Transition {
   const base: JobState = {
     jobId: job.jobId,
     tenant: job.tenant,
@@ -60,26 +67,74 @@ export function startJob(job: JobSpec, now: Date): Transition {
     deadlineAt: new Date(Date.parse(job.submittedAt) + job.limits.deadlineMs).toISOString(),
     steps: [],
     spend: { totalTao: 0, totalUsd: 0 },
+    ...(outcome.rejected.length ? { rejectedPlans: outcome.rejected } : {}),
+    ...(job.outputSchema ? { outputSchema: job.outputSchema } : {}),
+    ...(job.dryRun ? { dryRun: true } : {}),
+    ...(job.approval ? { approval: job.approval } : {}),
   };
-  let steps: StepState[];
-  try {
-    steps = buildSteps(planFor(job), job);
-  } catch (error) {
-    if (!(error instanceof InvalidPlanError)) throw error;
-    return fail({ state: base, events: [] }, { code: 'invalid_plan', message: error.message }, now);
-  }
+  if (!outcome.ok) return fail({ state: base, events: [] }, { code: 'invalid_plan', message: outcome.reason }, now);
+  const steps = buildSteps(outcome.plan, job);
   const planned: Transition = {
-    state: { ...base, steps },
-    events: [
-      {
-        event: 'job.planned',
-        service: SERVICE,
-        message: `planned ${steps.length} steps: ${steps.map((s) => `${s.id} (${s.capability} on SN${s.netuid})`).join(', ')}`,
-        data: { steps: steps.map((s) => ({ id: s.id, capability: s.capability, netuid: s.netuid, deps: s.deps })) },
-      },
-    ],
+    state: { ...base, steps, planSource: outcome.source, estimate: outcome.estimate },
+    events: [plannedEvent(steps, outcome)],
   };
+  if (job.dryRun) return finish(planned, 'planned', now);
+  if (job.approval === 'required') {
+    const waiting = { ...planned.state, status: 'awaiting_approval' as const };
+    return { state: waiting, events: [...planned.events, awaitingEvent(waiting)] };
+  }
   return advance(planned, now);
+}
+
+function plannedEvent(steps: readonly StepState[], outcome: Extract<PlanOutcome, { ok: true }>): JobEventPayload {
+  const from = outcome.source === 'model' ? 'a planning model' : outcome.source === 'playbook' ? 'a playbook' : 'the client';
+  return {
+    event: 'job.planned',
+    service: SERVICE,
+    message: `planned ${steps.length} steps (plan from ${from}, estimated ${outcome.estimate.tao} TAO): ${steps.map((s) => `${s.id} (${s.capability} on SN${s.netuid}${s.forEach ? `, for each of ${s.forEach.$ref}` : ''})`).join(', ')}`,
+    data: {
+      planSource: outcome.source,
+      estimate: outcome.estimate,
+      rejectedPlans: outcome.rejected.length,
+      steps: steps.map((s) => ({ id: s.id, capability: s.capability, netuid: s.netuid, deps: s.deps })),
+    },
+  };
+}
+
+/** Announces a plan awaiting approval; the attempt number tells successive plans' events apart (an edited plan that failed its checks). */
+function awaitingEvent(state: JobState): JobEventPayload {
+  const rejected = state.rejectedPlans?.filter((r) => r.by === 'approval') ?? [];
+  const last = rejected.at(-1);
+  return {
+    event: 'job.awaiting_approval',
+    service: SERVICE,
+    attempt: rejected.length + 1,
+    message: last
+      ? `the edited plan was rejected (${last.reasons.join('; ')}); the job still awaits approval of its plan (POST /v1/jobs/${state.jobId}/approve)`
+      : `planned ${state.steps.length} steps, estimated ${state.estimate?.tao ?? 0} TAO; awaiting approval (POST /v1/jobs/${state.jobId}/approve)`,
+  };
+}
+
+/**
+ * Runs a job awaiting approval: its plan, or the edited one when the approval carries a plan
+ * (`edited`, already checked by planning.ts's clientPlan) — an invalid edit leaves the job
+ * waiting, with the reasons recorded. The deadline starts now.
+ */
+export function applyApproved(state: JobState, edited: PlanOutcome | undefined, now: Date): Transition | undefined {
+  if (state.status !== 'awaiting_approval') return undefined;
+  if (edited && !edited.ok) {
+    const reasons = edited.rejected.at(-1)?.reasons ?? [edited.reason];
+    const waiting: JobState = { ...state, rejectedPlans: [...(state.rejectedPlans ?? []), rejectedPlan('approval', reasons)].slice(-8), updatedAt: now.toISOString() };
+    return { state: waiting, events: [awaitingEvent(waiting)] };
+  }
+  const approved: JobState = {
+    ...state,
+    status: 'running',
+    deadlineAt: new Date(now.getTime() + state.limits.deadlineMs).toISOString(),
+    ...(edited?.ok ? { steps: buildSteps(edited.plan, state), planSource: 'client' as const, estimate: edited.estimate } : {}),
+  };
+  const message = edited ? `approved with an edited plan of ${approved.steps.length} steps` : `approved; running ${approved.steps.length} steps`;
+  return advance({ state: approved, events: [{ event: 'job.approved', service: SERVICE, message: `${message}; deadline ${approved.deadlineAt}` }] }, now);
 }
 
 /**
@@ -250,7 +305,7 @@ function failStep(transition: Transition, stepId: string, code: 'step_failed' | 
 
 /** Cancels a running job. */
 export function applyCancel(state: JobState, reason: string, now: Date): Transition | undefined {
-  if (state.status !== 'running') return undefined;
+  if (state.status !== 'running' && state.status !== 'awaiting_approval') return undefined;
   return fail({ state, events: [] }, { code: 'cancelled', message: reason }, now, 'cancelled');
 }
 
@@ -270,7 +325,8 @@ export function outstandingTasks(state: JobState): Array<Envelope<'task.ready', 
   if (state.status !== 'running') return [];
   const outputs = Object.fromEntries(state.steps.map((s) => [s.id, { output: s.output }]));
   return state.steps.flatMap((step) => {
-    if (step.status !== 'running') return [];
+    // A running fan-out step has no attempts of its own (its runs do).
+    if (step.status !== 'running' || !step.attempts.some((a) => a.status === 'dispatched')) return [];
     const done = step.attempts.filter((a) => a.status !== 'dispatched');
     const input = resolveInput(step.input, { inputs: state.inputs, steps: outputs });
     return step.attempts
@@ -363,6 +419,14 @@ export function failedStepLetters(
 export function progressEvents(state: JobState): JobEventPayload[] {
   const events: JobEventPayload[] = [];
   if (state.steps.length > 0) events.push({ event: 'job.planned', service: SERVICE, message: `planned ${state.steps.length} steps` });
+  if (state.approval === 'required' && state.steps.length > 0) {
+    events.push(awaitingEvent({ ...state, rejectedPlans: [] }));
+    const edits = state.rejectedPlans?.filter((r) => r.by === 'approval') ?? [];
+    for (let i = 1; i <= edits.length; i++) events.push(awaitingEvent({ ...state, rejectedPlans: edits.slice(0, i) }));
+    if (state.status !== 'awaiting_approval' && state.steps.some((s) => s.attempts.length > 0)) {
+      events.push({ event: 'job.approved', service: SERVICE, message: 'approved' });
+    }
+  }
   for (const step of state.steps) {
     if (step.attempts.length === 0) continue;
     events.push({
@@ -394,6 +458,14 @@ export function progressEvents(state: JobState): JobEventPayload[] {
 
 /** The event that announces a finished job. */
 export function terminalEvent(state: JobState): JobEventPayload | undefined {
+  if (state.status === 'planned') {
+    return {
+      event: 'job.dry_run',
+      service: SERVICE,
+      message: `dry run: planned ${state.steps.length} steps, estimated ${state.estimate?.tao ?? 0} TAO; nobody hired`,
+      data: { estimate: state.estimate },
+    };
+  }
   if (state.status === 'succeeded') {
     return { event: 'job.succeeded', service: SERVICE, message: `job succeeded; spent ${state.spend.totalTao.toFixed(6)} TAO ($${(state.spend.totalUsd ?? 0).toFixed(6)})` };
   }
@@ -406,9 +478,19 @@ export function terminalEvent(state: JobState): JobEventPayload | undefined {
 function advance(transition: Transition, now: Date): Transition {
   const { state } = transition;
   if (state.status !== 'running') return transition;
+  // Fan-in: a fan-out step whose runs are all verified is verified, its output their outputs' array.
+  const gathered = fanInReady(state);
+  if (gathered !== state) return advance({ ...transition, state: gathered }, now);
   if (state.steps.every((s) => s.status === 'verified')) return succeed(transition, now);
   const verified = new Set(state.steps.filter((s) => s.status === 'verified').map((s) => s.id));
   const ready = state.steps.filter((s) => s.status === 'pending' && s.deps.every((d) => verified.has(d)));
+  // Fan-out: a ready step with forEach becomes one run per item (or fails, naming its list).
+  const fanOut = ready.find(isFanOut);
+  if (fanOut) {
+    const expanded = expandFanOut(state, fanOut);
+    if (!expanded.ok) return failStep(transition, fanOut.id, 'step_failed', expanded.reason, now);
+    return advance({ ...transition, state: expanded.state }, now);
+  }
   if (ready.length === 0) return touch(transition, now);
   const readyIds = new Set(ready.map((s) => s.id));
   return touch(
@@ -435,33 +517,55 @@ function advance(transition: Transition, now: Date): Transition {
   );
 }
 
+/**
+ * Every step is verified: assembles the report — every step's output (a fan-out's as the array
+ * of its runs'), `output` (the final step's, or each final step's by id), and who produced each —
+ * and checks `output` against the client's `outputSchema` when there is one.
+ */
 function succeed(transition: Transition, now: Date): Transition {
   const { state } = transition;
+  const output = finalOutput(state.steps);
   const report: Report = ReportSchema.parse({
     jobId: state.jobId,
     goal: state.goal,
     completedAt: now.toISOString(),
-    outputs: Object.fromEntries(state.steps.map((s) => [s.id, s.output])),
-    provenance: state.steps.map((s) => {
-      const a = s.attempts.find((attempt) => attempt.status === 'verified') as AttemptState;
-      return {
-        stepId: s.id,
-        capability: s.capability,
-        schemaId: s.schemaId,
-        netuid: a.netuid ?? s.netuid,
-        provider: a.provider ?? 'axon',
-        source: a.source,
-        uid: a.uid,
-        hotkey: a.hotkey,
-        attempt: a.attempt,
-        latencyMs: a.latencyMs,
-        costTao: a.costTao,
-        costUsd: a.costUsd,
-      };
+    outputs: Object.fromEntries(state.steps.filter((s) => s.parent === undefined).map((s) => [s.id, s.output])),
+    output,
+    provenance: state.steps.flatMap((s) => {
+      const a = s.attempts.find((attempt) => attempt.status === 'verified');
+      if (!a) return []; // a fan-out step: its runs have the provenance
+      return [
+        {
+          stepId: s.id,
+          capability: s.capability,
+          schemaId: s.schemaId,
+          netuid: a.netuid ?? s.netuid,
+          provider: a.provider ?? 'axon',
+          source: a.source,
+          uid: a.uid,
+          hotkey: a.hotkey,
+          attempt: a.attempt,
+          latencyMs: a.latencyMs,
+          costTao: a.costTao,
+          costUsd: a.costUsd,
+        },
+      ];
     }),
     spend: { totalTao: state.spend.totalTao, budgetTao: state.limits.maxTao, totalUsd: state.spend.totalUsd ?? 0, budgetUsd: state.limits.maxUsd },
   });
-  const done: JobState = { ...state, status: 'succeeded', result: report, updatedAt: now.toISOString() };
+  if (state.outputSchema) {
+    const conforms = conformsToClientSchema(state.outputSchema, output);
+    if (!conforms.ok) {
+      const message = `every step was verified, but the result's output does not conform to the job's outputSchema: ${conforms.errors.join('; ')}`;
+      return fail({ ...transition, state: { ...state, result: report } }, { code: 'invalid_output', message }, now);
+    }
+  }
+  return finish({ ...transition, state: { ...state, result: report } }, 'succeeded', now);
+}
+
+/** Ends a job that did not fail: `succeeded`, or `planned` (a dry run), with its terminal event. */
+function finish(transition: Transition, status: 'succeeded' | 'planned', now: Date): Transition {
+  const done: JobState = { ...transition.state, status, updatedAt: now.toISOString() };
   return { state: done, events: [...transition.events, terminalEvent(done) as JobEventPayload] };
 }
 

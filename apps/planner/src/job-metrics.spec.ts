@@ -51,4 +51,10 @@ describe('jobMetricDeltas', () => {
     // The same record again (a redelivery that changed nothing) counts nothing.
     expect(jobMetricDeltas(after, after)).toEqual({ steps: [], attempts: [], spendTao: new Map() });
   });
+
+  it('does not count a job waiting for approval as finished; a dry run ends `planned`', () => {
+    const waiting = job('awaiting_approval', [], 'pending');
+    expect(jobMetricDeltas(undefined, waiting).finished).toBeUndefined();
+    expect(jobMetricDeltas(undefined, job('planned', [], 'pending')).finished).toMatchObject({ status: 'planned', reason: 'none' });
+  });
 });

@@ -1,4 +1,4 @@
-import { JobState } from '@orchestra/contracts';
+import { JobState, TERMINAL_JOB_STATUSES } from '@orchestra/contracts';
 import { counter, gauge, histogram } from '@orchestra/service';
 
 /** What one committed transition changed, in countable terms. */
@@ -20,7 +20,8 @@ export interface JobMetricDeltas {
  */
 export function jobMetricDeltas(before: JobState | undefined, after: JobState): JobMetricDeltas {
   const deltas: JobMetricDeltas = { steps: [], attempts: [], spendTao: new Map() };
-  if (after.status !== 'running' && after.status !== 'queued' && before?.status !== after.status) {
+  // Awaiting approval is not an end: only terminal statuses (a dry run's `planned` included) finish a job.
+  if (TERMINAL_JOB_STATUSES.includes(after.status) && before?.status !== after.status) {
     deltas.finished = { status: after.status, reason: after.error?.code ?? 'none', seconds: Math.max(0, (Date.parse(after.updatedAt) - Date.parse(after.submittedAt)) / 1_000) };
   }
   for (const step of after.steps) {
@@ -45,7 +46,7 @@ export function jobMetricDeltas(before: JobState | undefined, after: JobState): 
 
 const jobsFinished = counter<'status' | 'reason'>({
   name: 'jobs_finished_total',
-  help: 'Jobs that ended, by final status (succeeded, failed, cancelled) and error code (none, step_failed, no_candidates, budget_exceeded, deadline, cancelled, invalid_plan)',
+  help: 'Jobs that ended, by final status (planned: a dry run, succeeded, failed, cancelled) and error code (none, step_failed, no_candidates, budget_exceeded, deadline, cancelled, invalid_plan, invalid_output, too_large)',
   labelNames: ['status', 'reason'],
 });
 const jobSeconds = histogram<'status'>({

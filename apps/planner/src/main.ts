@@ -1,8 +1,15 @@
 // First: OpenTelemetry must load before anything that loads http (Nest, Fastify, NATS).
 import '@orchestra/service/register';
 import { runBusWorker } from '@orchestra/bus';
-import { plannerConfig } from './config';
+import { modelPlannerFor, plannerConfig } from './config';
 import { PlannerController } from './planner.controller';
-import { PlannerService } from './planner.service';
+import { MODEL_PLANNER, PlannerService } from './planner.service';
 
-void runBusWorker({ name: 'planner', config: plannerConfig(process.env), opsPort: 9461, controllers: [PlannerController], providers: [PlannerService] });
+const config = plannerConfig(process.env);
+void runBusWorker({
+  name: 'planner',
+  config,
+  opsPort: 9461,
+  controllers: [PlannerController],
+  providers: [PlannerService, { provide: MODEL_PLANNER, useValue: modelPlannerFor(config.planning) ?? null }],
+});

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import {
   Buckets,
+  JobApproved,
   JobCancelRequested,
   JobEventPayload,
+  JobSpec,
   JobState,
   JobStateSchema,
   JobSubmitted,
@@ -30,7 +32,21 @@ import {
 } from '@orchestra/bus';
 import { counter } from '@orchestra/service';
 import { KV } from '@nats-io/kv';
-import { Transition, applyCancel, applyDeadline, applyRejected, applyVerified, failedStepLetters, outstandingTasks, progressEvents, startJob, terminalEvent } from './job-machine';
+import {
+  Transition,
+  applyApproved,
+  applyCancel,
+  applyDeadline,
+  applyRejected,
+  applyVerified,
+  failedStepLetters,
+  outstandingTasks,
+  progressEvents,
+  startJob,
+  terminalEvent,
+} from './job-machine';
+import { ModelPlanner } from './model-planner';
+import { PlanOutcome, clientPlan, planWithoutModel } from './planning';
 import { fitRecord } from './record-budget';
 import { recordJobMetrics, recordRunningJobs } from './job-metrics';
 
@@ -39,6 +55,9 @@ const transitions = counter<'message' | 'outcome'>({
   help: 'Messages the planner handled, by type and whether they changed the job',
   labelNames: ['message', 'outcome'],
 });
+
+/** Injection token of the ModelPlanner (null: plan from playbooks only). */
+export const MODEL_PLANNER = Symbol('MODEL_PLANNER');
 
 /** How often running jobs are checked against their deadline, ms. */
 const DEADLINE_SWEEP_MS = 1_000;
@@ -62,6 +81,7 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly bus: Bus,
     @Optional() @Inject(REPUTATION_SETTINGS) private readonly reputation: ReputationSettings = DEFAULT_REPUTATION_SETTINGS,
+    @Optional() @Inject(MODEL_PLANNER) private readonly modelPlanner: ModelPlanner | null = null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -99,7 +119,20 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
     switch (type) {
       case JobSubmitted.type: {
         const { payload } = message.parse(JobSubmitted);
-        return this.transition(type, payload.job.jobId, (s) => (s ? undefined : startJob(payload.job, now)));
+        const { job } = payload;
+        // Planning may ask a model (seconds): only for a job not yet recorded, so a redelivery asks nothing.
+        // Should two replicas race, the record's create-if-absent keeps one plan.
+        const outcome = (await this.jobs.get(job.jobId))?.operation === 'PUT' ? undefined : await this.plan(job);
+        return this.transition(type, job.jobId, (s) => (s || !outcome ? undefined : startJob(job, new Date(), outcome)));
+      }
+      case JobApproved.type: {
+        const { jobId, payload } = message.parse(JobApproved);
+        return this.transition(
+          type,
+          jobId,
+          (s) => s && applyApproved(s, payload.plan ? clientPlan(s, payload.plan, 'approval') : undefined, now),
+          (s) => s !== undefined,
+        );
       }
       case StepVerified.type: {
         const { jobId, payload } = message.parse(StepVerified);
@@ -135,6 +168,12 @@ export class PlannerService implements OnApplicationBootstrap, OnModuleDestroy {
       default:
         throw new PoisonMessageError(`the planner does not handle messages of type ${JSON.stringify(type)} on ${message.subject}`);
     }
+  }
+
+  /** The job's plan: the client's, else a model's (when configured), else a playbook's (planning.ts). */
+  private async plan(job: JobSpec): Promise<PlanOutcome> {
+    if (job.plan || !this.modelPlanner) return planWithoutModel(job);
+    return this.modelPlanner.plan(job);
   }
 
   /**

@@ -12,7 +12,19 @@ export const StepIdSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'step id
  * replaced, just before dispatch, by the value at that JSON pointer: `/inputs/...` for
  * the job's inputs, `/steps/<id>/output/...` for a verified output of a step it depends on.
  */
-export const RefSchema = z.object({ $ref: z.string().regex(/^\/(inputs|steps\/[a-z][a-z0-9_-]*\/output)(\/.*)?$/) }).strict();
+export const RefSchema = z.object({ $ref: z.string().regex(/^\/(inputs|item|steps\/[a-z][a-z0-9_-]*\/output)(\/.*)?$/) }).strict();
+
+/**
+ * Fan-out: the step runs once per item of the array at `$ref` (a dependency's output or the
+ * job's inputs), at most MAX_FAN_OUT times; in its input `{ "$ref": "/item/..." }` reads the
+ * item. Steps that depend on it wait for every run and read its output as the array of the
+ * runs' outputs, in the items' order (fan-in).
+ */
+export const ForEachSchema = RefSchema;
+export type ForEach = z.infer<typeof ForEachSchema>;
+
+/** Most runs of one fan-out step: beyond it the step fails, naming the list and its length. */
+export const MAX_FAN_OUT = 20;
 
 /**
  * k-of-n agreement: the step is verified once `agree` accepted answers agree under the
@@ -33,7 +45,7 @@ export const ReaskSchema = z.enum(['next', 'same']);
 export const PlanStepSpecSchema = z
   .object({
     id: StepIdSchema,
-    capability: z.string().min(1),
+    capability: z.string().min(1).max(100),
     /** Subnet to hire on; defaults to the capability's configured subnet. */
     netuid: z.number().int().min(0).max(65535).optional(),
     input: z.unknown(),
@@ -48,9 +60,25 @@ export const PlanStepSpecSchema = z
      * more, with the errors, before moving on.
      */
     reask: ReaskSchema.optional(),
+    /** Run once per item of this array (fan-out); see ForEachSchema. */
+    forEach: ForEachSchema.optional(),
   })
   .strict();
 export type PlanStepSpec = z.infer<typeof PlanStepSpecSchema>;
+
+/** Steps a plan may have at most. */
+export const MAX_PLAN_STEPS = 64;
+
+/**
+ * `plan@1`: a plan as a planning model returns it (and as a client may submit or approve it).
+ * Checked structurally by the planner before anything is hired.
+ */
+export const PLAN_SCHEMA_ID = 'plan@1';
+export const PlanSchema = z.object({ steps: z.array(PlanStepSpecSchema).min(1).max(MAX_PLAN_STEPS) }).strict();
+export type Plan = z.infer<typeof PlanSchema>;
+
+/** `approval: "required"`: the job stops at `awaiting_approval` with its plan until approved (or cancelled). */
+export const ApprovalSchema = z.enum(['none', 'required']);
 
 /** Limits every job runs under. A job that would exceed one fails with that reason. */
 export const JobLimitsSchema = z
@@ -74,16 +102,25 @@ export const JobSpecSchema = z
     tenant: z.string().min(1).max(64),
     goal: z.string().trim().min(1).max(4000),
     inputs: z.record(z.string(), z.unknown()).default({}),
-    plan: z.array(PlanStepSpecSchema).min(1).max(64).optional(),
+    plan: z.array(PlanStepSpecSchema).min(1).max(MAX_PLAN_STEPS).optional(),
     limits: JobLimitsSchema,
     submittedAt: z.iso.datetime(),
+    /** A JSON Schema (checked by the api: size, depth, compiles) the job's `result.output` must conform to. */
+    outputSchema: z.record(z.string(), z.unknown()).optional(),
+    /** Plan and estimate only: the job ends `planned` without hiring anyone. */
+    dryRun: z.boolean().optional(),
+    approval: ApprovalSchema.optional(),
   })
   .strict();
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 
-export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+/**
+ * `awaiting_approval`: planned, waiting for `POST /v1/jobs/:id/approve` (its deadline not yet
+ * running); `planned`: a dry run's end, the plan and its estimate without hiring anyone.
+ */
+export const JOB_STATUSES = ['queued', 'awaiting_approval', 'running', 'planned', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
-export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['planned', 'succeeded', 'failed', 'cancelled'];
 
 /** One try at a step: which source (a gateway's model or endpoint, or a miner UID) was hired and what became of it. */
 export const AttemptStateSchema = z.object({
@@ -124,8 +161,16 @@ export const AttemptStateSchema = z.object({
 });
 export type AttemptState = z.infer<typeof AttemptStateSchema>;
 
+/** A run of a fan-out step is `<parent>[<index>]`. */
+export const RunStepIdSchema = z.string().regex(/^[a-z][a-z0-9_-]{0,31}(\[\d{1,3}\])?$/, 'step ids are lower-case identifiers, runs of a fan-out step <id>[<index>]');
+
+/** The id of run `index` of fan-out step `parent`. */
+export function runStepId(parent: string, index: number): string {
+  return `${parent}[${index}]`;
+}
+
 export const StepStateSchema = z.object({
-  id: StepIdSchema,
+  id: RunStepIdSchema,
   capability: z.string(),
   netuid: z.number().int().nonnegative(),
   /** The plan named `netuid`: only providers of that subnet may serve the step (else any of the capability's providers). */
@@ -139,17 +184,45 @@ export const StepStateSchema = z.object({
   output: z.unknown().optional(),
   quorum: QuorumSchema.optional(),
   reask: ReaskSchema.optional(),
+  /** A fan-out step: its runs are the steps whose `parent` it is; its output is their outputs' array. */
+  forEach: ForEachSchema.optional(),
+  /** A run of a fan-out step (id `<parent>[<index>]`), and the index of its item. */
+  parent: StepIdSchema.optional(),
+  item: z.number().int().nonnegative().optional(),
 });
 export type StepState = z.infer<typeof StepStateSchema>;
 
 /** Why a job did not succeed: a machine-readable code and a sentence for people. */
 export const JobErrorSchema = z.object({
   /** `too_large`: the job's record could not be kept within its size budget (ORCH_RECORD_BUDGET_BYTES). */
-  code: z.enum(['invalid_plan', 'step_failed', 'no_candidates', 'budget_exceeded', 'deadline', 'cancelled', 'too_large']),
+  /** `invalid_output`: every step was verified but the result does not conform to the client's `outputSchema`. */
+  code: z.enum(['invalid_plan', 'step_failed', 'no_candidates', 'budget_exceeded', 'deadline', 'cancelled', 'too_large', 'invalid_output']),
   message: z.string(),
   stepId: z.string().optional(),
 });
 export type JobError = z.infer<typeof JobErrorSchema>;
+
+export const PlanSourceSchema = z.enum(['client', 'model', 'playbook']);
+export type PlanSource = z.infer<typeof PlanSourceSchema>;
+
+export const RejectedPlanSchema = z
+  .object({
+    /** `model:<id>`, `client`, `approval` or `playbook:<name>`. */
+    by: z.string().max(200),
+    reasons: z.array(z.string()).max(20),
+  })
+  .strict();
+export type RejectedPlan = z.infer<typeof RejectedPlanSchema>;
+
+export const PlanEstimateSchema = z
+  .object({
+    /** Estimated TAO for one accepted answer per step run (fan-outs counted at their known or maximum length). */
+    tao: z.number().nonnegative(),
+    /** Miner calls that estimate assumes. */
+    calls: z.number().int().nonnegative(),
+  })
+  .strict();
+export type PlanEstimate = z.infer<typeof PlanEstimateSchema>;
 
 /**
  * The job record in the jobs KV bucket. The planner is its only writer and updates it
@@ -169,6 +242,16 @@ export const JobStateSchema = z.object({
   spend: z.object({ totalTao: z.number().nonnegative(), totalUsd: z.number().nonnegative().optional() }),
   result: z.unknown().optional(),
   error: JobErrorSchema.optional(),
+  /** Where the plan came from: the client's, a planning model's, or a vetted playbook's (after the models' were rejected or unavailable). */
+  planSource: PlanSourceSchema.optional(),
+  /** Plans rejected on the way, each with the model that made it and every reason. */
+  rejectedPlans: z.array(RejectedPlanSchema).max(8).optional(),
+  /** The plan's estimated spend before hiring (see the planner's cost estimate). */
+  estimate: PlanEstimateSchema.optional(),
+  /** The client's JSON Schema for `result.output`, when it gave one. */
+  outputSchema: z.record(z.string(), z.unknown()).optional(),
+  dryRun: z.boolean().optional(),
+  approval: ApprovalSchema.optional(),
 });
 export type JobState = z.infer<typeof JobStateSchema>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Envelope, envelope, messageKind } from './envelope';
-import { JobSpecSchema } from './job';
+import { JobSpecSchema, PlanStepSpecSchema, MAX_PLAN_STEPS } from './job';
 import { DEFAULT_LIMITS, SizeLimits, utf8Bytes } from './limits';
 import { ProviderIdSchema, SourceIdSchema } from './sources';
 import { truncateText } from './untrusted';
@@ -10,6 +10,12 @@ export const JobSubmitted = messageKind('job.submitted', 1, z.object({ job: JobS
 
 /** api → planner: stop the job. */
 export const JobCancelRequested = messageKind('job.cancel', 1, z.object({ reason: z.string().max(500).default('cancelled by client') }).strict());
+
+/**
+ * api → planner: run a job that awaits approval, with its plan or an edited one (checked
+ * as the first was). One message per job: a second approval is a duplicate.
+ */
+export const JobApproved = messageKind('job.approve', 1, z.object({ plan: z.array(PlanStepSpecSchema).min(1).max(MAX_PLAN_STEPS).optional() }).strict());
 
 const stepAttempt = { stepId: z.string(), attempt: z.number().int().positive() };
 
@@ -162,6 +168,11 @@ export const StepRejected = messageKind(
 export const JOB_EVENT_TYPES = [
   'job.accepted',
   'job.planned',
+  /** Planned and waiting for `POST /v1/jobs/:id/approve`. */
+  'job.awaiting_approval',
+  'job.approved',
+  /** A dry run's end: the plan and its estimate, nobody hired. */
+  'job.dry_run',
   'step.dispatched',
   'step.hired',
   'step.answered',
@@ -175,7 +186,7 @@ export const JOB_EVENT_TYPES = [
   'job.cancelled',
 ] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
-export const TERMINAL_JOB_EVENTS: readonly JobEventType[] = ['job.succeeded', 'job.failed', 'job.cancelled'];
+export const TERMINAL_JOB_EVENTS: readonly JobEventType[] = ['job.dry_run', 'job.succeeded', 'job.failed', 'job.cancelled'];
 
 /** A progress event: a sentence for people plus the structured facts behind it. */
 export const JobEvent = messageKind(

@@ -114,6 +114,7 @@ const USE: Record<Exclude<NatsRole, 'operator'>, { publish: string[]; subscribe?
     publish: [
       Subjects.jobSubmitted,
       Subjects.jobCancel,
+      Subjects.jobApprove,
       Subjects.jobEvents('*'),
       ...kvRead(Buckets.jobs),
       ...kvRead(Buckets.submissions),

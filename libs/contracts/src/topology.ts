@@ -12,6 +12,7 @@
 export const Subjects = {
   jobSubmitted: 'orch.job.submitted',
   jobCancel: 'orch.job.cancel',
+  jobApprove: 'orch.job.approve',
   stepVerified: 'orch.job.step.verified',
   stepRejected: 'orch.job.step.rejected',
   /** Everything the planner consumes. */

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { readPlanningRequest } from '@orchestra/schemas';
+import { answerPlanningRequest, PlanFault } from './plan-engine';
 import { answerPrompt, EngineMessage } from './text-engine';
 import { BehaviourTuning, pause, planOf, ProviderBehaviour, RequestCounter } from './behaviours';
 import { FakeServer, garbage, json, startHttpFake } from './http-fake';
@@ -17,6 +19,8 @@ export interface FakeChutesModel {
   readonly behaviour: ProviderBehaviour;
   /** USD per million tokens; omitted models list no price (clients price them from configuration). */
   readonly pricing?: { readonly prompt: number; readonly completion: number };
+  /** Asked for a plan (a planning prompt), answer one broken this way (plan-engine.ts); other prompts as `behaviour` says. */
+  readonly planFault?: PlanFault;
 }
 
 /** One model per behaviour, plus a good model the listing does not price. */
@@ -29,6 +33,12 @@ export const DEFAULT_FAKE_CHUTES_MODELS: readonly FakeChutesModel[] = [
   { id: 'devnet/down-llm', behaviour: 'down', pricing: { prompt: 0.1, completion: 0.1 } },
   { id: 'devnet/intermittent-llm', behaviour: 'intermittent', pricing: { prompt: 0.1, completion: 0.1 } },
   { id: 'devnet/rate-limited-llm', behaviour: 'rate-limited', pricing: { prompt: 0.1, completion: 0.1 } },
+  // Planners that answer planning prompts with a broken plan, one violation each.
+  { id: 'devnet/cyclic-planner-llm', behaviour: 'good', planFault: 'cycle', pricing: { prompt: 0.1, completion: 0.1 } },
+  { id: 'devnet/unknown-capability-planner-llm', behaviour: 'good', planFault: 'unknown-capability', pricing: { prompt: 0.1, completion: 0.1 } },
+  { id: 'devnet/dangling-ref-planner-llm', behaviour: 'good', planFault: 'dangling-ref', pricing: { prompt: 0.1, completion: 0.1 } },
+  { id: 'devnet/over-budget-planner-llm', behaviour: 'good', planFault: 'over-budget', pricing: { prompt: 0.1, completion: 0.1 } },
+  { id: 'devnet/prose-planner-llm', behaviour: 'good', planFault: 'no-json', pricing: { prompt: 0.1, completion: 0.1 } },
 ];
 
 export interface FakeChutesOptions extends BehaviourTuning {
@@ -87,13 +97,15 @@ export function startFakeChutes(options: FakeChutesOptions): Promise<FakeServer>
       case 'good':
         await pause(plan.delayMs, gone);
         if (gone.aborted) return;
-        return reply(res, model.id, messages, stream, body.stream_options?.include_usage === true);
+        return reply(res, model, messages, stream, body.stream_options?.include_usage === true);
     }
   }, options);
 }
 
-function reply(res: ServerResponse, model: string, messages: readonly EngineMessage[], stream: boolean, includeUsage: boolean): void {
-  const content = answerPrompt(messages);
+function reply(res: ServerResponse, { id: model, planFault }: FakeChutesModel, messages: readonly EngineMessage[], stream: boolean, includeUsage: boolean): void {
+  // A planning prompt gets a plan read from the catalog in it; any other prompt the text engine's answer.
+  const planning = readPlanningRequest(messages);
+  const content = planning ? answerPlanningRequest(planning, planFault) : answerPrompt(messages);
   const prompt = fakeTokens(messages.map((m) => m.content).join('\n'));
   const completion = fakeTokens(content);
   const usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };

@@ -10,6 +10,7 @@ export * from './fake-chutes';
 export * from './fake-constellation';
 export * from './fake-desearch';
 export * from './http-fake';
+export * from './plan-engine';
 export * from './text-engine';
 export * from './structured-answers';
 export * from './example-filings';

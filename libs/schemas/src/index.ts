@@ -23,3 +23,5 @@ export * from './semantic';
 export * from './python-syntax';
 export * from './unverifiable';
 export * from './agreement';
+export * from './planning-prompt';
+export * from './client-schema';

@@ -31,7 +31,10 @@ export const ReportSchema = z
     goal: z.string().min(1),
     completedAt: z.iso.datetime(),
     outputs: z.record(z.string(), z.unknown()),
-    provenance: z.array(ProvenanceSchema).min(1),
+    /** The job's output: its final step's (or each final step's, by id); what a client's `outputSchema` judges. */
+    output: z.unknown().optional(),
+    /** Empty only for a plan whose every step fanned out over an empty list. */
+    provenance: z.array(ProvenanceSchema),
     spend: z
       .object({ totalTao: z.number().nonnegative(), budgetTao: z.number().positive(), totalUsd: z.number().nonnegative().optional(), budgetUsd: z.number().positive().optional() })
       .strict(),

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { ALL_DEFINITIONS, SchemaId } from './registry';
 import { ReportSchema } from './report';
-import { OrchestraError } from '@orchestra/contracts';
+import { OrchestraError, PLAN_SCHEMA_ID, PlanSchema } from '@orchestra/contracts';
 
 const OUTPUT_SCHEMAS: ReadonlyMap<string, z.ZodType> = new Map<string, z.ZodType>([
   ...ALL_DEFINITIONS.map((d) => [d.outputSchemaId, d.output] as const),
   ['report@1', ReportSchema],
+  // What a planning model answers: standardized like any answer, then held to the planner's structural checks.
+  [PLAN_SCHEMA_ID, PlanSchema],
 ]);
 
 /** Thrown for a schema id nobody registered: a planning or configuration error, never retryable. */

@@ -1,0 +1,115 @@
+import { FakeServer, startFakeChutes } from '@orchestra/devnet-providers';
+import { ReportSchema, conformsToClientSchema, outputSchema } from '@orchestra/schemas';
+import { DevnetStack, startDevnetStack } from '@orchestra/testing';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { followEvents, getJob, submit } from './helpers';
+
+const KEY = 'cpk_model_planning_e2e';
+const ROWS = [
+  { entity: 'AAPL', period: 'FY2022', metric: 'revenue', value: 394328, unit: 'USD_millions', source: 'AAPL 10-K FY2022' },
+  { entity: 'AAPL', period: 'FY2023', metric: 'revenue', value: 383285, unit: 'USD_millions', source: 'AAPL 10-K FY2023' },
+];
+
+/**
+ * Goals of different kinds, none of them the example, planned by a model (the devnet's fake
+ * Chutes; the first model asked answers with cycles, so each plan is also a re-ask and a swap)
+ * and run on the devnet's miners as separate processes: every step verified, the plan the
+ * model's, the result conforming to the job's outputSchema. And a client's plan that fans out.
+ */
+describe('goals planned by a model, end to end (separate processes)', () => {
+  let stack: DevnetStack;
+  let chutes: FakeServer;
+
+  beforeAll(async () => {
+    chutes = await startFakeChutes({ apiKeys: [KEY] });
+    stack = await startDevnetStack({
+      ports: 'auto',
+      logDir: mkdtempSync(join(tmpdir(), 'orchestra-e2e-')),
+      serviceEnv: {
+        ORCH_MINER_TIMEOUT_MS: '3000',
+        ORCH_CHUTES_API_KEY: KEY,
+        ORCH_CHUTES_URL: chutes.url,
+        ORCH_PLANNER_MODELS: 'devnet/cyclic-planner-llm,devnet/good-llm',
+      },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await chutes?.stop();
+  }, 60_000);
+
+  const cases: Array<{ kind: string; body: Record<string, unknown>; capabilities: string[] }> = [
+    {
+      kind: 'figures, analysis and chart code',
+      body: { goal: 'Analyze the revenue and net income of AAPL and NVDA in FY2022 and FY2023 and write a Python script to chart them' },
+      capabilities: ['data.financials', 'text.analysis', 'code.python'],
+    },
+    {
+      kind: 'a comparison in prose',
+      body: { goal: 'Which of GOOGL and AMZN reported the higher revenue in FY2021? Give an analysis.' },
+      capabilities: ['data.financials', 'text.analysis'],
+    },
+    {
+      kind: "a script over the client's data set",
+      body: { goal: 'Write a Python script that computes the year-over-year growth in this data set', inputs: { rows: ROWS } },
+      capabilities: ['text.analysis', 'code.python'],
+    },
+    {
+      kind: 'figures only, in the shape the client asked for',
+      body: {
+        goal: 'Fetch the reported net income of MSFT for FY2019 and FY2020',
+        outputSchema: { type: 'object', required: ['rows'], properties: { rows: { type: 'array', minItems: 2, items: { type: 'object', required: ['entity', 'value'] } } } },
+      },
+      capabilities: ['data.financials'],
+    },
+  ];
+
+  it.each(cases)(
+    '$kind',
+    async ({ body, capabilities }) => {
+      const jobId = await submit(stack.apiUrl, { ...body, limits: { deadlineMs: 120_000 } });
+      const events = await followEvents(stack.apiUrl, jobId);
+      const job = await getJob(stack.apiUrl, jobId);
+      expect([events.at(-1)?.event, job.status, job.error]).toEqual(['job.succeeded', 'succeeded', undefined]);
+      expect(job.planSource).toBe('model');
+      expect(job.rejectedPlans?.map((r) => r.by)).toEqual(['model:devnet/cyclic-planner-llm', 'model:devnet/cyclic-planner-llm']);
+      expect(job.steps.map((s) => s.capability)).toEqual(capabilities);
+      expect(job.steps.every((s) => s.status === 'verified')).toBe(true);
+      const report = ReportSchema.parse(job.result);
+      for (const p of report.provenance) expect(() => outputSchema(p.schemaId).parse(report.outputs[p.stepId])).not.toThrow();
+      if (body.outputSchema) expect(conformsToClientSchema(body.outputSchema, report.output)).toEqual({ ok: true });
+    },
+    120_000,
+  );
+
+  it('fans a step out over a list and in again: one verified run per item, the dependant reading their outputs', async () => {
+    const questions = ['Did AAPL revenue grow from FY2022 to FY2023?', 'How large was AAPL revenue in FY2023?'];
+    const jobId = await submit(stack.apiUrl, {
+      goal: 'Answer each question about these figures, then chart them',
+      inputs: { rows: ROWS, questions },
+      plan: [
+        { id: 'answers', capability: 'text.analysis', forEach: { $ref: '/inputs/questions' }, input: { question: { $ref: '/item' }, rows: { $ref: '/inputs/rows' } } },
+        { id: 'chart', capability: 'code.python', input: { task: 'Chart the revenue per year', rows: { $ref: '/inputs/rows' } }, deps: ['answers'] },
+      ],
+    });
+    const events = await followEvents(stack.apiUrl, jobId);
+    expect(events.at(-1)?.event).toBe('job.succeeded');
+    const job = await getJob(stack.apiUrl, jobId);
+    expect(job.steps.map((s) => [s.id, s.status])).toEqual([
+      ['answers', 'verified'],
+      ['answers[0]', 'verified'],
+      ['answers[1]', 'verified'],
+      ['chart', 'verified'],
+    ]);
+    // The chart waited for every run.
+    const verifiedAt = (stepId: string) => events.find((e) => e.event === 'step.verified' && e.stepId === stepId)?.seq ?? Infinity;
+    const chartDispatched = events.find((e) => e.event === 'step.dispatched' && e.stepId === 'chart')?.seq ?? -1;
+    expect(chartDispatched).toBeGreaterThan(Math.max(verifiedAt('answers[0]'), verifiedAt('answers[1]')));
+    const report = ReportSchema.parse(job.result);
+    expect(report.outputs.answers).toHaveLength(2);
+    expect(report.provenance.map((p) => p.stepId)).toEqual(['answers[0]', 'answers[1]', 'chart']);
+  }, 120_000);
+});
