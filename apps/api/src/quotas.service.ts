@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { Bus, compareAndSet, readJson } from '@orchestra/bus';
+import { Buckets, JobSpecSchema, JobStateSchema, TERMINAL_JOB_STATUSES } from '@orchestra/contracts';
+import {
+  DeploymentLedgerSchema,
+  EMPTY_DEPLOYMENT_LEDGER,
+  EMPTY_TENANT_LEDGER,
+  JobOutcome,
+  ORPHAN_AFTER_MS,
+  TenantLedger,
+  TenantLedgerSchema,
+  releaseTenant,
+  reserveForDeployment,
+  reserveForTenant,
+  settleDeployment,
+  settleTenant,
+  usageByDay,
+} from './ledger';
+import { ApiProblem } from './problem';
+import { Amounts, TenancySettings, TenantQuotas, ZERO, spentBy } from './tenants';
+
+const tenantKey = (tenant: string) => `tenant.${tenant}`;
+const DEPLOYMENT_KEY = 'deployment';
+
+/** A reservation made by {@link QuotasService.admit}, to release if the submission does not go ahead. */
+export interface Reservation {
+  readonly tenant: string;
+  readonly jobId: string;
+  readonly at: number;
+  readonly budget: Amounts;
+}
+
+/**
+ * Applies the ledgers (ledger.ts) to `orch_usage`: admits a submission by reserving its
+ * budget under the tenant's quotas and the deployment's ceiling, and settles the
+ * reservations of jobs that have finished. Settlement is lazy: it runs for a tenant
+ * whenever that tenant submits or reads its usage, so a finished job's budget is given
+ * back by the next request that would be limited by it.
+ */
+@Injectable()
+export class QuotasService {
+  constructor(private readonly bus: Bus) {}
+
+  /**
+   * Reserves `budget` for a new job of `tenant`, or throws the 429 of the quota it would
+   * break. Writes nothing when it refuses.
+   */
+  async admit(tenant: string, jobId: string, budget: Amounts, quotas: TenantQuotas, settings: TenancySettings): Promise<Reservation> {
+    await this.settle(tenant);
+    const kv = await this.bus.kv(Buckets.usage, 'leader');
+    const now = Date.now();
+    let refusal: ApiProblem | undefined;
+    await compareAndSet(kv, tenantKey(tenant), TenantLedgerSchema, (current) => {
+      const next = reserveForTenant(current ?? EMPTY_TENANT_LEDGER, jobId, budget, quotas, now);
+      refusal = next instanceof ApiProblem ? next : undefined;
+      return refusal ? undefined : (next as TenantLedger);
+    });
+    if (refusal) throw refusal;
+    const reservation = { tenant, jobId, at: now, budget };
+    await compareAndSet(kv, DEPLOYMENT_KEY, DeploymentLedgerSchema, (current) => {
+      const next = reserveForDeployment(current ?? EMPTY_DEPLOYMENT_LEDGER, budget, settings.deploymentSpendPerDay, now);
+      refusal = next instanceof ApiProblem ? next : undefined;
+      return next instanceof ApiProblem ? undefined : next;
+    });
+    if (refusal) {
+      await this.release(reservation, false);
+      throw refusal;
+    }
+    return reservation;
+  }
+
+  /** Gives a reservation back (the job was not accepted after all, e.g. a concurrent duplicate won). */
+  async release(reservation: Reservation, deploymentToo = true): Promise<void> {
+    const kv = await this.bus.kv(Buckets.usage, 'leader');
+    const { changed } = await compareAndSet(kv, tenantKey(reservation.tenant), TenantLedgerSchema, (current) =>
+      current ? releaseTenant(current, reservation.jobId, reservation.at) : undefined,
+    );
+    if (changed && deploymentToo) {
+      const day = new Date(reservation.at).toISOString().slice(0, 10);
+      await compareAndSet(kv, DEPLOYMENT_KEY, DeploymentLedgerSchema, (current) =>
+        current ? settleDeployment(current, [{ jobId: reservation.jobId, day, reserved: reservation.budget, spent: ZERO }], Date.now()) : undefined,
+      );
+    }
+  }
+
+  /** The tenant's usage per UTC day (after settling what has finished). */
+  async usage(tenant: string) {
+    const ledger = await this.settle(tenant);
+    return { tenant, running: Object.keys(ledger.active).length, days: usageByDay(ledger) };
+  }
+
+  /**
+   * Settles the tenant's finished jobs: each reservation becomes the job's real spend.
+   * The deployment ledger is corrected by whoever's compare-and-set removed the
+   * reservation, so a settlement counts once however many replicas race to make it.
+   */
+  async settle(tenant: string): Promise<TenantLedger> {
+    const kv = await this.bus.kv(Buckets.usage, 'leader');
+    const ledger = (await readJson(kv, tenantKey(tenant), TenantLedgerSchema)) ?? EMPTY_TENANT_LEDGER;
+    const ids = Object.keys(ledger.active);
+    if (ids.length === 0) return ledger;
+    const now = Date.now();
+    const outcomes = new Map(await Promise.all(ids.map(async (id) => [id, await this.outcome(id, ledger.active[id].at, now)] as const)));
+    if (![...outcomes.values()].some((o) => o.kind !== 'running')) return ledger;
+    let settled: ReturnType<typeof settleTenant>['settled'] = [];
+    const { value } = await compareAndSet(kv, tenantKey(tenant), TenantLedgerSchema, (current) => {
+      const result = settleTenant(current ?? EMPTY_TENANT_LEDGER, outcomes, now);
+      settled = result.settled;
+      return settled.length > 0 ? result.ledger : undefined;
+    });
+    if (settled.length > 0) {
+      const done = settled;
+      await compareAndSet(kv, DEPLOYMENT_KEY, DeploymentLedgerSchema, (current) => (current ? settleDeployment(current, done, now) : undefined));
+    }
+    return value ?? EMPTY_TENANT_LEDGER;
+  }
+
+  /** How a job with a reservation stands, from its record (or its absence). */
+  private async outcome(jobId: string, reservedAt: number, now: number): Promise<JobOutcome> {
+    const state = await readJson(await this.bus.kv(Buckets.jobs), jobId, JobStateSchema);
+    if (state) return TERMINAL_JOB_STATUSES.includes(state.status) ? { kind: 'finished', spent: spentBy(state) } : { kind: 'running' };
+    // Queued (the planner has not written its record yet), or its submission is still being made.
+    if (now - reservedAt < ORPHAN_AFTER_MS) return { kind: 'running' };
+    const spec = await readJson(await this.bus.kv(Buckets.submissions), jobId, JobSpecSchema);
+    return spec ? { kind: 'running' } : { kind: 'gone' };
+  }
+}
