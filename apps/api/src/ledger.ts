@@ -18,6 +18,8 @@ const DaySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 
 /** Days of usage kept in a ledger. */
 export const DAYS_KEPT = 35;
+/** The rate window, s. */
+export const RATE_WINDOW_S = 60;
 /** A reservation whose job never appeared (its submission died half-way) is released after this, ms. */
 export const ORPHAN_AFTER_MS = 60_000;
 /** Retry-After when only a running job's end can free room, s: when that happens is unknown. */
@@ -26,8 +28,11 @@ export const RETRY_WHEN_A_JOB_ENDS_S = 5;
 export const TenantLedgerSchema = z.object({
   /** Budgets reserved by jobs not yet settled: jobId → the day it counts for, its budget, when it was reserved (ms). */
   active: z.record(z.string(), z.object({ day: DaySchema, reserved: AmountsSchema, at: z.number() })),
-  /** When the last submissions were accepted (ms), the last minute's only: the rate window. */
-  recent: z.array(z.number()),
+  /**
+   * The rate window: submissions accepted per second (epoch second, count), the last
+   * minute's only. Per-second counts keep the record small whatever jobsPerMinute allows.
+   */
+  recent: z.array(z.tuple([z.number().int(), z.number().int().positive()])).max(RATE_WINDOW_S),
   /** Per UTC day: jobs accepted and what settled jobs spent. */
   days: z.record(DaySchema, z.object({ jobs: z.number().int().nonnegative(), spent: AmountsSchema })),
 });
@@ -62,6 +67,20 @@ export function quotaProblem(kind: string, title: string, detail: string, retryA
   return new ApiProblem(429, kind, title, detail, undefined, { 'retry-after': String(retryAfterS) });
 }
 
+/** The window's seconds still within the last minute at `second`, oldest first. */
+function inWindow(recent: TenantLedger['recent'], second: number): TenantLedger['recent'] {
+  return recent.filter(([at]) => at > second - RATE_WINDOW_S).sort((a, b) => a[0] - b[0]);
+}
+
+/** The window with `delta` more submissions at `second` (a count that reaches 0 is dropped). */
+function countIn(recent: TenantLedger['recent'], second: number, delta: number): TenantLedger['recent'] {
+  const counts = new Map(recent);
+  const n = (counts.get(second) ?? 0) + delta;
+  if (n > 0) counts.set(second, n);
+  else counts.delete(second);
+  return [...counts].sort((a, b) => a[0] - b[0]);
+}
+
 /** Whether `amount` more fits under `cap` given `used`: the first unit that does not, or undefined. */
 function overCap(used: Amounts, amount: Amounts, cap: SpendCap): { unit: string; used: number; cap: number } | undefined {
   for (const unit of UNITS) {
@@ -84,15 +103,25 @@ export function dailyUse(ledger: TenantLedger, day: string): Amounts {
  * (jobsPerMinute), concurrency (concurrentJobs) or daily spend (spendPerDay).
  */
 export function reserveForTenant(ledger: TenantLedger, jobId: string, budget: Amounts, quotas: TenantQuotas, now: number): TenantLedger | ApiProblem {
-  const recent = ledger.recent.filter((t) => t > now - 60_000).sort((a, b) => a - b);
-  if (recent.length >= quotas.jobsPerMinute) {
-    // Room comes back when the oldest submission that fills the window leaves it.
-    const frees = recent[recent.length - quotas.jobsPerMinute] + 60_000;
+  const second = Math.floor(now / 1000);
+  const recent = inWindow(ledger.recent, second);
+  const count = recent.reduce((sum, [, n]) => sum + n, 0);
+  if (count >= quotas.jobsPerMinute) {
+    // Room comes back when enough of the oldest seconds have left the window.
+    let left = count;
+    let frees = second + 1;
+    for (const [at, n] of recent) {
+      left -= n;
+      if (left < quotas.jobsPerMinute) {
+        frees = at + RATE_WINDOW_S;
+        break;
+      }
+    }
     return quotaProblem(
       'rate-limited',
       'Too many submissions',
       `This tenant may submit ${quotas.jobsPerMinute} jobs per minute; wait for Retry-After seconds, or ask an admin to raise jobsPerMinute.`,
-      Math.max(1, Math.ceil((frees - now) / 1000)),
+      Math.max(1, frees - second),
     );
   }
   const running = Object.keys(ledger.active).length;
@@ -120,7 +149,7 @@ export function reserveForTenant(ledger: TenantLedger, jobId: string, budget: Am
   const today = ledger.days[day] ?? { jobs: 0, spent: ZERO };
   return {
     active: { ...ledger.active, [jobId]: { day, reserved: budget, at: now } },
-    recent: [...recent, now],
+    recent: countIn(recent, second, 1),
     days: pruneDays({ ...ledger.days, [day]: { ...today, jobs: today.jobs + 1 } }, now),
   };
 }
@@ -169,7 +198,7 @@ export function settleTenant(ledger: TenantLedger, outcomes: ReadonlyMap<string,
     days[reservation.day] = { ...day, spent: addAmounts(day.spent, spent) };
     settled.push({ jobId, day: reservation.day, reserved: reservation.reserved, spent });
   }
-  return { ledger: { active, recent: ledger.recent.filter((t) => t > now - 60_000), days: pruneDays(days, now) }, settled };
+  return { ledger: { active, recent: inWindow(ledger.recent, Math.floor(now / 1000)), days: pruneDays(days, now) }, settled };
 }
 
 /** The deployment's ledger with these settlements applied (reserved budgets out, spend in). */
@@ -195,7 +224,7 @@ export function releaseTenant(ledger: TenantLedger, jobId: string, at: number): 
   const { [jobId]: _released, ...active } = ledger.active;
   const day = ledger.days[reservation.day];
   const days = day ? { ...ledger.days, [reservation.day]: { ...day, jobs: Math.max(0, day.jobs - 1) } } : ledger.days;
-  return { active, recent: ledger.recent.filter((t) => t !== at), days };
+  return { active, recent: countIn(ledger.recent, Math.floor(at / 1000), -1), days };
 }
 
 /** A tenant's usage per day, newest first, as `GET /v1/usage` shows it. */

@@ -52,7 +52,8 @@ export const TenantQuotasSchema = z
     /** Submissions in any 60 s; 429 beyond. */
     jobsPerMinute: z.number().int().min(1).max(100_000),
     /** Jobs not yet finished; 429 beyond. */
-    concurrentJobs: z.number().int().min(1).max(10_000),
+    // At most 1,000: each running job is an entry of the tenant's ledger, rewritten on every submission.
+    concurrentJobs: z.number().int().min(1).max(1_000),
     /** Largest budget one job may ask for; 422 beyond. It is also the default budget's ceiling. */
     maxSpendPerJob: SpendSchema,
     /** Spend per UTC day, counting the budgets of the tenant's running jobs; 429 beyond. */

@@ -81,7 +81,7 @@ export const DEV_TENANT = 'dev';
  * The dev tenant's quotas: a development network serves benchmarks and chaos runs that
  * submit hundreds of jobs a minute, far past the defaults meant for a stranger's key.
  */
-export const DEV_TENANT_QUOTAS = { jobsPerMinute: 100_000, concurrentJobs: 10_000, spendPerDay: { tao: 1_000_000 } };
+export const DEV_TENANT_QUOTAS = { jobsPerMinute: 100_000, concurrentJobs: 1_000, spendPerDay: { tao: 1_000_000 } };
 
 /** A running devnet stack: NATS, the devnet (fake chain + miners) and the five services (some replicated), as processes. */
 export interface DevnetStack {
