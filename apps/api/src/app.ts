@@ -5,7 +5,7 @@ import { Bus, BusModule } from '@orchestra/bus';
 import { HandlerSpanInterceptor, nameActiveHttpSpan } from '@orchestra/service';
 import type { FastifyInstance } from 'fastify';
 import { AuditLog } from './audit';
-import { AuthGuard } from './auth.guard';
+import { AuthGuard, authenticateBeforeBody } from './auth.guard';
 import { JSON_MEDIA_TYPE, parseJsonBody } from './body';
 import { HealthController } from './health.controller';
 import { JobEventsStreamer } from './job-events';
@@ -13,7 +13,7 @@ import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
 import { KeyStore } from './keys';
 import { recordRequest } from './metrics';
-import { ProblemFilter, clientErrorHandler, frameworkErrorHandler } from './problem.filter';
+import { ProblemFilter, clientErrorHandler, frameworkErrorHandler, sendProblem } from './problem.filter';
 import { RouteTable } from './routes';
 import { QuotasService } from './quotas.service';
 import { SchemasController } from './schemas.controller';
@@ -86,6 +86,7 @@ export function configureApi(app: INestApplication, settings: ApiSettings): void
       done(error as Error, undefined);
     }
   });
+  fastify.addHook('preParsing', authenticateBeforeBody(app.get(KeyStore), sendProblem));
   // Nest registers the controllers' routes when the app initialises, after this.
   const routes = new RouteTable();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KeyStore, Principal, Scope, bearerCredential, hasScope } from './keys';
 import { ApiProblem } from './problem';
 
@@ -51,9 +51,32 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, targets)) return true;
     const scope = this.reflector.getAllAndOverride<Scope | undefined>(SCOPE_METADATA, targets) ?? 'admin';
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = await this.keys.authenticate(bearerCredential(request.headers.authorization));
+    // A request with a body was authenticated before its body was read (authenticateBeforeBody).
+    const principal = request[PRINCIPAL] ?? (await this.keys.authenticate(bearerCredential(request.headers.authorization)));
     if (!hasScope(principal, scope)) throw insufficientScope(scope);
     request[PRINCIPAL] = principal;
     return true;
   }
+}
+
+/**
+ * A Fastify `preParsing` hook: a request that carries a body is authenticated before the
+ * body is read, so a stranger without a valid key cannot make the API read and parse up
+ * to ORCH_HTTP_MAX_READ_BYTES of it. (Every route that takes a body needs a key; the guard
+ * still checks the route's scope, with the caller found here.) A refusal is answered here,
+ * as the guard would answer it.
+ */
+export function authenticateBeforeBody(keys: KeyStore, refuse: (reply: FastifyReply, problem: ApiProblem, instance: string) => void) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const { headers } = request;
+    const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+    if (!hasBody) return;
+    try {
+      (request as AuthenticatedRequest)[PRINCIPAL] = await keys.authenticate(bearerCredential(headers.authorization));
+    } catch (error) {
+      if (!(error instanceof ApiProblem)) throw error;
+      // Once the reply is sent Fastify runs nothing further for the request: the body is never parsed.
+      refuse(reply, error, request.url.split('?')[0]);
+    }
+  };
 }

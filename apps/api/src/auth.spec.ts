@@ -121,6 +121,17 @@ describe('api keys and tenant isolation', () => {
       expect((await call(`/v1/jobs/${jobId}`, { headers: bearer(reader.key) })).status).toBe(200);
     });
 
+    it('refuses a body without a valid key before reading it', async () => {
+      const before = await publishedCounts(api.bus);
+      // A body over the body limit would be read and parsed to name its largest field (413); unauthenticated, it is never read.
+      const big = JSON.stringify({ goal: 'g', inputs: { blob: 'x'.repeat(600_000) } });
+      const post = (headers: Record<string, string>) => call('/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: big });
+      await expectProblem(await post({}), 401, 'missing-credentials');
+      await expectProblem(await post(bearer(`orch_0123456789abcdef_${'A'.repeat(43)}`)), 401, 'invalid-api-key');
+      await expectProblem(await post(bearer(acme.key)), 413, 'payload-too-large');
+      expect(await publishedCounts(api.bus)).toEqual(before);
+    });
+
     it('serves health and the published schemas without a key', async () => {
       expect((await call('/healthz')).status).toBe(200);
       expect((await call('/v1/schemas')).status).toBe(200);
