@@ -21,6 +21,8 @@ import { Amounts, TenancySettings, TenantQuotas, ZERO, spentBy } from './tenants
 
 const tenantKey = (tenant: string) => `tenant.${tenant}`;
 const DEPLOYMENT_KEY = 'deployment';
+/** Tenants settled at once by settleAll. */
+const SETTLE_ALL_PARALLEL = 8;
 
 /** A reservation made by {@link QuotasService.admit}, to release if the submission does not go ahead. */
 export interface Reservation {
@@ -33,9 +35,12 @@ export interface Reservation {
 /**
  * Applies the ledgers (ledger.ts) to `orch_usage`: admits a submission by reserving its
  * budget under the tenant's quotas and the deployment's ceiling, and settles the
- * reservations of jobs that have finished. Settlement is lazy: it runs for a tenant
- * whenever that tenant submits or reads its usage, so a finished job's budget is given
- * back by the next request that would be limited by it.
+ * reservations of jobs that have finished. Settlement is lazy, done when it can change an
+ * answer: a submission the tenant's concurrency or daily spend would refuse first settles
+ * that tenant's finished jobs and tries again; one the deployment ceiling would refuse
+ * first settles every tenant's. Reading usage and deleting a job settle too. So the
+ * common submission costs two compare-and-sets, and a finished job's budget is given back
+ * by the first request it would otherwise hold up.
  */
 @Injectable()
 export class QuotasService {
@@ -46,27 +51,54 @@ export class QuotasService {
    * break. Writes nothing when it refuses.
    */
   async admit(tenant: string, jobId: string, budget: Amounts, quotas: TenantQuotas, settings: TenancySettings): Promise<Reservation> {
-    await this.settle(tenant);
-    const kv = await this.bus.kv(Buckets.usage, 'leader');
     const now = Date.now();
-    let refusal: ApiProblem | undefined;
-    await compareAndSet(kv, tenantKey(tenant), TenantLedgerSchema, (current) => {
-      const next = reserveForTenant(current ?? EMPTY_TENANT_LEDGER, jobId, budget, quotas, now);
-      refusal = next instanceof ApiProblem ? next : undefined;
-      return refusal ? undefined : (next as TenantLedger);
-    });
+    let refusal = await this.reserveForTenant(tenant, jobId, budget, quotas, now);
+    // Only finished jobs' reservations can make room, and the rate window cannot be helped by them.
+    if (refusal && refusal.kind !== 'rate-limited') {
+      await this.settle(tenant);
+      refusal = await this.reserveForTenant(tenant, jobId, budget, quotas, now);
+    }
     if (refusal) throw refusal;
     const reservation = { tenant, jobId, at: now, budget };
-    await compareAndSet(kv, DEPLOYMENT_KEY, DeploymentLedgerSchema, (current) => {
-      const next = reserveForDeployment(current ?? EMPTY_DEPLOYMENT_LEDGER, budget, settings.deploymentSpendPerDay, now);
-      refusal = next instanceof ApiProblem ? next : undefined;
-      return next instanceof ApiProblem ? undefined : next;
-    });
+    refusal = await this.reserveForDeployment(budget, settings, now);
+    if (refusal) {
+      await this.settleAll();
+      refusal = await this.reserveForDeployment(budget, settings, now);
+    }
     if (refusal) {
       await this.release(reservation, false);
       throw refusal;
     }
     return reservation;
+  }
+
+  /** Reserves in the tenant's ledger; the 429 instead when it does not fit (nothing written then). */
+  private async reserveForTenant(tenant: string, jobId: string, budget: Amounts, quotas: TenantQuotas, now: number): Promise<ApiProblem | undefined> {
+    let refusal: ApiProblem | undefined;
+    await compareAndSet(await this.bus.kv(Buckets.usage, 'leader'), tenantKey(tenant), TenantLedgerSchema, (current) => {
+      const next = reserveForTenant(current ?? EMPTY_TENANT_LEDGER, jobId, budget, quotas, now);
+      refusal = next instanceof ApiProblem ? next : undefined;
+      return next instanceof ApiProblem ? undefined : next;
+    });
+    return refusal;
+  }
+
+  private async reserveForDeployment(budget: Amounts, settings: TenancySettings, now: number): Promise<ApiProblem | undefined> {
+    let refusal: ApiProblem | undefined;
+    await compareAndSet(await this.bus.kv(Buckets.usage, 'leader'), DEPLOYMENT_KEY, DeploymentLedgerSchema, (current) => {
+      const next = reserveForDeployment(current ?? EMPTY_DEPLOYMENT_LEDGER, budget, settings.deploymentSpendPerDay, now);
+      refusal = next instanceof ApiProblem ? next : undefined;
+      return next instanceof ApiProblem ? undefined : next;
+    });
+    return refusal;
+  }
+
+  /** Settles every tenant with reservations (a few at a time): what the deployment ceiling needs before it refuses anyone. */
+  async settleAll(): Promise<void> {
+    const kv = await this.bus.kv(Buckets.usage, 'leader');
+    const tenants: string[] = [];
+    for await (const key of await kv.keys(tenantKey('>'))) tenants.push(key.slice(tenantKey('').length));
+    for (let i = 0; i < tenants.length; i += SETTLE_ALL_PARALLEL) await Promise.all(tenants.slice(i, i + SETTLE_ALL_PARALLEL).map((t) => this.settle(t)));
   }
 
   /** Gives a reservation back (the job was not accepted after all, e.g. a concurrent duplicate won). */

@@ -159,4 +159,22 @@ describe('the deployment ceiling', () => {
     const tooBig = await expectProblem(await submit(b, 3), 422, 'limit-exceeds-cap');
     expect(tooBig.errors?.[0].detail).toBe("3 exceeds the deployment's daily spend ceiling (tao) of 2.5");
   });
+
+  it("settles every tenant's finished jobs before the ceiling refuses anyone", async () => {
+    const [quiet, busy] = await Promise.all([api.issueKey('quiet'), api.issueKey('busy')]);
+    const submit = (key: IssuedKey, maxTao: number) =>
+      fetch(`${api.base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(key.key) }, body: JSON.stringify({ goal: 'g', limits: { maxTao } }) });
+    // The jobs the last test left running end; their tenants send nothing more.
+    for (const tenant of ['tenant-a', 'tenant-b']) {
+      const page = (await (await fetch(`${api.base}/v1/jobs?tenant=${tenant}`, { headers: bearer(TEST_ADMIN_KEY) })).json()) as { jobs: Array<{ jobId: string }> };
+      for (const { jobId } of page.jobs) await writeJobRecord(api.bus, { jobId, tenant, status: 'succeeded', spentTao: 0 });
+    }
+    // The ledger still holds their 2.5 TAO of reservations: only a sweep of every tenant frees them.
+    const held = await submit(quiet, 2);
+    expect(held.status).toBe(202);
+    const { jobId } = (await held.json()) as { jobId: string };
+    await writeJobRecord(api.bus, { jobId, tenant: 'quiet', status: 'succeeded', spentTao: 0.1 });
+    // Only `quiet` could settle its job, and it sends nothing more: the ceiling settles it.
+    expect((await submit(busy, 2)).status).toBe(202);
+  });
 });
