@@ -44,7 +44,7 @@ async function main(): Promise<number> {
     return 1;
   }
   say(`orchestra: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  say(`  API              ${stack.apiUrl}  (POST /v1/jobs, GET /v1/jobs/:id, GET /v1/jobs/:id/events; Authorization: Bearer <key>)`);
+  say(`  API              ${stack.api.url}  (POST /v1/jobs, GET /v1/jobs/:id, GET /v1/jobs/:id/events; Authorization: Bearer <key>)`);
   say(`  NATS             ${stack.natsUrl}  (authentication on: one user per service)`);
   say(`  subtensor (fake) ${stack.subtensorUrl}`);
   for (const [name, port] of Object.entries(stack.opsPorts)) say(`  ${name.padEnd(16)} http://127.0.0.1:${port}/metrics /healthz /readyz`);

@@ -85,7 +85,6 @@ export const DEV_TENANT_QUOTAS = { jobsPerMinute: 100_000, concurrentJobs: 1_000
 
 /** A running devnet stack: NATS, the devnet (fake chain + miners) and the five services (some replicated), as processes. */
 export interface DevnetStack {
-  readonly apiUrl: string;
   /** The API with the dev tenant's key and the admin key: what every request to it needs. */
   readonly api: DevnetApi;
   /** The NATS URL the services use (comma-separated when several servers were given). */
@@ -231,7 +230,6 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
     await waitUntilReady();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     return {
-      apiUrl,
       api: { url: apiUrl, adminKey, key: await issueDevKey(apiUrl, adminKey) },
       natsUrl,
       natsAccess,
