@@ -63,7 +63,10 @@ describe('hostile input on the bus (separate processes)', () => {
 
     const failed = await until(
       // Published straight to the bus for tenant `default`: the operators' key reads any tenant's job.
-      () => fetch(`${stack.api.url}/v1/jobs/${job.jobId}`, { headers: authed({ url: stack.api.url, key: stack.api.adminKey }) }).then((r) => r.json() as Promise<Record<string, unknown>>),
+      () =>
+        fetch(`${stack.api.url}/v1/jobs/${job.jobId}`, { headers: authed({ url: stack.api.url, key: stack.api.adminKey }) }).then(
+          (r) => r.json() as Promise<Record<string, unknown>>,
+        ),
       (j) => j.status === 'failed',
       30_000,
       'huge job failed',

@@ -29,7 +29,12 @@ export const Caller = createParamDecorator((_data: unknown, context: ExecutionCo
 });
 
 export function insufficientScope(scope: Scope): ApiProblem {
-  return new ApiProblem(403, 'insufficient-scope', 'Insufficient scope', `This API key lacks the "${scope}" scope this request needs; use a key with it, or ask an admin to issue one.`);
+  return new ApiProblem(
+    403,
+    'insufficient-scope',
+    'Insufficient scope',
+    `This API key lacks the "${scope}" scope this request needs; use a key with it, or ask an admin to issue one.`,
+  );
 }
 
 /**

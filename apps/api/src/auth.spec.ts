@@ -50,7 +50,14 @@ describe('api keys and tenant isolation', () => {
       const res = await postJson('/v1/keys', { tenant: 'initech', scopes: ['read', 'submit'] }, admin);
       expect(res.status).toBe(201);
       const issued = (await res.json()) as IssuedKey & Record<string, unknown>;
-      expect(issued).toEqual({ id: expect.stringMatching(/^[0-9a-f]{16}$/), key: expect.stringMatching(/^orch_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/), tenant: 'initech', scopes: ['read', 'submit'], createdAt: expect.any(String), createdBy: 'bootstrap' });
+      expect(issued).toEqual({
+        id: expect.stringMatching(/^[0-9a-f]{16}$/),
+        key: expect.stringMatching(/^orch_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/),
+        tenant: 'initech',
+        scopes: ['read', 'submit'],
+        createdAt: expect.any(String),
+        createdBy: 'bootstrap',
+      });
       const stored = await (await api.bus.kv(Buckets.apiKeys)).get(issued.id);
       expect(stored?.string()).not.toContain(issued.key.split('_')[2]);
       expect(stored?.json()).toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
@@ -159,9 +166,16 @@ describe('api keys and tenant isolation', () => {
           const theirs = await call(path, init);
           const [ghostPath, ghostInit] = routes(ghost)[index];
           const nobodys = await call(ghostPath, ghostInit);
-          const [a, g] = [(await expectProblem(theirs, 404, 'job-not-found')) as Problem & { instance: string }, (await expectProblem(nobodys, 404, 'job-not-found')) as Problem & { instance: string }];
+          const [a, g] = [
+            (await expectProblem(theirs, 404, 'job-not-found')) as Problem & { instance: string },
+            (await expectProblem(nobodys, 404, 'job-not-found')) as Problem & { instance: string },
+          ];
           // The same answer but for the id itself: nothing tells B that A's job exists.
-          expect({ ...a, detail: a.detail.replace(id, 'ID'), instance: a.instance.replace(id, 'ID') }).toEqual({ ...g, detail: g.detail.replace(ghost, 'ID'), instance: g.instance.replace(ghost, 'ID') });
+          expect({ ...a, detail: a.detail.replace(id, 'ID'), instance: a.instance.replace(id, 'ID') }).toEqual({
+            ...g,
+            detail: g.detail.replace(ghost, 'ID'),
+            instance: g.instance.replace(ghost, 'ID'),
+          });
         }
       }
       // Listing and usage: B sees none of A's jobs, and cannot name A's tenant.

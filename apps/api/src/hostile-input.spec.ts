@@ -216,10 +216,13 @@ describe('api under hostile input', () => {
     it('cuts off a client trickling its body with 408, publishing nothing', async () => {
       const before = await published();
       // With a valid key: without one the body is refused before it is read (auth.spec).
-      const { response, trickled } = await rawExchange(`POST /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${api.key.key}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"goal":"`, {
-        everyMs: 100,
-        next: () => 'x',
-      });
+      const { response, trickled } = await rawExchange(
+        `POST /v1/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${api.key.key}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"goal":"`,
+        {
+          everyMs: 100,
+          next: () => 'x',
+        },
+      );
       expect(trickled).toBeGreaterThan(0);
       expectRawProblem(response, 408, 'request-timeout');
       expect(await published()).toEqual(before);

@@ -22,7 +22,8 @@ describe('job listing and deletion', () => {
   });
   afterAll(() => api?.close());
 
-  const call = (path: string, init: RequestInit = {}, as: IssuedKey = key) => fetch(`${api.base}${path}`, { ...init, headers: { ...bearer(as.key), ...(init.headers as Record<string, string>) } });
+  const call = (path: string, init: RequestInit = {}, as: IssuedKey = key) =>
+    fetch(`${api.base}${path}`, { ...init, headers: { ...bearer(as.key), ...(init.headers as Record<string, string>) } });
   const submit = async (goal: string, headers: Record<string, string> = {}, as: IssuedKey = key) => {
     const res = await call('/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ goal }) }, as);
     expect(res.status).toBe(202);
@@ -83,7 +84,18 @@ describe('job listing and deletion', () => {
     const output = await putObject(api.bus, ObjectBuckets.outputs, `${jobId}/steps/data/1/output`, { rows: ['x'.repeat(100)] });
     const result = await putObject(api.bus, ObjectBuckets.outputs, `${jobId}/result`, { report: 'big' });
     const attempt = { attempt: 1, status: 'verified' as const, rankOffset: 0, dispatchedAt: new Date().toISOString(), uid: 1, hedgedUids: [] };
-    const step = { id: 'data', capability: 'data.financials', netuid: 13, schemaId: 'data.financials@1', input: {}, deps: [], maxAttempts: 4, status: 'verified' as const, attempts: [attempt], output };
+    const step = {
+      id: 'data',
+      capability: 'data.financials',
+      netuid: 13,
+      schemaId: 'data.financials@1',
+      input: {},
+      deps: [],
+      maxAttempts: 4,
+      status: 'verified' as const,
+      attempts: [attempt],
+      output,
+    };
     await writeJobRecord(api.bus, { jobId, tenant: 'lister', status: 'succeeded', steps: [step], result });
     await api.bus.publish(Subjects.jobEvents(jobId), jobEvent(jobId, { service: 'spec', event: 'job.succeeded', message: 'done' }));
 

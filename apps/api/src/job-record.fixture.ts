@@ -5,7 +5,10 @@ import { Buckets, JobState, JobStatus, StepState, Streams } from '@orchestra/con
  * Writes the planner's record of a job (the API specs run without a planner): `status`,
  * having spent `spentTao`, with `steps` if given. Returns the record.
  */
-export async function writeJobRecord(bus: Bus, job: { jobId: string; tenant: string; status: JobStatus; spentTao?: number; steps?: StepState[]; result?: unknown }): Promise<JobState> {
+export async function writeJobRecord(
+  bus: Bus,
+  job: { jobId: string; tenant: string; status: JobStatus; spentTao?: number; steps?: StepState[]; result?: unknown },
+): Promise<JobState> {
   const now = new Date().toISOString();
   const state: JobState = {
     jobId: job.jobId,

@@ -77,7 +77,12 @@ export const LIST_MAX_SCAN = 500;
 const indexKey = (tenant: string, jobId: string) => `${tenant}.${jobId}`;
 
 export function jobNotFinished(jobId: string, status: JobStatus): ApiProblem {
-  return new ApiProblem(409, 'job-not-finished', 'Job not finished', `Job "${jobId}" is ${status}; only a finished job can be deleted. Cancel it (POST /v1/jobs/${jobId}/cancel) and delete it once it has ended.`);
+  return new ApiProblem(
+    409,
+    'job-not-finished',
+    'Job not finished',
+    `Job "${jobId}" is ${status}; only a finished job can be deleted. Cancel it (POST /v1/jobs/${jobId}/cancel) and delete it once it has ended.`,
+  );
 }
 
 /**

@@ -107,7 +107,11 @@ describe('tenant quotas', () => {
       // Running jobs hold the budget: room comes back as they finish.
       expect(res.headers.get('retry-after')).toBe('5');
     }
-    const usage = async () => (await (await call('/v1/usage', { headers: bearer(key.key) })).json()) as { running: number; days: Array<{ jobs: number; spent: { tao: number }; reserved: { tao: number } }> };
+    const usage = async () =>
+      (await (await call('/v1/usage', { headers: bearer(key.key) })).json()) as {
+        running: number;
+        days: Array<{ jobs: number; spent: { tao: number }; reserved: { tao: number } }>;
+      };
     expect(await usage()).toMatchObject({ tenant: 'daily', running: 3, days: [{ jobs: 3, spent: { tao: 0 }, reserved: { tao: 3 } }] });
 
     // One job ends having spent a quarter of its budget: the rest of its reservation is released.
@@ -147,7 +151,11 @@ describe('the deployment ceiling', () => {
   it('caps the spend of all tenants together per day (429), and a budget above it is 422', async () => {
     const [a, b] = await Promise.all([api.issueKey('tenant-a'), api.issueKey('tenant-b')]);
     const submit = (key: IssuedKey, maxTao: number) =>
-      fetch(`${api.base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(key.key) }, body: JSON.stringify({ goal: 'g', limits: { maxTao } }) });
+      fetch(`${api.base}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(key.key) },
+        body: JSON.stringify({ goal: 'g', limits: { maxTao } }),
+      });
     const results = await Promise.all([submit(a, 1), submit(b, 1), submit(a, 1), submit(b, 1)]);
     expect(results.map((r) => r.status).sort()).toEqual([202, 202, 429, 429]);
     for (const res of results.filter((r) => r.status === 429)) await expectProblem(res, 429, 'deployment-spend-exhausted');
@@ -163,7 +171,11 @@ describe('the deployment ceiling', () => {
   it("settles every tenant's finished jobs before the ceiling refuses anyone", async () => {
     const [quiet, busy] = await Promise.all([api.issueKey('quiet'), api.issueKey('busy')]);
     const submit = (key: IssuedKey, maxTao: number) =>
-      fetch(`${api.base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(key.key) }, body: JSON.stringify({ goal: 'g', limits: { maxTao } }) });
+      fetch(`${api.base}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(key.key) },
+        body: JSON.stringify({ goal: 'g', limits: { maxTao } }),
+      });
     // The jobs the last test left running end; their tenants send nothing more.
     for (const tenant of ['tenant-a', 'tenant-b']) {
       const page = (await (await fetch(`${api.base}/v1/jobs?tenant=${tenant}`, { headers: bearer(TEST_ADMIN_KEY) })).json()) as { jobs: Array<{ jobId: string }> };

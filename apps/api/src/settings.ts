@@ -60,7 +60,9 @@ function readAuth(env: Readonly<Record<string, string | undefined>>, errors: str
   }
   if (adminKey !== undefined && adminKey.trim() === '') adminKey = undefined;
   if (adminKey !== undefined && (adminKey.length < MIN_ADMIN_KEY_CHARS || adminKey.length > 512 || !/^[\x21-\x7e]+$/.test(adminKey))) {
-    errors.push(`the admin key (ORCH_API_ADMIN_KEY or _FILE) must be ${MIN_ADMIN_KEY_CHARS}-512 printable characters without spaces; generate one with \`openssl rand -base64 32\``);
+    errors.push(
+      `the admin key (ORCH_API_ADMIN_KEY or _FILE) must be ${MIN_ADMIN_KEY_CHARS}-512 printable characters without spaces; generate one with \`openssl rand -base64 32\``,
+    );
     adminKey = undefined;
   }
   return { tenancy, ...(adminKey === undefined ? {} : { adminKey }) };

@@ -35,8 +35,7 @@ export const SpendSchema = z.object({ tao: z.number().positive().max(1_000_000).
 export type SpendCap = z.infer<typeof SpendSchema>;
 
 export const ZERO: Amounts = { tao: 0 };
-export const addAmounts = (a: Amounts, b: Amounts, sign = 1): Amounts =>
-  Object.fromEntries(UNITS.map((u) => [u, round(a[u] + sign * b[u])])) as Amounts;
+export const addAmounts = (a: Amounts, b: Amounts, sign = 1): Amounts => Object.fromEntries(UNITS.map((u) => [u, round(a[u] + sign * b[u])])) as Amounts;
 /** Sums keep 12 decimals: repeated additions of binary fractions would otherwise drift past a cap they meet exactly. */
 const round = (n: number) => Math.round(n * 1e12) / 1e12;
 
