@@ -6,9 +6,9 @@ import { REPO_ROOT } from '@orchestra/testing';
 /** Where `npm run devnet` says how to reach it: written at start (owner-only), removed at stop. */
 export const DEVNET_CONNECTION_FILE = join(REPO_ROOT, 'tmp', 'devnet', 'connection.json');
 
-/** The devnet's connection file: its API and its NATS with the operator's credentials. */
+/** The devnet's connection file: its API with the dev tenant's key and the admin key, and its NATS with the operator's credentials. */
 export interface DevnetConnection {
-  readonly api: { readonly url: string };
+  readonly api: { readonly url: string; readonly key: string; readonly adminKey: string };
   readonly nats: { readonly servers: string; readonly user?: string; readonly pass?: string };
 }
 

@@ -71,7 +71,7 @@ async function chaosRun({ label, stack, jobs, natsFaults }: RunOptions): Promise
     const submitted = await Promise.all(
       Array.from({ length: jobs }, async (_, i) => {
         await new Promise((r) => setTimeout(r, Math.floor((i * WINDOW_MS) / jobs)));
-        return submitUntilAccepted(stack.apiUrl, jobBody(i), `chaos-${label}-${SEED}-${i}`);
+        return submitUntilAccepted(stack.api, jobBody(i), `chaos-${label}-${SEED}-${i}`);
       }),
     );
     const done = await faults;

@@ -1,6 +1,7 @@
 import { Buckets, JobStateSchema, TERMINAL_JOB_STATUSES } from '@orchestra/contracts';
 import { NatsAccess, connectionOptions } from '@orchestra/bus';
 import { DevnetStack, ServiceName } from '@orchestra/testing';
+import { ApiAccess, authed } from '../e2e/helpers';
 export { seededRandom } from '@orchestra/fake-subtensor';
 import { KV, Kvm } from '@nats-io/kv';
 import { NatsConnection, connect } from '@nats-io/transport-node';
@@ -20,14 +21,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * POSTs a job, retrying (same Idempotency-Key, so a retry can never make a second job)
  * until the API accepts it — it may be restarting, or NATS may be. Returns the job id.
  */
-export async function submitUntilAccepted(apiUrl: string, body: unknown, idempotencyKey: string, timeoutMs = 60_000): Promise<string> {
+export async function submitUntilAccepted(api: ApiAccess, body: unknown, idempotencyKey: string, timeoutMs = 60_000): Promise<string> {
   const until = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < until) {
     try {
-      const res = await fetch(`${apiUrl}/v1/jobs`, {
+      const res = await fetch(`${api.url}/v1/jobs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
+        headers: authed(api, { 'content-type': 'application/json', 'idempotency-key': idempotencyKey }),
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
       });

@@ -25,14 +25,14 @@ describe('a job whose every candidate fails (separate processes)', () => {
   afterAll(() => stack?.stop(), 60_000);
 
   it('ends failed, naming every attempt and its reason', async () => {
-    const jobId = await submit(stack.apiUrl, {
+    const jobId = await submit(stack.api, {
       goal: 'fetch reported revenue',
       plan: [{ id: 'data', capability: 'data.financials', input: { entities: ['AAPL'], periods: ['FY2023'], metrics: ['revenue'] } }],
       limits: { maxAttemptsPerStep: 6 },
     });
-    const events = await followEvents(stack.apiUrl, jobId);
+    const events = await followEvents(stack.api, jobId);
     expect(events.at(-1)?.event).toBe('job.failed');
-    const job = await getJob(stack.apiUrl, jobId);
+    const job = await getJob(stack.api, jobId);
     expect(job.status).toBe('failed');
     const step = job.steps[0];
     // SN13 has 6 miners and 6 attempts are allowed: every one was tried once, none twice.

@@ -11,6 +11,9 @@ import { join } from 'node:path';
  * attack is refused as application/problem+json, publishes nothing, and a good
  * submission right after it is accepted.
  */
+/** The operators' key the process starts with (ORCH_API_ADMIN_KEY): it may submit too. */
+const ADMIN_KEY = 'e2e-admin-key-0123456789abcdefghijklmnopqrstuvwxyz';
+
 describe('api process under hostile input', () => {
   let nats: NatsServerHandle;
   let bus: Bus;
@@ -34,6 +37,7 @@ describe('api process under hostile input', () => {
           ORCHESTRA_API_PORT: String(apiPort),
           OPS_PORT: String(opsPort),
           OPS_HOST: '127.0.0.1',
+          ORCH_API_ADMIN_KEY: ADMIN_KEY,
           // Short enough for a test to watch a trickling client being cut off.
           ORCH_HTTP_HEADERS_TIMEOUT_MS: '500',
           ORCH_HTTP_REQUEST_TIMEOUT_MS: '1000',
@@ -55,7 +59,7 @@ describe('api process under hostile input', () => {
     await nats?.dispose();
   }, 30_000);
 
-  const post = (body: string) => fetch(`${apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const post = (body: string) => fetch(`${apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body });
   const published = async () => ({
     jobs: (await bus.jsm.streams.info(Streams.jobs.name)).state.messages,
     events: (await bus.jsm.streams.info(Streams.events.name)).state.messages,

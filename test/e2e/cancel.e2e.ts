@@ -2,7 +2,7 @@ import { DevnetStack, startDevnetStack } from '@orchestra/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { followEvents, getJob, submit } from './helpers';
+import { authed, followEvents, getJob, submit } from './helpers';
 
 /** Cancelling a job whose miner is still working: the hire is aborted and the job ends at once. */
 describe('cancellation (separate processes)', () => {
@@ -20,18 +20,18 @@ describe('cancellation (separate processes)', () => {
   afterAll(() => stack?.stop(), 60_000);
 
   it('aborts the in-flight hire and ends the job cancelled, long before the miner would answer', async () => {
-    const jobId = await submit(stack.apiUrl, {
+    const jobId = await submit(stack.api, {
       goal: 'fetch reported revenue',
       plan: [{ id: 'data', capability: 'data.financials', input: { entities: ['AAPL'], periods: ['FY2023'], metrics: ['revenue'] } }],
     });
-    const following = followEvents(stack.apiUrl, jobId);
+    const following = followEvents(stack.api, jobId);
     // Wait until the miner is hired, then cancel.
-    for (let i = 0; i < 50 && (await getJob(stack.apiUrl, jobId).catch(() => undefined))?.status !== 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && (await getJob(stack.api, jobId).catch(() => undefined))?.status !== 'running'; i++) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 500));
     const started = Date.now();
-    const res = await fetch(`${stack.apiUrl}/v1/jobs/${jobId}/cancel`, {
+    const res = await fetch(`${stack.api.url}/v1/jobs/${jobId}/cancel`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: authed(stack.api, { 'content-type': 'application/json' }),
       body: JSON.stringify({ reason: 'no longer needed' }),
     });
     expect(res.status).toBe(202);
@@ -40,7 +40,7 @@ describe('cancellation (separate processes)', () => {
     expect(events.at(-1)).toMatchObject({ event: 'job.cancelled', message: 'no longer needed' });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(events.some((e) => e.event === 'step.answered')).toBe(false);
-    const job = await getJob(stack.apiUrl, jobId);
+    const job = await getJob(stack.api, jobId);
     expect(job).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
     // The dispatcher cut the miner call off rather than waiting for it.
     const aborted = async () =>

@@ -3,7 +3,7 @@ import { ReportSchema, outputSchema } from '@orchestra/schemas';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { followEvents, getJob, submit } from './helpers';
+import { authed, followEvents, getJob, submit } from './helpers';
 
 const GOAL = 'Analyze these financial filings and write a Python script to graph the trends';
 
@@ -26,8 +26,8 @@ describe('example goal end to end (separate processes)', () => {
   }, 60_000);
 
   it('swaps the broken top-ranked UIDs and returns a verified report', async () => {
-    const jobId = await submit(stack.apiUrl, { goal: GOAL });
-    const events = await followEvents(stack.apiUrl, jobId);
+    const jobId = await submit(stack.api, { goal: GOAL });
+    const events = await followEvents(stack.api, jobId);
     expect(events.at(-1)?.event).toBe('job.succeeded');
     expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
 
@@ -39,7 +39,7 @@ describe('example goal end to end (separate processes)', () => {
       expect(events.some((e) => e.event === 'step.retrying' && e.stepId === stepId)).toBe(true);
     }
 
-    const job = await getJob(stack.apiUrl, jobId);
+    const job = await getJob(stack.api, jobId);
     expect(job.status).toBe('succeeded');
     // Only miners were hired: the devnet's validators (UID 0, //Alice, and the UIDs after the
     // six miners of each subnet) hold permits, big stakes and served axons.
@@ -58,7 +58,7 @@ describe('example goal end to end (separate processes)', () => {
   }, 90_000);
 
   it('answers an invalid body with 400 problem+json naming the field', async () => {
-    const res = await fetch(`${stack.apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ goal: 42 }) });
+    const res = await fetch(`${stack.api.url}/v1/jobs`, { method: 'POST', headers: authed(stack.api, { 'content-type': 'application/json' }), body: JSON.stringify({ goal: 42 }) });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(JSON.stringify(await res.json())).toMatch(/goal/);

@@ -36,9 +36,9 @@ describe('gateway providers end to end (Chutes twin, separate processes)', () =>
   }, 60_000);
 
   it('buys text and code from Chutes models, swapping the garbage one, and accounts every call in USD and TAO', async () => {
-    const jobId = await submit(stack.apiUrl, { goal: 'Chart revenue', plan: PLAN, limits: { maxAttemptsPerStep: 6, maxUsd: 5 } });
-    const events = await followEvents(stack.apiUrl, jobId);
-    const job = await getJob(stack.apiUrl, jobId);
+    const jobId = await submit(stack.api, { goal: 'Chart revenue', plan: PLAN, limits: { maxAttemptsPerStep: 6, maxUsd: 5 } });
+    const events = await followEvents(stack.api, jobId);
+    const job = await getJob(stack.api, jobId);
     expect(job.status).toBe('succeeded');
 
     const data = job.steps.find((s) => s.id === 'data');

@@ -1,6 +1,14 @@
 import { Bus } from '@orchestra/bus';
 import { JobEvent, JobEventPayload, JobState, TERMINAL_JOB_EVENTS } from '@orchestra/contracts';
-import type { DevnetStack } from '@orchestra/testing';
+import type { DevnetApi, DevnetStack } from '@orchestra/testing';
+
+/** The API as a client holds it: its URL and an API key. */
+export type ApiAccess = Pick<DevnetApi, 'url' | 'key'>;
+
+/** Headers of a request with the client's key (and any others). */
+export function authed(api: ApiAccess, headers: Record<string, string> = {}): Record<string, string> {
+  return { authorization: `Bearer ${api.key}`, ...headers };
+}
 
 /** A bus connection to the stack's NATS as the operator (authentication is on), for reading and writing what services do. */
 export function operatorBus(stack: DevnetStack, name: string): Promise<Bus> {
@@ -8,15 +16,15 @@ export function operatorBus(stack: DevnetStack, name: string): Promise<Bus> {
 }
 
 /** POSTs a job and returns its id (asserting 202). */
-export async function submit(apiUrl: string, body: unknown): Promise<string> {
-  const res = await fetch(`${apiUrl}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+export async function submit(api: ApiAccess, body: unknown): Promise<string> {
+  const res = await fetch(`${api.url}/v1/jobs`, { method: 'POST', headers: authed(api, { 'content-type': 'application/json' }), body: JSON.stringify(body) });
   if (res.status !== 202) throw new Error(`POST /v1/jobs: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { jobId: string }).jobId;
 }
 
 /** Follows a job's SSE stream until its terminal event and returns every event, in order. */
-export async function followEvents(apiUrl: string, jobId: string): Promise<Array<JobEventPayload & { seq: number }>> {
-  const res = await fetch(`${apiUrl}/v1/jobs/${jobId}/events`, { headers: { accept: 'text/event-stream' } });
+export async function followEvents(api: ApiAccess, jobId: string): Promise<Array<JobEventPayload & { seq: number }>> {
+  const res = await fetch(`${api.url}/v1/jobs/${jobId}/events`, { headers: authed(api, { accept: 'text/event-stream' }) });
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const events: Array<JobEventPayload & { seq: number }> = [];
   const decoder = new TextDecoder();
@@ -38,8 +46,8 @@ export async function followEvents(apiUrl: string, jobId: string): Promise<Array
   return events;
 }
 
-export async function getJob(apiUrl: string, jobId: string): Promise<JobState> {
-  const res = await fetch(`${apiUrl}/v1/jobs/${jobId}`);
+export async function getJob(api: ApiAccess, jobId: string): Promise<JobState> {
+  const res = await fetch(`${api.url}/v1/jobs/${jobId}`, { headers: authed(api) });
   expect(res.status).toBe(200);
   return (await res.json()) as JobState;
 }

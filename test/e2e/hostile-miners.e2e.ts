@@ -49,9 +49,9 @@ describe('hostile miners ranked first (separate processes)', () => {
   let first: JobState;
 
   it('the job succeeds via the next miners; each hostile attempt is a rejection with a bounded reason; the record stays small', async () => {
-    const jobId = await submit(stack.apiUrl, { goal: GOAL, limits: { deadlineMs: 60_000 } });
-    const events = await followEvents(stack.apiUrl, jobId);
-    first = await getJob(stack.apiUrl, jobId);
+    const jobId = await submit(stack.api, { goal: GOAL, limits: { deadlineMs: 60_000 } });
+    const events = await followEvents(stack.api, jobId);
+    first = await getJob(stack.api, jobId);
     expect(first.status).toBe('succeeded');
     expect(events.at(-1)?.event).toBe('job.succeeded');
 
@@ -78,12 +78,12 @@ describe('hostile miners ranked first (separate processes)', () => {
 
   it('the deep-JSON miner has reputation evidence: the next job does not hire it first', async () => {
     expect(first).toBeDefined();
-    const jobId = await submit(stack.apiUrl, {
+    const jobId = await submit(stack.api, {
       goal: 'fetch reported revenue',
       plan: [{ id: 'data', capability: 'data.financials', input: { entities: ['AAPL'], periods: ['FY2023'], metrics: ['revenue'] } }],
     });
-    await followEvents(stack.apiUrl, jobId);
-    const job = await getJob(stack.apiUrl, jobId);
+    await followEvents(stack.api, jobId);
+    const job = await getJob(stack.api, jobId);
     expect(job.status).toBe('succeeded');
     expect(job.steps[0].attempts[0].uid).not.toBe(DEEP_UID);
     expect(job.steps[0].attempts.map((a) => a.uid)).not.toContain(DEEP_UID);

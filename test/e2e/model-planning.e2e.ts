@@ -70,9 +70,9 @@ describe('goals planned by a model, end to end (separate processes)', () => {
   it.each(cases)(
     '$kind',
     async ({ body, capabilities }) => {
-      const jobId = await submit(stack.apiUrl, { ...body, limits: { deadlineMs: 120_000 } });
-      const events = await followEvents(stack.apiUrl, jobId);
-      const job = await getJob(stack.apiUrl, jobId);
+      const jobId = await submit(stack.api, { ...body, limits: { deadlineMs: 120_000 } });
+      const events = await followEvents(stack.api, jobId);
+      const job = await getJob(stack.api, jobId);
       expect([events.at(-1)?.event, job.status, job.error]).toEqual(['job.succeeded', 'succeeded', undefined]);
       expect(job.planSource).toBe('model');
       expect(job.rejectedPlans?.map((r) => r.by)).toEqual(['model:devnet/cyclic-planner-llm', 'model:devnet/cyclic-planner-llm']);
@@ -87,7 +87,7 @@ describe('goals planned by a model, end to end (separate processes)', () => {
 
   it('fans a step out over a list and in again: one verified run per item, the dependant reading their outputs', async () => {
     const questions = ['Did AAPL revenue grow from FY2022 to FY2023?', 'How large was AAPL revenue in FY2023?'];
-    const jobId = await submit(stack.apiUrl, {
+    const jobId = await submit(stack.api, {
       goal: 'Answer each question about these figures, then chart them',
       inputs: { rows: ROWS, questions },
       plan: [
@@ -95,9 +95,9 @@ describe('goals planned by a model, end to end (separate processes)', () => {
         { id: 'chart', capability: 'code.python', input: { task: 'Chart the revenue per year', rows: { $ref: '/inputs/rows' } }, deps: ['answers'] },
       ],
     });
-    const events = await followEvents(stack.apiUrl, jobId);
+    const events = await followEvents(stack.api, jobId);
     expect(events.at(-1)?.event).toBe('job.succeeded');
-    const job = await getJob(stack.apiUrl, jobId);
+    const job = await getJob(stack.api, jobId);
     expect(job.steps.map((s) => [s.id, s.status])).toEqual([
       ['answers', 'verified'],
       ['answers[0]', 'verified'],

@@ -139,13 +139,13 @@ describe('one job is one trace, and its metrics move (separate processes)', () =
       },
     });
     for (const service of ['api', 'planner', 'dispatcher'] as const) before[service] = await scrape(stack.opsPorts[service]);
-    jobId = await submit(stack.apiUrl, {
+    jobId = await submit(stack.api, {
       goal: 'fetch reported revenue',
       plan: [{ id: 'data', capability: 'data.financials', input: { entities: ['AAPL'], periods: ['FY2023'], metrics: ['revenue'] }, maxAttempts: 4 }],
     });
-    const events = await followEvents(stack.apiUrl, jobId);
+    const events = await followEvents(stack.api, jobId);
     expect(events.at(-1)?.event).toBe('job.succeeded');
-    job = await getJob(stack.apiUrl, jobId);
+    job = await getJob(stack.api, jobId);
   }, 180_000);
 
   afterAll(async () => {

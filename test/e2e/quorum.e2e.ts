@@ -27,15 +27,15 @@ describe('quorum against a colluding Sybil pair (separate processes)', () => {
   const request = { entities: ['AAPL', 'MSFT'], periods: ['FY2022', 'FY2023'], metrics: ['revenue'] };
 
   it('verifies the honest figures and records the colluders as outvoted', async () => {
-    const jobId = await submit(stack.apiUrl, {
+    const jobId = await submit(stack.api, {
       goal: 'fetch reported revenue, cross-checked',
       plan: [{ id: 'data', capability: 'data.financials', input: request, maxAttempts: 4, quorum: { agree: 2, checker: 'same-rows' } }],
     });
-    const events = await followEvents(stack.apiUrl, jobId);
+    const events = await followEvents(stack.api, jobId);
     expect(events.at(-1)?.event).toBe('job.succeeded');
     expect(events.find((e) => e.event === 'step.quorum')?.message).toMatch(/2 answers agree \(uid 3, uid 4, same-rows\); outvoted: uid 1, uid 2/);
 
-    const job = await getJob(stack.apiUrl, jobId);
+    const job = await getJob(stack.api, jobId);
     const step = job.steps[0];
     expect(step.attempts.map((a) => [a.uid, a.status])).toEqual([
       [1, 'outvoted'],
@@ -49,9 +49,9 @@ describe('quorum against a colluding Sybil pair (separate processes)', () => {
   }, 90_000);
 
   it('without a quorum, the same ring would have been believed', async () => {
-    const jobId = await submit(stack.apiUrl, { goal: 'fetch reported revenue', plan: [{ id: 'data', capability: 'data.financials', input: request }] });
-    await followEvents(stack.apiUrl, jobId);
-    const rows = ((await getJob(stack.apiUrl, jobId)).steps[0].output as { rows: FinancialRow[] }).rows;
+    const jobId = await submit(stack.api, { goal: 'fetch reported revenue', plan: [{ id: 'data', capability: 'data.financials', input: request }] });
+    await followEvents(stack.api, jobId);
+    const rows = ((await getJob(stack.api, jobId)).steps[0].output as { rows: FinancialRow[] }).rows;
     expect(rows.find((r) => r.entity === 'AAPL' && r.period === 'FY2023')?.value).not.toBe(383285);
   }, 90_000);
 });

@@ -32,8 +32,8 @@ describe('stored outputs (separate processes)', () => {
   }, 60_000);
 
   it('runs the example goal with every output stored by reference, and GET shows the result whole', async () => {
-    const jobId = await submit(stack.apiUrl, { goal: 'Analyze these financial filings and write a Python script to graph the trends', inputs: { entities: ['AAPL', 'MSFT'] } });
-    const events = await followEvents(stack.apiUrl, jobId);
+    const jobId = await submit(stack.api, { goal: 'Analyze these financial filings and write a Python script to graph the trends', inputs: { entities: ['AAPL', 'MSFT'] } });
+    const events = await followEvents(stack.api, jobId);
     expect(events.at(-1)?.event).toBe('job.succeeded');
 
     // The record holds references; the stored values sit in the outputs bucket.
@@ -44,7 +44,7 @@ describe('stored outputs (separate processes)', () => {
     expect((record.result as { outputs: Record<string, unknown> }).outputs.data).toMatchObject({ $object: { bucket: ObjectBuckets.outputs } });
 
     // The client gets values, each conforming to its schema, and the rows answer the inputs.
-    const job = await getJob(stack.apiUrl, jobId);
+    const job = await getJob(stack.api, jobId);
     const report = ReportSchema.parse(job.result);
     for (const p of report.provenance) expect(() => outputSchema(p.schemaId).parse(report.outputs[p.stepId])).not.toThrow();
     const rows = (report.outputs.data as { rows: Array<{ entity: string }> }).rows;

@@ -3,7 +3,7 @@ import { DevnetStack, startDevnetStack } from '@orchestra/testing';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { submit } from '../e2e/helpers';
+import { ApiAccess, authed, submit } from '../e2e/helpers';
 
 /**
  * A bad day on the network, many jobs at once:
@@ -56,8 +56,8 @@ describe.each(SCENARIOS)('resilience: $jobs jobs with $faulty faulty and $hostil
     'every job ends within its deadline, with a reason when it fails, within the attempt budget (and enough succeed)',
     async () => {
       const started = Date.now();
-      const ids = await Promise.all(Array.from({ length: JOBS }, () => submit(stack.apiUrl, { goal: GOAL, limits: { deadlineMs: DEADLINE_MS } })));
-      const jobs = await Promise.all(ids.map((id) => untilTerminal(stack.apiUrl, id, started + DEADLINE_MS + 10_000)));
+      const ids = await Promise.all(Array.from({ length: JOBS }, () => submit(stack.api, { goal: GOAL, limits: { deadlineMs: DEADLINE_MS } })));
+      const jobs = await Promise.all(ids.map((id) => untilTerminal(stack.api, id, started + DEADLINE_MS + 10_000)));
       const seconds = (Date.now() - started) / 1000;
 
       const table = summarise(jobs);
@@ -88,9 +88,9 @@ describe.each(SCENARIOS)('resilience: $jobs jobs with $faulty faulty and $hostil
 });
 
 /** Polls a job until it is terminal (GET /v1/jobs/:id), failing at `until`. */
-async function untilTerminal(apiUrl: string, jobId: string, until: number): Promise<JobState> {
+async function untilTerminal(api: ApiAccess, jobId: string, until: number): Promise<JobState> {
   for (;;) {
-    const job = (await (await fetch(`${apiUrl}/v1/jobs/${jobId}`)).json()) as JobState;
+    const job = (await (await fetch(`${api.url}/v1/jobs/${jobId}`, { headers: authed(api) })).json()) as JobState;
     if (TERMINAL_JOB_STATUSES.includes(job.status)) return job;
     if (Date.now() > until) throw new Error(`job ${jobId} still ${job.status} past its deadline`);
     await new Promise((r) => setTimeout(r, 500));

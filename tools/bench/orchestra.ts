@@ -74,9 +74,9 @@ export async function measureOrchestra(size: BenchSize, options: { cpuProfileDir
     const ends = watchJobEnds(nc);
     const runJob = async (): Promise<{ ms: number; minerMs: number; ok: boolean }> => {
       const t0 = performance.now();
-      const res = await fetch(`${stack.apiUrl}/v1/jobs`, {
+      const res = await fetch(`${stack.api.url}/v1/jobs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.api.key}` },
         body: JSON.stringify({ goal: BENCH_QUESTION, plan: BENCH_PLAN }),
       });
       if (res.status !== 202) throw new Error(`POST /v1/jobs answered ${res.status}: ${await res.text()}`);

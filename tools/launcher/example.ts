@@ -9,10 +9,13 @@ export const EXAMPLE_GOAL = 'Analyze these financial filings and write a Python 
  * Submits a goal with the client's inputs, prints every progress event as it arrives, then
  * prints the verified report. Resolves with the final job record.
  */
-export async function runGoal(apiUrl: string, goal: string, print: (line: string) => void, inputs: Record<string, unknown> = {}): Promise<JobState> {
+export async function runGoal(api: { url: string; key: string }, goal: string, print: (line: string) => void, inputs: Record<string, unknown> = {}): Promise<JobState> {
+  const apiUrl = api.url;
+  // Every request carries the tenant's key: the API knows the tenant from it.
+  const authorization = `Bearer ${api.key}`;
   const submitted = await fetch(`${apiUrl}/v1/jobs`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization },
     body: JSON.stringify({ goal, inputs }),
   });
   if (submitted.status !== 202) throw new Error(`POST /v1/jobs answered ${submitted.status}: ${await submitted.text()}`);
@@ -20,7 +23,7 @@ export async function runGoal(apiUrl: string, goal: string, print: (line: string
   print(`submitted job ${jobId}: "${goal}"`);
 
   const started = Date.now();
-  const events = await fetch(`${apiUrl}/v1/jobs/${jobId}/events`, { headers: { accept: 'text/event-stream' } });
+  const events = await fetch(`${apiUrl}/v1/jobs/${jobId}/events`, { headers: { accept: 'text/event-stream', authorization } });
   if (!events.ok || !events.body) throw new Error(`GET /v1/jobs/${jobId}/events answered ${events.status}`);
   for await (const message of readSse(events.body)) {
     const event = JobEvent.envelope.parse(JSON.parse(message.data)).payload;
@@ -28,7 +31,7 @@ export async function runGoal(apiUrl: string, goal: string, print: (line: string
     print(`[${at}s] ${event.event.padEnd(15)} ${event.message}`);
     if (TERMINAL_JOB_EVENTS.includes(event.event)) break;
   }
-  const job = (await (await fetch(`${apiUrl}/v1/jobs/${jobId}`)).json()) as JobState;
+  const job = (await (await fetch(`${apiUrl}/v1/jobs/${jobId}`, { headers: { authorization } })).json()) as JobState;
   if (job.status === 'succeeded') printReport(job, print);
   else print(`job ${job.status}: ${job.error?.message ?? 'no reason recorded'}`);
   return job;

@@ -49,7 +49,7 @@ async function main(): Promise<number> {
     return 1;
   }
   say(`orchestra: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  say(`  API              ${stack.apiUrl}  (POST /v1/jobs, GET /v1/jobs/:id, GET /v1/jobs/:id/events)`);
+  say(`  API              ${stack.api.url}  (POST /v1/jobs, GET /v1/jobs/:id, GET /v1/jobs/:id/events; Authorization: Bearer <key>)`);
   say(`  NATS             ${stack.natsUrl}  (authentication on: one user per service)`);
   say(`  subtensor (fake) ${stack.subtensorUrl}`);
   for (const [name, port] of Object.entries(stack.opsPorts)) say(`  ${name.padEnd(16)} http://127.0.0.1:${port}/metrics /healthz /readyz`);
@@ -63,7 +63,7 @@ async function main(): Promise<number> {
     let code = 1;
     try {
       // The example goal comes with its filings (fixtures/filings) as the client's inputs; a --goal of your own comes alone.
-      const job = await runGoal(stack.apiUrl, values.goal ?? EXAMPLE_GOAL, say, values.goal ? {} : exampleInputs());
+      const job = await runGoal(stack.api, values.goal ?? EXAMPLE_GOAL, say, values.goal ? {} : exampleInputs());
       code = job.status === 'succeeded' ? 0 : 1;
     } catch (error) {
       console.error(`orchestra: the example failed: ${(error as Error).message} (logs in ${logDir})`);
@@ -72,8 +72,8 @@ async function main(): Promise<number> {
     return code;
   }
 
-  writeDevnetConnection({ api: { url: stack.apiUrl }, nats: { servers: stack.natsUrl, user: stack.natsAccess.user, pass: stack.natsAccess.pass } });
-  say(`orchestra: serving; press Ctrl-C to stop. How to connect (npm run dlq uses it): ${DEVNET_CONNECTION_FILE}`);
+  writeDevnetConnection({ api: stack.api, nats: { servers: stack.natsUrl, user: stack.natsAccess.user, pass: stack.natsAccess.pass } });
+  say(`orchestra: serving; press Ctrl-C to stop. How to connect (the dev tenant's API key, the admin key, NATS; npm run dlq uses it): ${DEVNET_CONNECTION_FILE}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

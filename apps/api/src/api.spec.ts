@@ -1,6 +1,6 @@
 import { Bus } from '@orchestra/bus';
 import { Buckets, JobState, Streams, Subjects, jobEvent, type JobEventPayload } from '@orchestra/contracts';
-import { ApiUnderTest, startApiUnderTest } from './api.fixture';
+import { ApiUnderTest, IssuedKey, bearer, startApiUnderTest } from './api.fixture';
 
 /** One parsed Server-Sent Event. */
 interface SseEvent {
@@ -42,9 +42,12 @@ describe('api', () => {
   let base: string;
 
   let api: ApiUnderTest;
+  let acme: IssuedKey;
+  let globex: IssuedKey;
   beforeAll(async () => {
     api = await startApiUnderTest('api-spec');
     ({ bus, base } = api);
+    [acme, globex] = await Promise.all([api.issueKey('acme'), api.issueKey('globex')]);
   });
   afterAll(() => api?.close());
 
@@ -76,11 +79,11 @@ describe('api', () => {
       expect(problem.errors).toEqual(expect.arrayContaining([expect.objectContaining({ pointer })]));
     });
 
-    it('rejects a bad tenant and an over-long Idempotency-Key by header', async () => {
-      const res = await post('/v1/jobs', { goal: 'g' }, { 'x-orchestra-tenant': 'Not Valid', 'idempotency-key': 'k'.repeat(256) });
+    it('rejects an over-long Idempotency-Key by header', async () => {
+      const res = await post('/v1/jobs', { goal: 'g' }, { 'idempotency-key': 'k'.repeat(256) });
       expect(res.status).toBe(400);
       const problem = await problemOf(res);
-      expect(problem.errors?.map((e) => e.header).sort()).toEqual(['Idempotency-Key', 'X-Orchestra-Tenant']);
+      expect(problem.errors?.map((e) => e.header)).toEqual(['Idempotency-Key']);
     });
 
     it('answers malformed JSON 400, wrong content type 415 and an oversized body 413, as problems', async () => {
@@ -90,7 +93,7 @@ describe('api', () => {
       expect((await problemOf(malformed)).type).toMatch(/malformed-body$/);
 
       for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
-        const res = await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': type }, body: 'goal=g' });
+        const res = await api.fetch(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': type }, body: 'goal=g' });
         expect([type, res.status]).toEqual([type, 415]);
         expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       }
@@ -108,7 +111,7 @@ describe('api', () => {
   describe('submission', () => {
     it('accepts a valid job: 202, submission in KV, one JobSubmitted on the stream', async () => {
       const before = await jobsStreamMessages();
-      const { res, json } = await submit({ goal: 'Summarise ACME', inputs: { ticker: 'ACME' }, limits: { maxTao: 0.5 } }, { 'x-orchestra-tenant': 'acme' });
+      const { res, json } = await submit({ goal: 'Summarise ACME', inputs: { ticker: 'ACME' }, limits: { maxTao: 0.5 } }, bearer(acme.key));
       expect(res.status).toBe(202);
       expect(json.jobId).toMatch(/^job_[0-9A-Z]{26}$/);
       expect(json).toEqual({
@@ -155,8 +158,8 @@ describe('api', () => {
     });
 
     it('scopes idempotency keys by tenant', async () => {
-      const a = await submit({ goal: 'same' }, { 'idempotency-key': 'k-3', 'x-orchestra-tenant': 'a' });
-      const b = await submit({ goal: 'same' }, { 'idempotency-key': 'k-3', 'x-orchestra-tenant': 'b' });
+      const a = await submit({ goal: 'same' }, { 'idempotency-key': 'k-3', ...bearer(acme.key) });
+      const b = await submit({ goal: 'same' }, { 'idempotency-key': 'k-3', ...bearer(globex.key) });
       expect([a.res.status, b.res.status]).toEqual([202, 202]);
       expect(a.json.jobId).not.toBe(b.json.jobId);
     });
@@ -172,18 +175,18 @@ describe('api', () => {
 
   describe('reading jobs', () => {
     it('404s an unknown job and 400s a malformed id, as problems', async () => {
-      const missing = await fetch(`${base}/v1/jobs/job_nope`);
+      const missing = await api.fetch(`${base}/v1/jobs/job_nope`);
       expect(missing.status).toBe(404);
       expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(await missing.json()).toMatchObject({ status: 404, title: 'Job not found', instance: '/v1/jobs/job_nope' });
 
-      const bad = await fetch(`${base}/v1/jobs/not.an.id`);
+      const bad = await api.fetch(`${base}/v1/jobs/not.an.id`);
       expect(bad.status).toBe(400);
     });
 
     it('shows a submitted job as queued until the planner records it, then the record', async () => {
       const { json } = await submit({ goal: 'look at me' });
-      const queued = await fetch(`${base}/v1/jobs/${json.jobId}`);
+      const queued = await api.fetch(`${base}/v1/jobs/${json.jobId}`);
       expect(queued.status).toBe(200);
       expect(await queued.json()).toEqual({ jobId: json.jobId, status: 'queued', goal: 'look at me', submittedAt: expect.any(String) });
 
@@ -214,16 +217,16 @@ describe('api', () => {
         spend: { totalTao: 0.01 },
       };
       await (await bus.kv(Buckets.jobs)).put(json.jobId, JSON.stringify(state));
-      expect(await (await fetch(`${base}/v1/jobs/${json.jobId}`)).json()).toEqual(state);
+      expect(await (await api.fetch(`${base}/v1/jobs/${json.jobId}`)).json()).toEqual(state);
     });
 
-    it("hides one tenant's jobs from another (404 on read, events and cancel)", async () => {
-      const { json } = await submit({ goal: 'private' }, { 'x-orchestra-tenant': 'acme' });
-      expect((await fetch(`${base}/v1/jobs/${json.jobId}`, { headers: { 'x-orchestra-tenant': 'acme' } })).status).toBe(200);
-      for (const headers of [{}, { 'x-orchestra-tenant': 'globex' }] as Array<Record<string, string>>) {
-        expect((await fetch(`${base}/v1/jobs/${json.jobId}`, { headers })).status).toBe(404);
-        expect((await fetch(`${base}/v1/jobs/${json.jobId}/events`, { headers })).status).toBe(404);
-        expect((await fetch(`${base}/v1/jobs/${json.jobId}/cancel`, { method: 'POST', headers })).status).toBe(404);
+    it("hides one tenant's jobs from another (404 on read, events and cancel), whatever tenant header it sends", async () => {
+      const { json } = await submit({ goal: 'private' }, bearer(acme.key));
+      expect((await api.fetch(`${base}/v1/jobs/${json.jobId}`, { headers: bearer(acme.key) })).status).toBe(200);
+      for (const headers of [{}, bearer(globex.key), { ...bearer(globex.key), 'x-orchestra-tenant': 'acme' }] as Array<Record<string, string>>) {
+        expect((await api.fetch(`${base}/v1/jobs/${json.jobId}`, { headers })).status).toBe(404);
+        expect((await api.fetch(`${base}/v1/jobs/${json.jobId}/events`, { headers })).status).toBe(404);
+        expect((await api.fetch(`${base}/v1/jobs/${json.jobId}/cancel`, { method: 'POST', headers })).status).toBe(404);
       }
     });
 
@@ -248,14 +251,14 @@ describe('api', () => {
       const msg = await bus.jsm.streams.getMessage(Streams.jobs.name, { last_by_subj: Subjects.jobCancel });
       expect(msg?.json()).toMatchObject({ type: 'job.cancel', id: `job.cancel:${json.jobId}`, payload: { reason: 'changed my mind' } });
 
-      const bodyless = await fetch(`${base}/v1/jobs/${json.jobId}/cancel`, { method: 'POST' });
+      const bodyless = await api.fetch(`${base}/v1/jobs/${json.jobId}/cancel`, { method: 'POST' });
       expect(bodyless.status).toBe(202);
     });
   });
 
   describe('progress events (SSE)', () => {
     it('404s the events of an unknown job', async () => {
-      const res = await fetch(`${base}/v1/jobs/job_ghost/events`);
+      const res = await api.fetch(`${base}/v1/jobs/job_ghost/events`);
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     });
@@ -265,7 +268,7 @@ describe('api', () => {
       const jobId = json.jobId;
 
       // Open the stream while the job is still running: events arrive live.
-      const live = await fetch(`${base}/v1/jobs/${jobId}/events`);
+      const live = await api.fetch(`${base}/v1/jobs/${jobId}/events`);
       expect(live.status).toBe(200);
       expect(live.headers.get('content-type')).toMatch(/^text\/event-stream/);
       await progress(jobId, { event: 'job.planned' });
@@ -290,23 +293,23 @@ describe('api', () => {
       expect(JSON.parse(events[0].data).payload).toMatchObject({ service: 'api', message: 'accepted: "watch me"' });
 
       // Resume after the second event, by header and by query parameter.
-      const byHeader = await fetch(`${base}/v1/jobs/${jobId}/events`, { headers: { 'last-event-id': events[1].id } });
+      const byHeader = await api.fetch(`${base}/v1/jobs/${jobId}/events`, { headers: { 'last-event-id': events[1].id } });
       expect(parseSse(await byHeader.text()).map((e) => e.event)).toEqual(['step.dispatched', 'step.verified', 'job.succeeded']);
-      const byQuery = await fetch(`${base}/v1/jobs/${jobId}/events?lastEventId=${events[3].id}`);
+      const byQuery = await api.fetch(`${base}/v1/jobs/${jobId}/events?lastEventId=${events[3].id}`);
       expect(parseSse(await byQuery.text()).map((e) => e.id)).toEqual([events[4].id]);
 
       // Resuming after the terminal event: nothing more will come, 204 stops EventSource reconnecting.
-      const done = await fetch(`${base}/v1/jobs/${jobId}/events`, { headers: { 'last-event-id': events[4].id } });
+      const done = await api.fetch(`${base}/v1/jobs/${jobId}/events`, { headers: { 'last-event-id': events[4].id } });
       expect(done.status).toBe(204);
 
-      const badId = await fetch(`${base}/v1/jobs/${jobId}/events`, { headers: { 'last-event-id': 'abc' } });
+      const badId = await api.fetch(`${base}/v1/jobs/${jobId}/events`, { headers: { 'last-event-id': 'abc' } });
       expect(badId.status).toBe(400);
     });
 
     it('stops the consumer when the client disconnects', async () => {
       const { json } = await submit({ goal: 'walk away' });
       const abort = new AbortController();
-      const res = await fetch(`${base}/v1/jobs/${json.jobId}/events`, { signal: abort.signal });
+      const res = await api.fetch(`${base}/v1/jobs/${json.jobId}/events`, { signal: abort.signal });
       const reader = res.body!.getReader();
       await reader.read(); // the job.accepted event
       const consumers = async () => (await bus.jsm.streams.info(Streams.events.name)).state.consumer_count;
@@ -320,19 +323,19 @@ describe('api', () => {
 
   describe('other endpoints', () => {
     it('serves schema ids and JSON Schemas', async () => {
-      const list = (await (await fetch(`${base}/v1/schemas`)).json()) as { schemas: string[] };
+      const list = (await (await api.fetch(`${base}/v1/schemas`)).json()) as { schemas: string[] };
       expect(list.schemas).toContain('data.financials@1');
-      const one = await fetch(`${base}/v1/schemas/data.financials@1`);
+      const one = await api.fetch(`${base}/v1/schemas/data.financials@1`);
       expect(one.status).toBe(200);
       expect(one.headers.get('content-type')).toMatch(/^application\/schema\+json/);
       expect(((await one.json()) as { $id: string }).$id).toMatch(/data\.financials@1$/);
-      expect((await fetch(`${base}/v1/schemas/nope@9`)).status).toBe(404);
+      expect((await api.fetch(`${base}/v1/schemas/nope@9`)).status).toBe(404);
     });
 
     it('answers health, readiness and unknown routes', async () => {
-      expect((await fetch(`${base}/healthz`)).status).toBe(200);
-      expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ ready: true, checks: { nats: 'up' } });
-      const unknown = await fetch(`${base}/v2/nothing`);
+      expect((await api.fetch(`${base}/healthz`)).status).toBe(200);
+      expect(await (await api.fetch(`${base}/readyz`)).json()).toEqual({ ready: true, checks: { nats: 'up' } });
+      const unknown = await api.fetch(`${base}/v2/nothing`);
       expect(unknown.status).toBe(404);
       expect(unknown.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect((await problemOf(unknown)).instance).toBe('/v2/nothing');

@@ -1,20 +1,26 @@
 import { DynamicModule, INestApplication, Logger, LoggerService, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Bus, BusModule } from '@orchestra/bus';
 import { HandlerSpanInterceptor, nameActiveHttpSpan } from '@orchestra/service';
 import type { FastifyInstance } from 'fastify';
 import { ApprovalController } from './approval.controller';
+import { AuditLog } from './audit';
+import { AuthGuard, authenticateBeforeBody } from './auth.guard';
 import { JSON_MEDIA_TYPE, parseJsonBody } from './body';
 import { HealthController } from './health.controller';
 import { JobEventsStreamer } from './job-events';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
+import { KeyStore } from './keys';
 import { recordRequest } from './metrics';
-import { ProblemFilter, clientErrorHandler, frameworkErrorHandler } from './problem.filter';
+import { ProblemFilter, clientErrorHandler, frameworkErrorHandler, sendProblem } from './problem.filter';
 import { RouteTable } from './routes';
+import { QuotasService } from './quotas.service';
 import { SchemasController } from './schemas.controller';
 import { API_SETTINGS, ApiSettings, apiSettings, timeoutCheckIntervalMs } from './settings';
+import { KeysController, TenantsController, UsageController } from './tenants.controller';
+import { TenantStore } from './tenants';
 
 /** The API's root module, over an already connected bus (which it drains on shutdown). */
 @Module({})
@@ -23,8 +29,18 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [BusModule.forRoot(bus)],
-      controllers: [JobsController, ApprovalController, SchemasController, HealthController],
-      providers: [JobsService, JobEventsStreamer, { provide: API_SETTINGS, useValue: settings }],
+      controllers: [JobsController, ApprovalController, KeysController, TenantsController, UsageController, SchemasController, HealthController],
+      providers: [
+        JobsService,
+        JobEventsStreamer,
+        KeyStore,
+        TenantStore,
+        QuotasService,
+        AuditLog,
+        // One guard for every route: each declares the scope it needs (RequireScope) or that it is Public.
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: API_SETTINGS, useValue: settings },
+      ],
     };
   }
 }
@@ -71,6 +87,7 @@ export function configureApi(app: INestApplication, settings: ApiSettings): void
       done(error as Error, undefined);
     }
   });
+  fastify.addHook('preParsing', authenticateBeforeBody(app.get(KeyStore), sendProblem));
   // Nest registers the controllers' routes when the app initialises, after this.
   const routes = new RouteTable();
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));

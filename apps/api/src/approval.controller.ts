@@ -5,7 +5,9 @@ import type { FastifyRequest } from 'fastify';
 import { jobLinks, parseJobId } from './jobs.controller';
 import { JobsService } from './jobs.service';
 import { ApiProblem, bodyFieldErrors, jobNotFound, validationProblem } from './problem';
-import { parseTenant, requireJson } from './submission';
+import { Caller, RequireScope } from './auth.guard';
+import type { Principal } from './keys';
+import { requireJson } from './submission';
 
 /** Approving a job submitted with `approval: "required"`: its own route, beside submission and cancellation. */
 @Controller('v1/jobs')
@@ -19,7 +21,8 @@ export class ApprovalController {
    */
   @Post(':id/approve')
   @HttpCode(202)
-  async approve(@Param('id') id: string, @Req() req: FastifyRequest, @Body() body: unknown) {
+  @RequireScope('submit')
+  async approve(@Caller() caller: Principal, @Param('id') id: string, @Req() req: FastifyRequest, @Body() body: unknown) {
     const jobId = parseJobId(id);
     requireJson(req.headers['content-type']);
     const parsed = JobApproved.payload.safeParse(body ?? {});
@@ -27,7 +30,7 @@ export class ApprovalController {
       throw validationProblem('The approval is invalid; send `{}` to run the plan as shown, or `{ "plan": [ ...steps ] }` to run an edited one.', bodyFieldErrors(parsed.error));
     }
     tagActiveSpanWithJob(jobId);
-    const job = await this.jobs.find(jobId, parseTenant(req.headers));
+    const job = await this.jobs.find(jobId, caller);
     if (!job) throw jobNotFound(jobId);
     if (job.status !== 'awaiting_approval') {
       throw new ApiProblem(

@@ -1,4 +1,5 @@
 import { Controller, Get, Res } from '@nestjs/common';
+import { Public } from './auth.guard';
 import { Bus } from '@orchestra/bus';
 import type { FastifyReply } from 'fastify';
 
@@ -6,6 +7,7 @@ import type { FastifyReply } from 'fastify';
  * Liveness and readiness on the API port as well as the ops port, for load balancers
  * that can only probe the port they route to.
  */
+@Public()
 @Controller()
 export class HealthController {
   constructor(private readonly bus: Bus) {}

@@ -1,13 +1,16 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { JobCancelRequested, JobIdSchema } from '@orchestra/contracts';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { JOB_STATUSES, JobCancelRequested, JobIdSchema, type JobStatus } from '@orchestra/contracts';
 import { tagActiveSpanWithJob } from '@orchestra/service';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Caller, RequireScope } from './auth.guard';
 import { JobEventsStreamer } from './job-events';
-import { JobView, JobsService } from './jobs.service';
+import { JobView, JobsService, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT } from './jobs.service';
+import { Principal } from './keys';
 import { recordRequest } from './metrics';
-import { bodyFieldErrors, jobNotFound, validationProblem } from './problem';
+import { FieldError, bodyFieldErrors, jobNotFound, validationProblem } from './problem';
 import { API_SETTINGS, ApiSettings } from './settings';
-import { parseSubmitRequest, parseTenant, requireJson } from './submission';
+import { parseSubmitRequest, requireJson } from './submission';
+import { tenantFor } from './tenants.controller';
 
 /** Links a client follows from a job: itself, its progress stream, its cancellation. */
 export function jobLinks(jobId: string) {
@@ -38,7 +41,22 @@ function parseLastEventId(header: string | undefined, query: string | undefined)
   return seq;
 }
 
-/** The job endpoints: submit, read, follow and cancel. */
+/** Parses `GET /v1/jobs` query parameters (400 naming each bad one). */
+function parseListQuery(query: Record<string, unknown>): { status?: JobStatus; cursor?: string; limit: number } {
+  const errors: FieldError[] = [];
+  const single = (name: string) => (Array.isArray(query[name]) ? undefined : (query[name] as string | undefined));
+  const status = single('status');
+  if (status !== undefined && !(JOB_STATUSES as readonly string[]).includes(status)) errors.push({ parameter: 'status', detail: `one of ${JOB_STATUSES.join(', ')}` });
+  const cursor = single('cursor');
+  if (cursor !== undefined && !JobIdSchema.safeParse(cursor).success) errors.push({ parameter: 'cursor', detail: 'the nextCursor of a previous page' });
+  const rawLimit = single('limit');
+  const limit = rawLimit === undefined ? LIST_DEFAULT_LIMIT : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > LIST_MAX_LIMIT) errors.push({ parameter: 'limit', detail: `an integer from 1 to ${LIST_MAX_LIMIT}` });
+  if (errors.length > 0) throw validationProblem(`The job listing query is invalid at ${errors.map((e) => e.parameter).join(', ')}.`, errors);
+  return { ...(status === undefined ? {} : { status: status as JobStatus }), ...(cursor === undefined ? {} : { cursor }), limit };
+}
+
+/** The job endpoints: submit, list, read, follow, cancel and delete. */
 @Controller('v1/jobs')
 export class JobsController {
   constructor(
@@ -49,9 +67,10 @@ export class JobsController {
 
   /** Submits a job: 202 with its id and links, or 200 with the original job when an Idempotency-Key is replayed. */
   @Post()
-  async submit(@Req() req: FastifyRequest, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+  @RequireScope('submit')
+  async submit(@Caller() caller: Principal, @Req() req: FastifyRequest, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     requireJson(req.headers['content-type']);
-    const request = parseSubmitRequest(req.headers, body, this.settings.limits);
+    const request = parseSubmitRequest(caller.tenant, req.headers, body, this.settings.limits);
     const outcome = await this.jobs.submit(request);
     // The request's server span is the root of the job's trace.
     tagActiveSpanWithJob(outcome.jobId);
@@ -60,11 +79,24 @@ export class JobsController {
     return { jobId: outcome.jobId, status: outcome.status, links };
   }
 
+  /**
+   * The tenant's jobs, newest first: `?status=` filters, `?limit=` (1-100, default 20)
+   * sizes the page, `?cursor=` continues from a page's `nextCursor`. An admin may list
+   * another tenant's with `?tenant=`.
+   */
+  @Get()
+  @RequireScope('read')
+  async list(@Caller() caller: Principal, @Query() query: Record<string, unknown>) {
+    const tenant = tenantFor(caller, query.tenant);
+    return { tenant, ...(await this.jobs.list(tenant, parseListQuery(query))) };
+  }
+
   /** The job's state: the planner's record, or `queued` while only the submission exists. */
   @Get(':id')
-  async get(@Param('id') id: string, @Req() req: FastifyRequest): Promise<JobView> {
+  @RequireScope('read')
+  async get(@Param('id') id: string, @Caller() caller: Principal): Promise<JobView> {
     const jobId = parseJobId(id);
-    const job = await this.jobs.find(jobId, parseTenant(req.headers));
+    const job = await this.jobs.find(jobId, caller);
     if (!job) throw jobNotFound(jobId);
     return job;
   }
@@ -77,7 +109,9 @@ export class JobsController {
    * a 400.
    */
   @Get(':id/events')
+  @RequireScope('read')
   async events(
+    @Caller() caller: Principal,
     @Param('id') id: string,
     @Headers('last-event-id') lastEventIdHeader: string | undefined,
     @Query('lastEventId') lastEventIdQuery: string | undefined,
@@ -87,7 +121,7 @@ export class JobsController {
     const jobId = parseJobId(id);
     const after = parseLastEventId(lastEventIdHeader, lastEventIdQuery);
     // Everything that can fail with a problem response happens before the stream starts.
-    const job = await this.jobs.find(jobId, parseTenant(req.headers));
+    const job = await this.jobs.find(jobId, caller);
     if (!job) throw jobNotFound(jobId);
     const resume = await this.progress.resumePoint(jobId, after, job.status);
     if (resume.kind === 'finished') {
@@ -110,8 +144,9 @@ export class JobsController {
 
   /** Asks the planner to cancel the job. Body (optional): `{ reason?: string }`. */
   @Post(':id/cancel')
+  @RequireScope('cancel')
   @HttpCode(202)
-  async cancel(@Param('id') id: string, @Req() req: FastifyRequest, @Body() body: unknown) {
+  async cancel(@Caller() caller: Principal, @Param('id') id: string, @Req() req: FastifyRequest, @Body() body: unknown) {
     const jobId = parseJobId(id);
     if (body !== undefined && body !== null) requireJson(req.headers['content-type']);
     const parsed = JobCancelRequested.payload.safeParse(body ?? {});
@@ -119,8 +154,19 @@ export class JobsController {
       throw validationProblem('The cancellation request is invalid; send `{ "reason": "<at most 500 characters>" }` or no body.', bodyFieldErrors(parsed.error));
     }
     tagActiveSpanWithJob(jobId);
-    if (!(await this.jobs.find(jobId, parseTenant(req.headers)))) throw jobNotFound(jobId);
+    if (!(await this.jobs.find(jobId, caller))) throw jobNotFound(jobId);
     await this.jobs.cancel(jobId, parsed.data.reason);
     return { jobId, status: 'cancel_requested', links: jobLinks(jobId) };
+  }
+
+  /** Deletes a finished job's records, stored outputs and events (409 while it runs). */
+  @Delete(':id')
+  @RequireScope('cancel')
+  async remove(@Caller() caller: Principal, @Param('id') id: string) {
+    const jobId = parseJobId(id);
+    tagActiveSpanWithJob(jobId);
+    const deleted = await this.jobs.delete(jobId, caller);
+    if (!deleted) throw jobNotFound(jobId);
+    return deleted;
   }
 }

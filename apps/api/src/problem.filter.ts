@@ -82,7 +82,8 @@ export class ProblemFilter implements ExceptionFilter {
 }
 
 /** Replies with `problem` as `application/problem+json`. */
-function sendProblem(reply: FastifyReply, problem: ApiProblem, instance?: string): void {
+export function sendProblem(reply: FastifyReply, problem: ApiProblem, instance?: string): void {
+  for (const [name, value] of Object.entries(problem.headers ?? {})) void reply.header(name, value);
   void reply
     .status(problem.status)
     .header('content-type', PROBLEM_CONTENT_TYPE)

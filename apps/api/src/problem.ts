@@ -44,6 +44,8 @@ export class ApiProblem extends Error {
     readonly title: string,
     readonly detail: string,
     readonly errors?: readonly FieldError[],
+    /** Response headers that belong to the problem: `Retry-After` on a 429, `WWW-Authenticate` on a 401. */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(detail);
   }

@@ -1,8 +1,10 @@
 import { Controller, Get, Header, Param } from '@nestjs/common';
+import { Public } from './auth.guard';
 import { UnknownSchemaError, jsonSchema, schemaIds } from '@orchestra/schemas';
 import { ApiProblem } from './problem';
 
 /** The JSON Standardization Layer's public contract: the output schema of every capability. */
+@Public()
 @Controller('v1/schemas')
 export class SchemasController {
   /** Every registered schema id, e.g. `data.financials@1`. */

@@ -1,8 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_LIMITS, LimitsConfigError, sizeLimits } from '@orchestra/contracts';
 import { ConfigError, loadConfig } from '@orchestra/service';
 import { K8S_OVERLAYS, shippedEnv } from '@orchestra/testing';
 import { apiSections } from './config';
 import { estimateRecordBytes } from './record-budget';
+import { DEFAULT_TENANCY } from './tenants';
 import { ApiConfigError, apiSettings, fitApiSettings, httpOverrides, timeoutCheckIntervalMs } from './settings';
 
 describe('apiSettings', () => {
@@ -17,6 +21,7 @@ describe('apiSettings', () => {
         maxHeaderBytes: 16 * 1024,
         maxReadBytes: 4 * DEFAULT_LIMITS.maxBodyBytes,
       },
+      tenancy: DEFAULT_TENANCY,
     });
   });
 
@@ -49,6 +54,27 @@ describe('apiSettings', () => {
   it('checks for timed-out connections often enough to cut them off near their timeout', () => {
     expect(timeoutCheckIntervalMs(apiSettings({}).http)).toBe(1_000);
     expect(timeoutCheckIntervalMs(apiSettings({ ORCH_HTTP_HEADERS_TIMEOUT_MS: '500' }).http)).toBe(125);
+  });
+});
+
+describe('auth and tenancy settings', () => {
+  it('reads the admin key from ORCH_API_ADMIN_KEY or its file (a mounted Secret), refusing a short one', () => {
+    const key = 'k'.repeat(40);
+    expect(apiSettings({ ORCH_API_ADMIN_KEY: key }).adminKey).toBe(key);
+    const dir = mkdtempSync(join(tmpdir(), 'orch-admin-key-'));
+    writeFileSync(join(dir, 'key'), `${key}-from-file\n`);
+    expect(apiSettings({ ORCH_API_ADMIN_KEY: key, ORCH_API_ADMIN_KEY_FILE: join(dir, 'key') }).adminKey).toBe(`${key}-from-file`);
+    expect(() => apiSettings({ ORCH_API_ADMIN_KEY: 'short' })).toThrow(/admin key .* must be 32-512 printable characters/);
+    expect(() => apiSettings({ ORCH_API_ADMIN_KEY_FILE: join(dir, 'missing') })).toThrow(/ORCH_API_ADMIN_KEY_FILE=.*missing cannot be read/);
+    expect(apiSettings({}).adminKey).toBeUndefined();
+  });
+
+  it('merges ORCH_TENANT_DEFAULTS over the built-in quotas and reads the deployment ceiling', () => {
+    const { tenancy } = apiSettings({ ORCH_TENANT_DEFAULTS: '{"jobsPerMinute":5,"spendPerDay":{"tao":3}}', ORCH_SPEND_PER_DAY_TAO: '50' });
+    expect(tenancy.defaults).toEqual({ ...DEFAULT_TENANCY.defaults, jobsPerMinute: 5, spendPerDay: { tao: 3 } });
+    expect(tenancy.deploymentSpendPerDay).toEqual({ tao: 50 });
+    expect(() => apiSettings({ ORCH_TENANT_DEFAULTS: '{"jobsPerMinute":0}' })).toThrow(/ORCH_TENANT_DEFAULTS must be JSON/);
+    expect(() => apiSettings({ ORCH_SPEND_PER_DAY_TAO: '-1' })).toThrow(/ORCH_SPEND_PER_DAY_TAO must be a positive number/);
   });
 });
 

@@ -1,5 +1,7 @@
 import { DEFAULT_MAX_PAYLOAD_BYTES, SizeLimits, sizeLimits, OrchestraError, listingProblems } from '@orchestra/contracts';
+import { readFileSync } from 'node:fs';
 import { KEEP_ALIVE_MS } from './job-events';
+import { DEFAULT_TENANCY, TenancySettings, readTenancy } from './tenants';
 
 /**
  * The HTTP server's own limits: how long a client may take and how much it may send
@@ -29,6 +31,49 @@ export interface HttpSettings {
 export interface ApiSettings {
   readonly limits: SizeLimits;
   readonly http: HttpSettings;
+  /** Tenants' default quotas and the deployment's daily spend ceiling. */
+  readonly tenancy: TenancySettings;
+  /** The operators' admin key (ORCH_API_ADMIN_KEY / _FILE); without it only keys in the bucket are accepted. */
+  readonly adminKey?: string;
+}
+
+/** Shortest ORCH_API_ADMIN_KEY accepted: a person chooses it, so insist on enough entropy. */
+export const MIN_ADMIN_KEY_CHARS = 32;
+
+/** The API's auth and tenancy section: ORCH_API_ADMIN_KEY(_FILE), ORCH_TENANT_DEFAULTS, ORCH_SPEND_PER_DAY_TAO. */
+export interface AuthSettings {
+  readonly tenancy: TenancySettings;
+  readonly adminKey?: string;
+}
+
+function readAuth(env: Readonly<Record<string, string | undefined>>, errors: string[]): AuthSettings {
+  const tenancy = readTenancy(env, errors);
+  let adminKey = env.ORCH_API_ADMIN_KEY;
+  const file = env.ORCH_API_ADMIN_KEY_FILE;
+  if (file !== undefined && file.trim() !== '') {
+    try {
+      // A mounted Secret's file usually ends in a newline that is no part of the key.
+      adminKey = readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      errors.push(`ORCH_API_ADMIN_KEY_FILE=${file} cannot be read (${(error as Error).message}); mount the Secret there or unset it`);
+    }
+  }
+  if (adminKey !== undefined && adminKey.trim() === '') adminKey = undefined;
+  if (adminKey !== undefined && (adminKey.length < MIN_ADMIN_KEY_CHARS || adminKey.length > 512 || !/^[\x21-\x7e]+$/.test(adminKey))) {
+    errors.push(
+      `the admin key (ORCH_API_ADMIN_KEY or _FILE) must be ${MIN_ADMIN_KEY_CHARS}-512 printable characters without spaces; generate one with \`openssl rand -base64 32\``,
+    );
+    adminKey = undefined;
+  }
+  return { tenancy, ...(adminKey === undefined ? {} : { adminKey }) };
+}
+
+/** The API's auth section of its config. Throws ApiConfigError naming every bad setting. */
+export function authSettings(env: Readonly<Record<string, string | undefined>>): AuthSettings {
+  const errors: string[] = [];
+  const auth = readAuth(env, errors);
+  if (errors.length > 0) throw listingProblems(new ApiConfigError(`invalid API settings: ${errors.join('; ')}`), errors);
+  return auth;
 }
 
 /** Nest injection token of the {@link ApiSettings} in force. */
@@ -91,7 +136,7 @@ export function httpOverrides(env: Readonly<Record<string, string | undefined>>)
  * by `overrides`), checked against each other. Throws ApiConfigError naming every bad
  * combination (and any problems already in `errors`).
  */
-export function fitApiSettings(overrides: HttpOverrides, limits: SizeLimits, errors: string[] = []): ApiSettings {
+export function fitApiSettings(overrides: HttpOverrides, limits: SizeLimits, errors: string[] = [], auth: AuthSettings = { tenancy: DEFAULT_TENANCY }): ApiSettings {
   const http: HttpSettings = { ...DEFAULT_HTTP_SETTINGS, maxReadBytes: 4 * limits.maxBodyBytes, ...overrides };
   // Node refuses a headers timeout longer than the request timeout that contains it.
   if (http.headersTimeoutMs > http.requestTimeoutMs) {
@@ -105,7 +150,7 @@ export function fitApiSettings(overrides: HttpOverrides, limits: SizeLimits, err
     errors.push(`ORCH_HTTP_MAX_READ_BYTES=${http.maxReadBytes} is below ORCH_MAX_BODY_BYTES=${limits.maxBodyBytes}; no body could reach the body limit`);
   }
   if (errors.length > 0) throw listingProblems(new ApiConfigError(`invalid API settings: ${errors.join('; ')}`), errors);
-  return { limits, http };
+  return { limits, http, ...auth };
 }
 
 /**
@@ -117,7 +162,8 @@ export function apiSettings(env: Record<string, string | undefined> = {}, maxPay
   const limits = sizeLimits(env, maxPayloadBytes);
   const errors: string[] = [];
   // A bad value leaves the default in place, so the relations are checked against something sensible.
-  return fitApiSettings(readHttpOverrides(env, errors), limits, errors);
+  const auth = readAuth(env, errors);
+  return fitApiSettings(readHttpOverrides(env, errors), limits, errors, auth);
 }
 
 /** Where the public API listens: `ORCHESTRA_API_PORT`, `ORCHESTRA_API_HOST`. */

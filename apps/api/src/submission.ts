@@ -26,28 +26,12 @@ export const SubmitJobBodySchema = z
   .strict();
 export type SubmitJobBody = z.infer<typeof SubmitJobBodySchema>;
 
-/** Header naming the tenant a job belongs to. */
-export const TENANT_HEADER = 'x-orchestra-tenant';
 /** Header carrying the client's idempotency key. */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
-const TENANT = /^[a-z0-9_-]{1,64}$/;
-const DEFAULT_TENANT = 'default';
-const TENANT_ERROR: FieldError = { header: 'X-Orchestra-Tenant', detail: 'tenants are 1-64 characters of a-z, 0-9, _ and -' };
-
-/**
- * The tenant a request acts for (header `X-Orchestra-Tenant`, default `default`). A job is
- * visible only to its own tenant. (Authenticating tenants is the gateway's job in front of
- * the API; this keeps one tenant from reading or cancelling another's jobs by id.)
- */
-export function parseTenant(headers: Record<string, string | string[] | undefined>): string {
-  const tenant = singleHeader(headers[TENANT_HEADER]) ?? DEFAULT_TENANT;
-  if (!TENANT.test(tenant)) throw validationProblem('The X-Orchestra-Tenant header is invalid.', [TENANT_ERROR]);
-  return tenant;
-}
 const MAX_IDEMPOTENCY_KEY = 255;
 
-/** A validated submission request. */
+/** A validated submission request (its tenant is the caller's, from the API key). */
 export interface SubmitRequest {
   readonly tenant: string;
   readonly idempotencyKey: string | undefined;
@@ -62,14 +46,13 @@ export interface SubmitRequest {
  * 422 naming the largest field when the job's record could not fit its budget.
  */
 export function parseSubmitRequest(
+  tenant: string,
   headers: Record<string, string | string[] | undefined>,
   rawBody: unknown,
   limits: Pick<SizeLimits, 'recordBudgetBytes' | 'inlineOutputBytes'>,
 ): SubmitRequest {
-  const tenant = singleHeader(headers[TENANT_HEADER]) ?? DEFAULT_TENANT;
   const idempotencyKey = singleHeader(headers[IDEMPOTENCY_HEADER]);
   const errors: FieldError[] = [];
-  if (!TENANT.test(tenant)) errors.push(TENANT_ERROR);
   if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY)) {
     errors.push({ header: 'Idempotency-Key', detail: `idempotency keys are 1-${MAX_IDEMPOTENCY_KEY} characters` });
   }

@@ -32,7 +32,7 @@ describe('NATS access (a real nats-server with one user per role)', () => {
   it('in verify mode lists the missing topology; the operator creates it; then every service starts', async () => {
     const users = nats.users as NonNullable<NatsServerHandle['users']>;
     await expect(Bus.connect({ servers: nats.url, name: 'spec', access: { ...users.planner, topology: 'verify' } })).rejects.toThrow(
-      /topology is incomplete: stream ORCH_JOBS, .*KV bucket orch_reputation, object bucket orch_outputs missing/,
+      /topology is incomplete: stream ORCH_JOBS, .*stream ORCH_AUDIT, .*KV bucket orch_reputation, KV bucket orch_api_keys, .*object bucket orch_outputs missing/,
     );
     await open({ servers: nats.url, name: 'operator', access: users.operator });
     for (const role of NATS_ROLES.filter((r) => r !== 'operator')) {

@@ -335,15 +335,17 @@ export class Bus {
   }
 
   private async ensureStream(spec: StreamSpec): Promise<void> {
+    // The dead-letter and audit streams keep their own settings: their retention is for people, their ids are unique.
+    const own = spec === Streams.deadLetters || spec.appendOnly === true;
     const config = {
       name: spec.name,
       subjects: [...spec.subjects],
       description: spec.description,
-      // The dead-letter stream keeps its own settings: its retention is for people, its ids are unique.
-      max_age: (spec === Streams.deadLetters ? spec.maxAgeMs : (this.storage.maxAgeMs ?? spec.maxAgeMs)) * 1_000_000,
-      duplicate_window: (spec === Streams.deadLetters ? spec.duplicateWindowMs : (this.storage.duplicateWindowMs ?? spec.duplicateWindowMs)) * 1_000_000,
+      max_age: (own ? spec.maxAgeMs : (this.storage.maxAgeMs ?? spec.maxAgeMs)) * 1_000_000,
+      duplicate_window: (own ? spec.duplicateWindowMs : (this.storage.duplicateWindowMs ?? spec.duplicateWindowMs)) * 1_000_000,
       num_replicas: this.storage.replicas,
       storage: this.storage.storage === 'memory' ? StorageType.Memory : StorageType.File,
+      ...(spec.appendOnly ? { deny_delete: true, deny_purge: true } : {}),
     };
     try {
       await this.jsm.streams.info(spec.name);

@@ -2,7 +2,7 @@ import { ObjectBuckets, ObjectRef, isObjectRef } from '@orchestra/contracts';
 import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { Bus } from './bus';
 import { ObjectRefError } from './errors';
-import { containsObjectRef, getObject, objectStreamName, putObject, resolveObjectRefs, storeIfLarge } from './objects';
+import { containsObjectRef, deleteObject, getObject, objectRefsIn, objectStreamName, putObject, resolveObjectRefs, storeIfLarge } from './objects';
 
 /** Object store round trips against a real nats-server. */
 describe('object store', () => {
@@ -38,6 +38,18 @@ describe('object store', () => {
     expect(await getObject(bus, ref)).toEqual(value);
     expect(await getObject(bus, { $object: { ...ref.$object, pointer: '/rows/11999/entity' } })).toBe('E11999');
     await expect(getObject(bus, { $object: { ...ref.$object, pointer: '/nope' } })).rejects.toThrow(/has nothing at \/nope/);
+  });
+
+  it('deletes a stored object for good, chunks and metadata, and finds every reference in a value', async () => {
+    const stream = objectStreamName(ObjectBuckets.outputs);
+    const before = (await bus.jsm.streams.info(stream)).state.messages;
+    const ref = await putObject(bus, ObjectBuckets.outputs, 'job_del/steps/data/1/output', { rows: bigRows });
+    expect((await bus.jsm.streams.info(stream)).state.messages).toBeGreaterThan(before + 1);
+    expect(objectRefsIn({ a: [ref, { b: ref }], c: 'x' })).toEqual([ref]);
+    await expect(deleteObject(bus, ObjectBuckets.outputs, ref.$object.name)).resolves.toBe(true);
+    expect((await bus.jsm.streams.info(stream)).state.messages).toBe(before);
+    await expect(getObject(bus, ref)).rejects.toThrow(/is gone/);
+    await expect(deleteObject(bus, ObjectBuckets.outputs, ref.$object.name)).resolves.toBe(false);
   });
 
   it('writes nothing when the same value is stored under the same name again (a redelivery)', async () => {

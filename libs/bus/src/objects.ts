@@ -165,6 +165,34 @@ export async function resolveObjectRefs(bus: Bus, value: unknown): Promise<unkno
   return walk(value);
 }
 
+/**
+ * Removes a stored object (its chunks and its metadata) for good; nothing happens when no
+ * object has that name. For deleting a finished job's data (DELETE /v1/jobs/:id): the
+ * object is gone, not marked deleted, as a client asking for deletion expects.
+ */
+export async function deleteObject(bus: Bus, bucket: string, name: string): Promise<boolean> {
+  const stream = objectStreamName(bucket);
+  const meta = await readMeta(bus, bucket, name);
+  if (meta) await bus.jsm.streams.purge(stream, { filter: `$O.${bucket}.C.${meta.nuid}` });
+  // The metadata goes last: while it exists the object can still be found, and deleted again.
+  const purged = await bus.jsm.streams.purge(stream, { filter: metaSubject(bucket, name) });
+  return meta !== undefined || purged.purged > 0;
+}
+
+/** Every distinct ObjectRef in a value. */
+export function objectRefsIn(value: unknown): ObjectRef[] {
+  const found = new Map<string, ObjectRef>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node !== null && typeof node === 'object') {
+      if (isObjectRef(node)) found.set(`${node.$object.bucket}/${node.$object.name}`, node);
+      else Object.values(node).forEach(walk);
+    }
+  };
+  walk(value);
+  return [...found.values()];
+}
+
 /** True when a value holds an ObjectRef anywhere (so resolving it needs the bus). */
 export function containsObjectRef(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(containsObjectRef);

@@ -125,6 +125,14 @@ const USE: Record<Exclude<NatsRole, 'operator'>, { publish: string[]; subscribe?
       ...orderedConsumer(Streams.events.name),
       ...streamRead(Streams.events.name),
       ...objectRead(ObjectBuckets.outputs),
+      // Keys, tenants, quotas and the tenant's job index (apps/api auth and tenants).
+      ...[Buckets.apiKeys, Buckets.tenants, Buckets.usage, Buckets.tenantJobs].flatMap((b) => [...kvRead(b), ...kvWrite(b)]),
+      Subjects.allAudit,
+      // DELETE /v1/jobs/:id of a finished job: its record (the planner no longer writes it),
+      // its events and its stored outputs. Purges are by subject filter.
+      ...kvWrite(Buckets.jobs),
+      api(`STREAM.PURGE.${Streams.events.name}`),
+      api(`STREAM.PURGE.${objectStream(ObjectBuckets.outputs)}`),
     ],
   },
   planner: {

@@ -26,6 +26,9 @@ export const Subjects = {
   /** Records of steps that failed after every attempt (see FAILED_STEP_LETTERS). */
   failedSteps: 'orch.dlq.steps',
   allDeadLetters: 'orch.dlq.>',
+  /** Admin actions of the API (keys, tenant settings, deletions), one subject per action. */
+  audit: (action: string) => `orch.audit.${action}`,
+  allAudit: 'orch.audit.>',
 } as const;
 
 /** Stream settings that deployments tune (replicas, storage, retention, dedup window). */
@@ -37,6 +40,11 @@ export interface StreamSpec {
   /** The Nats-Msg-Id duplicate window, ms: a republish within it is dropped. */
   readonly duplicateWindowMs: number;
   readonly description: string;
+  /**
+   * Append-only: the server refuses deleting or purging its messages (`deny_delete`,
+   * `deny_purge`), and its retention is its own (not `ORCH_STREAM_MAX_AGE_MS`).
+   */
+  readonly appendOnly?: boolean;
 }
 
 const HOUR = 3_600_000;
@@ -70,6 +78,14 @@ export const Streams = {
     maxAgeMs: 30 * DAY,
     duplicateWindowMs: 2 * 60_000,
     description: 'Messages that could not be handled, with the reason',
+  },
+  audit: {
+    name: 'ORCH_AUDIT',
+    subjects: ['orch.audit.>'],
+    maxAgeMs: 400 * DAY,
+    duplicateWindowMs: 2 * 60_000,
+    description: 'Admin actions of the API (who created or revoked which key, changed which tenant, deleted which job): append-only',
+    appendOnly: true,
   },
 } as const satisfies Record<string, StreamSpec>;
 
@@ -130,6 +146,14 @@ export const Buckets = {
   metagraph: 'orch_metagraph',
   /** `sn<netuid>.uid<uid>.<capability>` → Reputation. Written by the dispatcher and the verifier, by compare-and-set. */
   reputation: 'orch_reputation',
+  /** `<keyId>` → API key record (tenant, scopes, sha256 of the key, expiry, revocation). Written by the api. */
+  apiKeys: 'orch_api_keys',
+  /** `<tenant>` → the tenant's quota settings as an admin set them. Written by the api. */
+  tenants: 'orch_tenants',
+  /** `tenant.<tenant>` and `deployment` → spend ledgers: reservations of running jobs, spend and jobs per day. Written by the api, by compare-and-set. */
+  usage: 'orch_usage',
+  /** `<tenant>.<jobId>` → the tenant's index of its jobs (listing, deletion). Written by the api. */
+  tenantJobs: 'orch_tenant_jobs',
 } as const;
 
 /**
@@ -157,6 +181,8 @@ export const BucketTtlMs: Readonly<Partial<Record<(typeof Buckets)[keyof typeof 
   [Buckets.jobs]: 7 * DAY,
   [Buckets.submissions]: 7 * DAY,
   [Buckets.idempotency]: DAY,
+  // The index lives as long as the jobs it lists.
+  [Buckets.tenantJobs]: 7 * DAY,
 };
 
 /** The KV key of a subnet's metagraph. */

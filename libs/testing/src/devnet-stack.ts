@@ -1,5 +1,6 @@
 import { ProviderTwinAddresses, providerTwinEnv } from '@orchestra/devnet-providers';
 import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -76,9 +77,28 @@ export interface ServiceReplica {
   readonly process: SupervisedProcess;
 }
 
+/** How a client reaches the stack's API: its URL, the dev tenant's key, and the operators' admin key. */
+export interface DevnetApi {
+  readonly url: string;
+  /** A key of tenant {@link DEV_TENANT} with the submit, read and cancel scopes. */
+  readonly key: string;
+  /** The admin key the API was started with (ORCH_API_ADMIN_KEY). */
+  readonly adminKey: string;
+}
+
+/** The tenant the stack issues a key for. */
+export const DEV_TENANT = 'dev';
+
+/**
+ * The dev tenant's quotas: a development network serves benchmarks and chaos runs that
+ * submit hundreds of jobs a minute, far past the defaults meant for a stranger's key.
+ */
+export const DEV_TENANT_QUOTAS = { jobsPerMinute: 100_000, concurrentJobs: 1_000, spendPerDay: { tao: 1_000_000 } };
+
 /** A running devnet stack: NATS, the devnet (fake chain + miners) and the five services (some replicated), as processes. */
 export interface DevnetStack {
-  readonly apiUrl: string;
+  /** The API with the dev tenant's key and the admin key: what every request to it needs. */
+  readonly api: DevnetApi;
   /** The NATS URL the services use (comma-separated when several servers were given). */
   readonly natsUrl: string;
   /** The operator's credentials, for tests and tools that read or write the bus (`Bus.connect({ access })`); empty without authentication. */
@@ -178,8 +198,13 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
     devnet.start();
     const devnetRecord = JSON.parse(await ready) as DevnetStack['devnet'];
 
+    // The operators' admin key: the caller's if set (a stable one for a long-running devnet), else a fresh one.
+    const adminKey = env.ORCH_API_ADMIN_KEY ?? randomBytes(32).toString('base64url');
     const serviceEnv: Record<string, string | undefined> = {
       ...env,
+      ORCH_API_ADMIN_KEY: adminKey,
+      // The deployment ceiling follows the dev tenant's generous quotas (DEV_TENANT_QUOTAS).
+      ORCH_SPEND_PER_DAY_TAO: env.ORCH_SPEND_PER_DAY_TAO ?? String(DEV_TENANT_QUOTAS.spendPerDay.tao),
       ORCH_NATS_URL: natsUrl,
       ORCH_SUBTENSOR_URL: devnetRecord.subtensor,
       // Devnet miners live on loopback; production refuses such addresses.
@@ -223,8 +248,9 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
     const waitUntilReady = (timeoutMs = options.readyTimeoutMs ?? 90_000) =>
       Promise.all(replicas.map((r) => waitReady(r.name, r.opsPort, timeoutMs, options.logDir))).then(() => undefined);
     await waitUntilReady();
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
     return {
-      apiUrl: `http://127.0.0.1:${apiPort}`,
+      api: { url: apiUrl, adminKey, key: await issueDevKey(apiUrl, adminKey) },
       natsUrl,
       natsAccess,
       subtensorUrl: devnetRecord.subtensor,
@@ -246,6 +272,16 @@ export async function startDevnetStack(options: DevnetStackOptions): Promise<Dev
 function gatewayEnv(devnet: DevnetStack['devnet'], chutesModels: readonly string[] = ['devnet/good-llm']): Record<string, string> {
   if (!devnet.providers) throw new Error('the devnet reported no gateway twins, though the stack asked for them (was it started with --no-gateways?)');
   return { ...providerTwinEnv(devnet.providers), ORCH_PROVIDER_SOURCES: `chutes=${chutesModels.join(',')}` };
+}
+
+/** Sets the dev tenant's quotas and issues its key, as an operator would with the admin key. */
+async function issueDevKey(apiUrl: string, adminKey: string): Promise<string> {
+  const admin = { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` };
+  const quotas = await fetch(`${apiUrl}/v1/tenants/${DEV_TENANT}`, { method: 'PUT', headers: admin, body: JSON.stringify(DEV_TENANT_QUOTAS) });
+  if (!quotas.ok) throw new Error(`PUT /v1/tenants/${DEV_TENANT}: ${quotas.status} ${await quotas.text()}`);
+  const res = await fetch(`${apiUrl}/v1/keys`, { method: 'POST', headers: admin, body: JSON.stringify({ tenant: DEV_TENANT, scopes: ['submit', 'read', 'cancel'] }) });
+  if (res.status !== 201) throw new Error(`POST /v1/keys: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { key: string }).key;
 }
 
 async function waitReady(name: string, opsPort: number, timeoutMs: number, logDir: string): Promise<void> {
