@@ -12,7 +12,15 @@ const job = (limits: Partial<JobSpec['limits']> = {}, reask?: 'same'): JobSpec =
   tenant: 'default',
   goal: 'write code',
   inputs: {},
-  plan: [{ id: 'code', capability: 'code.python', input: { task: 'plot revenue', data: [] }, deps: [], ...(reask ? { reask } : {}) }],
+  plan: [
+    {
+      id: 'code',
+      capability: 'code.python',
+      input: { task: 'plot revenue', rows: [{ entity: 'ACME', period: 'FY2023', metric: 'revenue', value: 120, unit: 'USD_millions', source: 'ACME 10-K FY2023' }] },
+      deps: [],
+      ...(reask ? { reask } : {}),
+    },
+  ],
   limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 60_000, maxMinerCalls: 32, ...limits },
   submittedAt: t0.toISOString(),
 });
