@@ -1,11 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { JobState, Streams } from '@orchestra/contracts';
-import { FakeServer, startFakeChutes } from '@orchestra/devnet-providers';
+import { FakeServer, loadDocuments, startFakeChutes } from '@orchestra/devnet-providers';
 import { freePort, serviceMain } from '@orchestra/testing';
 import { ApiUnderTest, startApiUnderTest } from './api.fixture';
 
 const KEY = 'cpk_approval_spec';
 const GOAL = 'Analyze the revenue of AAPL and MSFT in FY2022 and FY2023 and write a Python script to chart it';
+/** The filings the figures are extracted from (data.financials@2 reads documents the client supplies). */
+const INPUTS = { documents: loadDocuments() };
 const PLAN = [{ id: 'data', capability: 'data.financials', input: { entities: ['AAPL'], periods: ['FY2023'], metrics: ['revenue'] } }];
 
 /**
@@ -58,7 +60,7 @@ describe('plans under client control (api + planner process + fake Chutes)', () 
     expect(res.status).toBe(202);
     return ((await res.json()) as { jobId: string }).jobId;
   };
-  const getJob = async (jobId: string): Promise<JobState> => (await (await fetch(`${api.base}/v1/jobs/${jobId}`)).json()) as JobState;
+  const getJob = async (jobId: string): Promise<JobState> => (await (await api.fetch(`${api.base}/v1/jobs/${jobId}`)).json()) as JobState;
   /** The job once `done` says so (the planner works asynchronously), or a failure naming the last view and the planner's log. */
   const until = async (jobId: string, done: (job: JobState) => boolean): Promise<JobState> => {
     let job = await getJob(jobId);
@@ -73,7 +75,7 @@ describe('plans under client control (api + planner process + fake Chutes)', () 
 
   it('a dry run returns the plan a model built, its estimate and the rejected plans, hiring nobody', async () => {
     const before = await tasksPublished();
-    const jobId = await submit({ goal: GOAL, dryRun: true });
+    const jobId = await submit({ goal: GOAL, inputs: INPUTS, dryRun: true });
     const job = await until(jobId, (j) => j.status === 'planned');
     expect(job).toMatchObject({
       planSource: 'model',
@@ -93,7 +95,7 @@ describe('plans under client control (api + planner process + fake Chutes)', () 
   });
 
   it('approval: waits with its plan, refuses an invalid edit (still waiting), runs an edited plan once, 409 after', async () => {
-    const jobId = await submit({ goal: GOAL, approval: 'required' });
+    const jobId = await submit({ goal: GOAL, inputs: INPUTS, approval: 'required' });
     const waiting = await until(jobId, (j) => j.status === 'awaiting_approval');
     expect(waiting.steps.map((s) => s.id)).toEqual(['financials', 'analysis', 'python']);
 
@@ -119,12 +121,12 @@ describe('plans under client control (api + planner process + fake Chutes)', () 
   });
 
   it('approval as planned with {}, and a waiting job dropped by cancel', async () => {
-    const asPlanned = await submit({ goal: GOAL, approval: 'required' });
+    const asPlanned = await submit({ goal: GOAL, inputs: INPUTS, approval: 'required' });
     await until(asPlanned, (j) => j.status === 'awaiting_approval');
     expect((await api.post(`/v1/jobs/${asPlanned}/approve`, {})).status).toBe(202);
     expect((await until(asPlanned, (j) => j.status === 'running')).steps.find((s) => s.id === 'financials')?.status).toBe('running');
 
-    const dropped = await submit({ goal: GOAL, approval: 'required' });
+    const dropped = await submit({ goal: GOAL, inputs: INPUTS, approval: 'required' });
     await until(dropped, (j) => j.status === 'awaiting_approval');
     expect((await api.post(`/v1/jobs/${dropped}/cancel`, { reason: 'not this plan' })).status).toBe(202);
     expect(await until(dropped, (j) => j.status === 'cancelled')).toMatchObject({ error: { code: 'cancelled', message: 'not this plan' } });
@@ -135,7 +137,7 @@ describe('plans under client control (api + planner process + fake Chutes)', () 
     const malformed = await api.post('/v1/jobs/job_nobody/approve', { plan: 'all of it' });
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ errors: [expect.objectContaining({ pointer: '/plan' })] });
-    const text = await fetch(`${api.base}/v1/jobs/job_nobody/approve`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'yes' });
+    const text = await api.fetch(`${api.base}/v1/jobs/job_nobody/approve`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'yes' });
     expect(text.status).toBe(415);
   });
 
@@ -151,7 +153,7 @@ describe('plans under client control (api + planner process + fake Chutes)', () 
       expect(problem.errors).toEqual([expect.objectContaining({ pointer: '/outputSchema', detail: expect.stringMatching(/not a valid JSON Schema|over the limit/) })]);
     }
     const schema = { type: 'object', required: ['rows'] };
-    const jobId = await submit({ goal: GOAL, outputSchema: schema, dryRun: true });
+    const jobId = await submit({ goal: GOAL, inputs: INPUTS, outputSchema: schema, dryRun: true });
     expect(await until(jobId, (j) => j.status === 'planned')).toMatchObject({ outputSchema: schema });
   });
 });

@@ -1,5 +1,5 @@
 import { JobSpec } from '@orchestra/contracts';
-import { FakeServer, answerPlanningRequest, startFakeChutes } from '@orchestra/devnet-providers';
+import { FakeServer, answerPlanningRequest, loadDocuments, startFakeChutes } from '@orchestra/devnet-providers';
 import { ChutesProvider } from '@orchestra/providers';
 import { readPlanningRequest } from '@orchestra/schemas';
 import { startJob } from './job-machine';
@@ -8,12 +8,14 @@ import { checkPlan } from './plan-checks';
 
 const KEY = 'cpk_planner_test';
 const t0 = new Date('2026-01-01T00:00:00.000Z');
+/** The filings shipped in fixtures/filings: data.financials@2 extracts figures from documents the client supplies. */
+const documents = loadDocuments();
 
 const job = (overrides: Partial<JobSpec> = {}): JobSpec => ({
   jobId: 'job_m',
   tenant: 'default',
   goal: 'Analyze the revenue of AAPL and MSFT in FY2022 and FY2023 and write a Python script to chart it',
-  inputs: {},
+  inputs: { documents },
   limits: { maxTao: 1, maxAttemptsPerStep: 3, deadlineMs: 60_000, maxMinerCalls: 32 },
   submittedAt: t0.toISOString(),
   ...overrides,
@@ -44,19 +46,33 @@ describe('model planning against the fake Chutes', () => {
       ['analysis', 'text.analysis', ['financials']],
       ['python', 'code.python', ['financials']],
     ]);
-    expect(outcome.plan[0].input).toEqual({ entities: ['AAPL', 'MSFT'], periods: ['FY2022', 'FY2023'], metrics: ['revenue'] });
+    expect(outcome.plan[0].input).toEqual({ documents: { $ref: '/inputs/documents' } });
+    expect(outcome.plan[1].input).toEqual({ question: job().goal, rows: { $ref: '/steps/financials/output/rows' } });
     // And the job runs it, saying where it came from.
     expect(startJob(job(), t0, outcome).state).toMatchObject({ status: 'running', planSource: 'model' });
   });
 
   it("plans a non-financial goal on the client's data set from the client's inputs", async () => {
     const rows = [{ entity: 'ACME', period: 'FY2023', metric: 'revenue', value: 1, unit: 'USD_millions', source: 'ACME 10-K' }];
-    const goal = 'Write a Python script that computes the median value in this data set';
+    const goal = 'Write a Python script that computes the median value in this data set and give an analysis of it';
     const outcome = await planner(['devnet/good-llm']).plan(job({ goal, inputs: { rows } }));
     expect(outcome.ok && outcome.plan.map((s) => [s.capability, s.input])).toEqual([
       ['text.analysis', { question: goal, rows: { $ref: '/inputs/rows' } }],
       ['code.python', { task: goal, rows: { $ref: '/inputs/rows' } }],
     ]);
+  });
+
+  it.each([
+    ['social posts', 'What is the sentiment of social posts about the Bittensor halving? Give an analysis.', 'data.social', 'posts'],
+    ['web results', 'Search the web for decentralized AI training and write an analysis citing the results', 'web.search', 'results'],
+  ])('plans a goal on %s: bought first, then analysed citing them', async (_kind, goal, capability, list) => {
+    const outcome = await planner(['devnet/good-llm']).plan(job({ goal, inputs: {} }));
+    expect(outcome).toMatchObject({ ok: true, source: 'model', rejected: [] });
+    expect(outcome.ok && outcome.plan.map((s) => [s.capability, s.deps])).toEqual([
+      [capability, []],
+      ['text.analysis', [outcome.plan[0].id]],
+    ]);
+    expect(outcome.ok && outcome.plan[1].input).toEqual({ question: goal, [list]: { $ref: `/steps/${outcome.plan[0].id}/output/${list}` } });
   });
 
   it.each([
@@ -93,7 +109,7 @@ describe('model planning against the fake Chutes', () => {
         { by: 'model:devnet/down-llm', reasons: [expect.stringMatching(/the model could not be asked: .*503|unavailable/i)] },
       ],
     });
-    expect(outcome.ok && outcome.plan.map((s) => s.id)).toEqual(['data', 'analysis', 'code']);
+    expect(outcome.ok && outcome.plan.map((s) => s.id)).toEqual(['figures', 'analysis', 'code']);
     const state = startJob(job(), t0, outcome).state;
     expect(state).toMatchObject({ planSource: 'playbook', rejectedPlans: [{ by: 'model:devnet/cyclic-planner-llm' }, { by: 'model:devnet/down-llm' }] });
   });
@@ -112,7 +128,11 @@ describe('the planning prompt', () => {
     const request = readPlanningRequest(messages);
     expect(request?.goal).toBe(job().goal);
     expect(request?.catalog.map((c) => c.capability)).toEqual(expect.arrayContaining(['data.financials', 'text.analysis', 'code.python']));
-    expect(request?.catalog.find((c) => c.capability === 'data.financials')).toMatchObject({ subnet: 13, input: { type: 'object' }, output: { type: 'object' } });
+    expect(request?.catalog.find((c) => c.capability === 'data.financials')).toMatchObject({
+      subnet: 64,
+      input: { type: 'object', required: ['documents'] },
+      output: { type: 'object' },
+    });
     expect(request?.inputs.rows).toMatchObject({ array: 5_000, of: { entity: 'string "ACME"', value: 'number' } });
     expect(JSON.stringify(messages).length).toBeLessThan(20_000);
     expect(request?.limits).toMatchObject({ maxTao: 1, maxFanOut: 20 });
@@ -128,5 +148,15 @@ describe('the planning prompt', () => {
     expect(plan.map((s) => s.capability)).toEqual(['data.financials', 'text.insight', 'code.python']);
     const original = (JSON.parse(answerPlanningRequest(request)) as { steps: Array<{ capability: string }> }).steps;
     expect(original.map((s) => s.capability)).toEqual(['data.financials', 'text.analysis', 'code.python']);
+    // A renamed producer too: the analysis reads the posts from the step of the new name.
+    const social = readPlanningRequest(planningPrompt(job({ goal: 'What is the sentiment of social posts about the Bittensor halving? Give an analysis.', inputs: {} })));
+    if (!social) throw new Error('the planning prompt was not recognised');
+    const chatter = { ...social, catalog: social.catalog.map((c) => (c.capability === 'data.social' ? { ...c, capability: 'data.chatter' } : c)) };
+    const steps = (JSON.parse(answerPlanningRequest(chatter)) as { steps: Array<{ id: string; capability: string; input: Record<string, unknown> }> }).steps;
+    expect(steps.map((s) => [s.id, s.capability])).toEqual([
+      ['chatter', 'data.chatter'],
+      ['analysis', 'text.analysis'],
+    ]);
+    expect(steps[1].input.posts).toEqual({ $ref: '/steps/chatter/output/posts' });
   });
 });

@@ -17,24 +17,37 @@ describe('the fake LLM planner', () => {
   });
 
   it('plans from the catalog it is given: producers first, references by property name, values from the goal', () => {
-    const steps = planGoal(request('Analyze the revenue of AAPL and MSFT in FY2023'));
+    const goal = 'Analyze the revenue of AAPL and MSFT in these filings';
+    const steps = planGoal(request(goal, { documents: { array: 3 } }));
     expect(steps).toEqual([
-      { id: 'financials', capability: 'data.financials', input: { entities: ['AAPL', 'MSFT'], periods: ['FY2023'], metrics: ['revenue'] }, deps: [] },
-      {
-        id: 'analysis',
-        capability: 'text.analysis',
-        input: { question: 'Analyze the revenue of AAPL and MSFT in FY2023', rows: { $ref: '/steps/financials/output/rows' } },
-        deps: ['financials'],
-      },
+      { id: 'financials', capability: 'data.financials', input: { documents: { $ref: '/inputs/documents' } }, deps: [] },
+      { id: 'analysis', capability: 'text.analysis', input: { question: goal, rows: { $ref: '/steps/financials/output/rows' } }, deps: ['financials'] },
     ]);
-    // Without tickers there is nothing to fetch figures for: that capability is left out rather than guessed.
-    expect(planGoal(request('Analyze the revenue trends')).map((s) => s.capability)).toEqual([]);
+    // Without the filings there is nothing to extract figures from, and so nothing to analyse: left out rather than guessed.
+    expect(planGoal(request('Analyze the revenue of AAPL and MSFT')).map((s) => s.capability)).toEqual([]);
     // The same prompt, the same plan.
-    expect(answerPlanningRequest(request('Analyze the revenue of AAPL in FY2023'))).toBe(answerPlanningRequest(request('Analyze the revenue of AAPL in FY2023')));
+    expect(answerPlanningRequest(request(goal))).toBe(answerPlanningRequest(request(goal)));
+  });
+
+  it("feeds the analysis the social posts or web results it cites, querying them by the goal's topic", () => {
+    const social = 'What is the sentiment of social posts about the Bittensor halving? Give an analysis.';
+    expect(planGoal(request(social))).toEqual([
+      { id: 'social', capability: 'data.social', input: { keywords: ['sentiment', 'bittensor', 'halving'] }, deps: [] },
+      { id: 'analysis', capability: 'text.analysis', input: { question: social, posts: { $ref: '/steps/social/output/posts' } }, deps: ['social'] },
+    ]);
+    const research = 'Search the web for decentralized AI training and write an analysis citing the results';
+    expect(planGoal(request(research))).toEqual([
+      { id: 'search', capability: 'web.search', input: { query: research }, deps: [] },
+      { id: 'analysis', capability: 'text.analysis', input: { question: research, results: { $ref: '/steps/search/output/results' } }, deps: ['search'] },
+    ]);
+    // The client's own lists are read in place, and nothing is bought for them.
+    expect(planGoal(request('Give an analysis of these social posts', { posts: { array: 40 } }))).toEqual([
+      { id: 'analysis', capability: 'text.analysis', input: { question: 'Give an analysis of these social posts', posts: { $ref: '/inputs/posts' } }, deps: [] },
+    ]);
   });
 
   it('breaks the plan one way per fault', () => {
-    const asked = request('Analyze the revenue of AAPL in FY2023 and write a Python script to chart it');
+    const asked = request('Analyze the revenue of AAPL in FY2023 and write a Python script to chart it', { documents: { array: 1 } });
     const broken = Object.fromEntries(PLAN_FAULTS.map((f) => [f, answerPlanningRequest(asked, f)]));
     const steps = (fault: string) => (JSON.parse(broken[fault]) as { steps: Array<{ id: string; capability: string; deps: string[]; input: Record<string, unknown> }> }).steps;
     const cyclic = steps('cycle');

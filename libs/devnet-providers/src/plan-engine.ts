@@ -7,13 +7,18 @@ import { CatalogEntry, PlanningRequest } from '@orchestra/schemas';
  *
  * 1. A capability is relevant when a word of the goal shares its first five letters with a word
  *    of the capability's last name segment or description ("analyze" ~ "analysis").
- * 2. Steps are added while any relevant capability can be filled, producers first: each required
- *    input property is taken from the client's inputs of the same name (`/inputs/<key>`), else
- *    from an earlier step's output property of the same name (`/steps/<id>/output/<key>`, a
- *    dependency), else from the goal (a string: the goal; strings of an enum: those the goal
- *    names, or all; strings with a pattern: the goal's words that match it; other strings: the
- *    goal's capitalised words, or its content words). A capability whose input cannot be filled
- *    is left out — unless it produces what a relevant capability needs.
+ * 2. Relevant capabilities whose output feeds another relevant one go first (social posts and
+ *    web results before the analysis that cites them); steps are added while any can be filled.
+ *    Each required input property is taken from the client's inputs of the same name
+ *    (`/inputs/<key>`), else from an earlier step's output property of the same name
+ *    (`/steps/<id>/output/<key>`, a dependency), else from the goal (a string: the goal; strings
+ *    of an enum: those the goal names, or all; strings with a pattern: the goal's words that
+ *    match it; other strings: the goal's capitalised words, or its content words). Optional
+ *    properties are taken only from the client's inputs or earlier outputs, never guessed.
+ * 3. An input that lists items (arrays of objects: rows, posts, results) and requires none of
+ *    them needs at least one: something to work on. A capability that cannot be filled is left
+ *    out, unless a relevant capability produces what it lacks, or one the client's inputs
+ *    fill entirely (figures from the filings it supplied): that one goes first.
  *
  * Faulty models (`PlanFault`) answer the same plan broken one way each, so every check of the
  * planner meets a real violation: a cycle, an unknown capability, a dangling reference, a plan
@@ -52,16 +57,25 @@ export function answerPlanningRequest(request: PlanningRequest, fault?: PlanFaul
 export function planGoal(request: PlanningRequest): Step[] {
   const words = contentWords(request.goal);
   const relevant = request.catalog.filter((c) => isRelevant(c, words));
+  // Producers of what another relevant capability reads go first, so the reader finds every list it can cite.
+  const isProducer = (p: CatalogEntry) => relevant.some((c) => c !== p && feeds(p, c, request));
+  const ordered = [...relevant.filter(isProducer), ...relevant.filter((p) => !isProducer(p))];
+  // Producers the goal does not name qualify when the client's inputs feed them (its filings, for figures).
+  const fedByClient = (c: CatalogEntry) => {
+    const required = requiredOf(c.input as Schema);
+    return required.length > 0 && required.every((k) => Object.hasOwn(request.inputs, k));
+  };
+  const producers = [...ordered, ...request.catalog.filter((c) => !relevant.includes(c) && fedByClient(c))];
   const steps: Step[] = [];
   const planned = new Set<string>();
   for (let progress = true; progress;) {
     progress = false;
-    for (const entry of relevant) {
+    for (const entry of ordered) {
       if (planned.has(entry.capability)) continue;
       let input = fill(entry, request, steps);
       if (!input) {
-        // A producer of what it lacks (a property of the same name in another capability's output) goes first.
-        const producer = request.catalog.find((p) => !planned.has(p.capability) && p !== entry && producesFor(p, entry, request) && fill(p, request, steps));
+        // A producer of what it lacks (a property of the same name in its output) goes first.
+        const producer = producers.find((p) => !planned.has(p.capability) && p !== entry && feeds(p, entry, request) && fill(p, request, steps));
         if (!producer) continue;
         steps.push(stepFor(producer, fill(producer, request, steps) as Step['input'], steps));
         planned.add(producer.capability);
@@ -88,27 +102,49 @@ function stepFor(entry: CatalogEntry, input: Step['input'], earlier: readonly St
   return { id, capability: entry.capability, input, deps };
 }
 
-/** The step's input, each required property filled; undefined when one cannot be. */
+/** The step's input, each required property filled (and the optional ones the inputs or earlier outputs give); undefined when one cannot be. */
 function fill(entry: CatalogEntry, request: PlanningRequest, earlier: readonly Step[]): Step['input'] | undefined {
   const schema = entry.input as Schema;
   const props = (schema.properties ?? {}) as Record<string, Schema>;
-  const required = Array.isArray(schema.required) ? (schema.required as string[]) : [];
+  const required = requiredOf(schema);
   const input: Record<string, unknown> = {};
-  for (const key of required) {
-    const value = fillProperty(key, props[key] ?? {}, request, earlier);
-    if (value === undefined) return undefined;
-    input[key] = value;
+  for (const key of Object.keys(props)) {
+    const value = required.includes(key) ? fillProperty(key, props[key], request, earlier) : fromElsewhere(key, props[key], request, earlier);
+    if (value === undefined && required.includes(key)) return undefined;
+    if (value !== undefined) input[key] = value;
   }
+  const lists = itemLists(schema);
+  if (lists.length > 0 && !lists.some((k) => k in input)) return undefined;
   return input;
 }
 
-function fillProperty(key: string, schema: Schema, request: PlanningRequest, earlier: readonly Step[]): unknown {
+/** A property from the client's inputs of the same name, else from the latest earlier step whose output has it. */
+function fromElsewhere(key: string, schema: Schema, request: PlanningRequest, earlier: readonly Step[]): unknown {
   if (Object.hasOwn(request.inputs, key)) return { $ref: `/inputs/${key}` };
   for (const step of [...earlier].reverse()) {
     const entry = request.catalog.find((c) => c.capability === step.capability);
     const out = (entry?.output as Schema | undefined)?.properties as Record<string, Schema> | undefined;
     if (out && Object.hasOwn(out, key) && out[key].type === schema.type) return { $ref: `/steps/${step.id}/output/${key}` };
   }
+  return undefined;
+}
+
+/** The input properties that list items (arrays of objects): what a capability works on. */
+function itemLists(schema: Schema): string[] {
+  const props = (schema.properties ?? {}) as Record<string, Schema>;
+  return Object.keys(props).filter((k) => {
+    const items = props[k].items as Schema | undefined;
+    return props[k].type === 'array' && items !== undefined && (items.type === 'object' || Array.isArray(items.anyOf));
+  });
+}
+
+function requiredOf(schema: Schema): string[] {
+  return Array.isArray(schema.required) ? (schema.required as string[]) : [];
+}
+
+function fillProperty(key: string, schema: Schema, request: PlanningRequest, earlier: readonly Step[]): unknown {
+  const elsewhere = fromElsewhere(key, schema, request, earlier);
+  if (elsewhere !== undefined) return elsewhere;
   if (schema.type === 'string') return truncate(request.goal, schema.maxLength);
   if (schema.type === 'array') {
     const items = (schema.items ?? {}) as Schema;
@@ -123,9 +159,9 @@ function fillProperty(key: string, schema: Schema, request: PlanningRequest, ear
       const pattern = new RegExp(items.pattern);
       values = tokens.filter((t) => pattern.test(t));
     } else {
-      // Identifiers (tickers, symbols) are the goal's capitalised words; other lists (keywords) take its content words.
+      // Identifiers (tickers, symbols) are the goal's capitalised words; other lists (keywords) take its topic words.
       const capitals = tokens.filter((t) => /^[A-Z][A-Z.]{1,15}$/.test(t));
-      values = capitals.length || IDENTIFIER_LISTS.test(key) ? capitals : contentWords(request.goal);
+      values = capitals.length || IDENTIFIER_LISTS.test(key) ? capitals : topicWords(request);
     }
     values = [...new Set(values)].slice(0, max);
     return values.length ? values.map((v) => truncate(v, items.maxLength)) : undefined;
@@ -133,11 +169,12 @@ function fillProperty(key: string, schema: Schema, request: PlanningRequest, ear
   return undefined;
 }
 
-/** Whether `producer`'s output has a property `consumer` requires and the client does not supply. */
-function producesFor(producer: CatalogEntry, consumer: CatalogEntry, request: PlanningRequest): boolean {
+/** Whether `producer`'s output has a property `consumer` reads (a required one, or a list of items) that the client does not supply. */
+function feeds(producer: CatalogEntry, consumer: CatalogEntry, request: PlanningRequest): boolean {
   const out = ((producer.output as Schema).properties ?? {}) as Record<string, Schema>;
-  const needs = ((consumer.input as Schema).required ?? []) as string[];
-  return needs.some((k) => Object.hasOwn(out, k) && !Object.hasOwn(request.inputs, k));
+  const input = consumer.input as Schema;
+  const reads = new Set([...requiredOf(input), ...itemLists(input)]);
+  return [...reads].some((k) => Object.hasOwn(out, k) && !Object.hasOwn(request.inputs, k));
 }
 
 function isRelevant(entry: CatalogEntry, goalWords: readonly string[]): boolean {
@@ -177,6 +214,15 @@ function contentWords(text: string): string[] {
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
     .filter((w) => w.length > 1 && !STOPWORDS.has(w));
+}
+
+/**
+ * The goal's content words that name no capability: what it is about, not what to do with it
+ * ("sentiment of social posts about the Bittensor halving" is about sentiment, bittensor, halving).
+ */
+function topicWords(request: PlanningRequest): string[] {
+  const vocabulary = new Set(request.catalog.flatMap((c) => contentWords(`${c.capability.split('.').join(' ')} ${c.description}`).map(stem)));
+  return contentWords(request.goal).filter((w) => !vocabulary.has(stem(w)));
 }
 
 function stem(word: string): string {
