@@ -150,6 +150,9 @@ describe('api keys and tenant isolation', () => {
       const running = await submitAs(acme, { goal: 'acme secret plan' });
       const finished = await submitAs(acme, { goal: 'acme finished plan' });
       await writeJobRecord(api.bus, { jobId: finished, tenant: 'acme', status: 'succeeded', spentTao: 0.1 });
+      // A job waiting for its tenant's approval: another tenant can neither see nor approve it.
+      const waiting = await submitAs(acme, { goal: 'acme plan to approve', approval: 'required' });
+      await writeJobRecord(api.bus, { jobId: waiting, tenant: 'acme', status: 'awaiting_approval' });
       await api.bus.publish(Subjects.jobEvents(running), jobEvent(running, { service: 'spec', event: 'job.planned', message: 'planned' }));
       const ghost = 'job_00000000000000000000000000';
       const b = bearer(globex.key);
@@ -158,10 +161,11 @@ describe('api keys and tenant isolation', () => {
         [`/v1/jobs/${id}`, { headers: b }],
         [`/v1/jobs/${id}/events`, { headers: b }],
         [`/v1/jobs/${id}/cancel`, { method: 'POST', headers: b }],
+        [`/v1/jobs/${id}/approve`, { method: 'POST', headers: { ...b, 'content-type': 'application/json' }, body: '{}' }],
         [`/v1/jobs/${id}`, { method: 'DELETE', headers: b }],
       ];
       const before = await publishedCounts(api.bus);
-      for (const id of [running, finished]) {
+      for (const id of [running, finished, waiting]) {
         for (const [index, [path, init]] of routes(id).entries()) {
           const theirs = await call(path, init);
           const [ghostPath, ghostInit] = routes(ghost)[index];
@@ -187,6 +191,10 @@ describe('api keys and tenant isolation', () => {
       // Nothing was cancelled, deleted or published on A's behalf.
       expect(await publishedCounts(api.bus)).toEqual(before);
       expect((await call(`/v1/jobs/${finished}`, { headers: bearer(acme.key) })).status).toBe(200);
+      expect(await (await call(`/v1/jobs/${waiting}`, { headers: bearer(acme.key) })).json()).toMatchObject({ status: 'awaiting_approval' });
+      // Its own tenant approves it: the route works, for the job's owner only.
+      const approved = await call(`/v1/jobs/${waiting}/approve`, { method: 'POST', headers: { ...bearer(acme.key), 'content-type': 'application/json' }, body: '{}' });
+      expect(approved.status).toBe(202);
 
       // An admin sees any tenant's job, whole.
       expect(await (await call(`/v1/jobs/${finished}`, { headers: admin })).json()).toMatchObject({ jobId: finished, tenant: 'acme' });
