@@ -1,4 +1,4 @@
-import { FakeServer, startFakeChutes } from '@orchestra/devnet-providers';
+import { loadDocuments } from '@orchestra/devnet-providers';
 import { ReportSchema, conformsToClientSchema, outputSchema } from '@orchestra/schemas';
 import { DevnetStack, startDevnetStack } from '@orchestra/testing';
 import { mkdtempSync } from 'node:fs';
@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followEvents, getJob, submit } from './helpers';
 
-const KEY = 'cpk_model_planning_e2e';
+/** The filings shipped in fixtures/filings (AAPL FY2022 and FY2023, MSFT FY2023): figures are extracted from documents the client supplies. */
+const DOCUMENTS = loadDocuments();
 const ROWS = [
   { entity: 'AAPL', period: 'FY2022', metric: 'revenue', value: 394328, unit: 'USD_millions', source: 'AAPL 10-K FY2022' },
   { entity: 'AAPL', period: 'FY2023', metric: 'revenue', value: 383285, unit: 'USD_millions', source: 'AAPL 10-K FY2023' },
@@ -15,53 +16,62 @@ const ROWS = [
 /**
  * Goals of different kinds, none of them the example, planned by a model (the devnet's fake
  * Chutes; the first model asked answers with cycles, so each plan is also a re-ask and a swap)
- * and run on the devnet's miners as separate processes: every step verified, the plan the
- * model's, the result conforming to the job's outputSchema. And a client's plan that fans out.
+ * and run as separate processes on the devnet, its gateway twins included (figures, text and
+ * code from the good Chutes model, posts from Constellation, results from Desearch, or the
+ * subnets' miners): every step verified, the plan the model's, the result conforming to the
+ * job's outputSchema. And a client's plan that fans out.
  */
 describe('goals planned by a model, end to end (separate processes)', () => {
   let stack: DevnetStack;
-  let chutes: FakeServer;
 
   beforeAll(async () => {
-    chutes = await startFakeChutes({ apiKeys: [KEY] });
     stack = await startDevnetStack({
       ports: 'auto',
       logDir: mkdtempSync(join(tmpdir(), 'orchestra-e2e-')),
-      serviceEnv: {
-        ORCH_MINER_TIMEOUT_MS: '3000',
-        ORCH_CHUTES_API_KEY: KEY,
-        ORCH_CHUTES_URL: chutes.url,
-        ORCH_PLANNER_MODELS: 'devnet/cyclic-planner-llm,devnet/good-llm',
-      },
+      // The dispatcher hires only the good Chutes model; the planner asks the cyclic one first.
+      gateways: true,
+      serviceEnv: { ORCH_MINER_TIMEOUT_MS: '3000', ORCH_PLANNER_MODELS: 'devnet/cyclic-planner-llm,devnet/good-llm' },
     });
   }, 120_000);
 
   afterAll(async () => {
     await stack?.stop();
-    await chutes?.stop();
   }, 60_000);
 
   const cases: Array<{ kind: string; body: Record<string, unknown>; capabilities: string[] }> = [
     {
-      kind: 'figures, analysis and chart code',
-      body: { goal: 'Analyze the revenue and net income of AAPL and NVDA in FY2022 and FY2023 and write a Python script to chart them' },
+      kind: 'figures from filings, analysis and chart code',
+      body: {
+        goal: 'Analyze the revenue and net income of AAPL and MSFT in these filings and write a Python script to chart them',
+        inputs: { documents: DOCUMENTS },
+      },
       capabilities: ['data.financials', 'text.analysis', 'code.python'],
     },
     {
-      kind: 'a comparison in prose',
-      body: { goal: 'Which of GOOGL and AMZN reported the higher revenue in FY2021? Give an analysis.' },
-      capabilities: ['data.financials', 'text.analysis'],
+      kind: 'sentiment of social posts',
+      body: { goal: 'What is the sentiment of social posts about the Bittensor halving? Give an analysis.' },
+      capabilities: ['data.social', 'text.analysis'],
+    },
+    {
+      kind: 'an analysis of web results',
+      body: { goal: 'Search the web for decentralized AI training and write an analysis citing the results' },
+      capabilities: ['web.search', 'text.analysis'],
     },
     {
       kind: "a script over the client's data set",
-      body: { goal: 'Write a Python script that computes the year-over-year growth in this data set', inputs: { rows: ROWS } },
+      body: { goal: 'Write a Python script that computes the year-over-year growth in this data set and give an analysis of it', inputs: { rows: ROWS } },
       capabilities: ['text.analysis', 'code.python'],
     },
     {
       kind: 'figures only, in the shape the client asked for',
       body: {
-        goal: 'Fetch the reported net income of MSFT for FY2019 and FY2020',
-        outputSchema: { type: 'object', required: ['rows'], properties: { rows: { type: 'array', minItems: 2, items: { type: 'object', required: ['entity', 'value'] } } } },
+        goal: 'Extract the net income reported in these filings',
+        inputs: { documents: DOCUMENTS },
+        outputSchema: {
+          type: 'object',
+          required: ['rows'],
+          properties: { rows: { type: 'array', minItems: 2, items: { type: 'object', required: ['entity', 'value', 'quote'] } } },
+        },
       },
       capabilities: ['data.financials'],
     },
