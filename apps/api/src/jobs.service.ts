@@ -121,7 +121,10 @@ export class JobsService {
     const spec = this.buildSpec(request, limitsWithinCaps(request.body.limits, quotas), newJobId());
     const budget = budgetOf(spec.limits);
     assertWithinCaps(budget, quotas, tenancy);
-    const reservation = await this.quotas.admit(request.tenant, spec.jobId, budget, quotas, tenancy);
+    // A dry run hires nobody: it is checked against the caps its plan is estimated under, but reserves nothing.
+    const reservation = spec.dryRun
+      ? await this.quotas.admitDryRun(request.tenant, spec.jobId, quotas)
+      : await this.quotas.admit(request.tenant, spec.jobId, budget, quotas, tenancy);
     if (idempotencyKvKey === undefined) return this.acceptNew(spec, undefined);
 
     const kv = await this.bus.kv(Buckets.idempotency);

@@ -4,6 +4,7 @@ import {
   JobOutcome,
   TenantLedger,
   TenantLedgerSchema,
+  countDryRun,
   releaseTenant,
   reserveForDeployment,
   reserveForTenant,
@@ -60,6 +61,17 @@ describe('tenant ledger', () => {
     const { ledger: settled, settled: done } = settleTenant(ledger, outcomes, T0 + 3);
     expect(done).toEqual([{ jobId: 'j0', day: '2026-12-01', reserved: tao(0.1), spent: tao(0.05) }]);
     expect(reserveForTenant(settled, 'third', tao(0.1), q, T0 + 4)).not.toBeInstanceOf(ApiProblem);
+  });
+
+  it("counts a dry run in the rate and the day's jobs only: no budget, no running slot, even at the caps", () => {
+    const q = quotas({ jobsPerMinute: 3, concurrentJobs: 1, spendPerDay: tao(0.1) });
+    const full = admitted([T0], q);
+    const dry = countDryRun(full, q, T0 + 1_000) as TenantLedger;
+    expect(dry).not.toBeInstanceOf(ApiProblem);
+    expect(dry.active).toEqual(full.active);
+    expect(usageByDay(dry)).toEqual([{ day: '2026-12-01', jobs: 2, spent: tao(0), reserved: tao(0.1) }]);
+    const third = countDryRun(dry, q, T0 + 2_000) as TenantLedger;
+    expect(countDryRun(third, q, T0 + 3_000)).toMatchObject({ status: 429, kind: 'rate-limited' });
   });
 
   it("counts running jobs' budgets in the day's spend, and the day's end resets it", () => {

@@ -98,13 +98,8 @@ export function dailyUse(ledger: TenantLedger, day: string): Amounts {
   return addAmounts(ledger.days[day]?.spent ?? ZERO, reserved);
 }
 
-/**
- * The tenant's ledger with `jobId`'s budget reserved, or the 429 that refuses it: the rate
- * (jobsPerMinute), concurrency (concurrentJobs) or daily spend (spendPerDay).
- */
-export function reserveForTenant(ledger: TenantLedger, jobId: string, budget: Amounts, quotas: TenantQuotas, now: number): TenantLedger | ApiProblem {
-  const second = Math.floor(now / 1000);
-  const recent = inWindow(ledger.recent, second);
+/** The 429 of the submission rate (jobsPerMinute) when one more submission would break it. */
+function rateRefusal(recent: TenantLedger['recent'], quotas: TenantQuotas, second: number): ApiProblem | undefined {
   const count = recent.reduce((sum, [, n]) => sum + n, 0);
   if (count >= quotas.jobsPerMinute) {
     // Room comes back when enough of the oldest seconds have left the window.
@@ -124,6 +119,33 @@ export function reserveForTenant(ledger: TenantLedger, jobId: string, budget: Am
       Math.max(1, frees - second),
     );
   }
+  return undefined;
+}
+
+/**
+ * The tenant's ledger with a dry run counted, or the 429 of the submission rate: it counts in
+ * the rate window and the day's jobs like any submission, but the planner hires nobody for
+ * it, so it reserves no budget and holds no running slot (there is nothing to settle later).
+ */
+export function countDryRun(ledger: TenantLedger, quotas: TenantQuotas, now: number): TenantLedger | ApiProblem {
+  const second = Math.floor(now / 1000);
+  const recent = inWindow(ledger.recent, second);
+  const rate = rateRefusal(recent, quotas, second);
+  if (rate) return rate;
+  const day = utcDay(now);
+  const today = ledger.days[day] ?? { jobs: 0, spent: ZERO };
+  return { active: ledger.active, recent: countIn(recent, second, 1), days: pruneDays({ ...ledger.days, [day]: { ...today, jobs: today.jobs + 1 } }, now) };
+}
+
+/**
+ * The tenant's ledger with `jobId`'s budget reserved, or the 429 that refuses it: the rate
+ * (jobsPerMinute), concurrency (concurrentJobs) or daily spend (spendPerDay).
+ */
+export function reserveForTenant(ledger: TenantLedger, jobId: string, budget: Amounts, quotas: TenantQuotas, now: number): TenantLedger | ApiProblem {
+  const second = Math.floor(now / 1000);
+  const recent = inWindow(ledger.recent, second);
+  const rate = rateRefusal(recent, quotas, second);
+  if (rate) return rate;
   const running = Object.keys(ledger.active).length;
   if (running >= quotas.concurrentJobs) {
     return quotaProblem(

@@ -9,6 +9,7 @@ import {
   ORPHAN_AFTER_MS,
   TenantLedger,
   TenantLedgerSchema,
+  countDryRun,
   releaseTenant,
   reserveForDeployment,
   reserveForTenant,
@@ -52,15 +53,9 @@ export class QuotasService {
    */
   async admit(tenant: string, jobId: string, budget: Amounts, quotas: TenantQuotas, settings: TenancySettings): Promise<Reservation> {
     const now = Date.now();
-    let refusal = await this.reserveForTenant(tenant, jobId, budget, quotas, now);
-    // Only finished jobs' reservations can make room, and the rate window cannot be helped by them.
-    if (refusal && refusal.kind !== 'rate-limited') {
-      await this.settle(tenant);
-      refusal = await this.reserveForTenant(tenant, jobId, budget, quotas, now);
-    }
-    if (refusal) throw refusal;
+    await this.reserveForTenantOrRefuse(tenant, jobId, budget, quotas, now);
     const reservation = { tenant, jobId, at: now, budget };
-    refusal = await this.reserveForDeployment(budget, settings, now);
+    let refusal = await this.reserveForDeployment(budget, settings, now);
     if (refusal) {
       await this.settleAll();
       refusal = await this.reserveForDeployment(budget, settings, now);
@@ -70,6 +65,35 @@ export class QuotasService {
       throw refusal;
     }
     return reservation;
+  }
+
+  /**
+   * Admits a dry run (`dryRun: true`): it counts against the tenant's submission rate like any
+   * job, but the planner hires nobody for it, so it reserves no budget (the tenant's or the
+   * deployment's) and holds no running slot — as if settled, spending nothing, the moment it is
+   * admitted. Throws the 429 of the rate.
+   */
+  async admitDryRun(tenant: string, jobId: string, quotas: TenantQuotas): Promise<Reservation> {
+    const now = Date.now();
+    let refusal: ApiProblem | undefined;
+    await compareAndSet(await this.bus.kv(Buckets.usage, 'leader'), tenantKey(tenant), TenantLedgerSchema, (current) => {
+      const next = countDryRun(current ?? EMPTY_TENANT_LEDGER, quotas, now);
+      refusal = next instanceof ApiProblem ? next : undefined;
+      return next instanceof ApiProblem ? undefined : next;
+    });
+    if (refusal) throw refusal;
+    return { tenant, jobId, at: now, budget: ZERO };
+  }
+
+  /** Reserves in the tenant's ledger, settling its finished jobs first when only they could make room; throws the 429 otherwise. */
+  private async reserveForTenantOrRefuse(tenant: string, jobId: string, budget: Amounts, quotas: TenantQuotas, now: number): Promise<void> {
+    let refusal = await this.reserveForTenant(tenant, jobId, budget, quotas, now);
+    // Only finished jobs' reservations can make room, and the rate window cannot be helped by them.
+    if (refusal && refusal.kind !== 'rate-limited') {
+      await this.settle(tenant);
+      refusal = await this.reserveForTenant(tenant, jobId, budget, quotas, now);
+    }
+    if (refusal) throw refusal;
   }
 
   /** Reserves in the tenant's ledger; the 429 instead when it does not fit (nothing written then). */

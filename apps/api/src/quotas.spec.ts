@@ -129,6 +129,24 @@ describe('tenant quotas', () => {
     expect(problem.errors?.[0].detail).toBe("3 exceeds the tenant's spendPerDay.tao of 2");
   });
 
+  it('a dry run reserves no budget and holds no running slot (nothing to settle), but counts against the submission rate', async () => {
+    await setQuotas('dry', { spendPerDay: { tao: 1 }, concurrentJobs: 1, jobsPerMinute: 3 });
+    const key = await api.issueKey('dry');
+    // A real job holds the whole day's spend and the only running slot.
+    expect((await submit(key, { goal: 'spend it all', limits: { maxTao: 1 } })).status).toBe(202);
+    await expectProblem(await submit(key, { goal: 'no room', limits: { maxTao: 1 } }), 429, 'too-many-concurrent-jobs');
+    // Dry runs of the same budget still go through: they hire nobody.
+    const dry = { goal: 'what would it cost?', dryRun: true, limits: { maxTao: 1 } };
+    const dryRun = await submit(key, dry);
+    expect(dryRun.status).toBe(202);
+    expect((await (await api.bus.kv(Buckets.submissions)).get(await jobIdOf(dryRun)))?.json()).toMatchObject({ dryRun: true, limits: { maxTao: 1 } });
+    const usage = (await (await call('/v1/usage', { headers: bearer(key.key) })).json()) as unknown;
+    expect(usage).toMatchObject({ running: 1, days: [{ jobs: 2, spent: { tao: 0 }, reserved: { tao: 1 } }] });
+    // The rate counts every submission it admits: the fourth in a minute (the refused one above counts nothing) is refused.
+    expect((await submit(key, dry)).status).toBe(202);
+    await expectProblem(await submit(key, dry), 429, 'rate-limited');
+  });
+
   it('an idempotent replay takes no quota', async () => {
     await setQuotas('replayer', { jobsPerMinute: 1 });
     const key = await api.issueKey('replayer');
