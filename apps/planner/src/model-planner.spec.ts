@@ -114,6 +114,15 @@ describe('model planning against the fake Chutes', () => {
     expect(state).toMatchObject({ planSource: 'playbook', rejectedPlans: [{ by: 'model:devnet/cyclic-planner-llm' }, { by: 'model:devnet/down-llm' }] });
   });
 
+  it.each([
+    ['What do people on reddit say about the Bittensor halving?', 'social-sentiment', ['posts', 'analysis']],
+    ['Write a research brief with sources on decentralized AI training', 'research-brief', ['search', 'brief']],
+  ])('falls back for the non-financial goal "%s" to the %s playbook', async (goal, _playbook, ids) => {
+    const outcome = await planner(['devnet/prose-planner-llm'], 0).plan(job({ goal, inputs: {} }));
+    expect(outcome).toMatchObject({ ok: true, source: 'playbook', rejected: [{ by: 'model:devnet/prose-planner-llm' }] });
+    expect(outcome.ok && outcome.plan.map((s) => s.id)).toEqual(ids);
+  });
+
   it('fails the job naming every rejected plan when neither a model nor a playbook fits', async () => {
     const outcome = await planner(['devnet/prose-planner-llm'], 0).plan(job({ goal: 'Compose a sonnet' }));
     expect(outcome).toMatchObject({ ok: false, reason: expect.stringMatching(/no valid plan for this goal: .*model:devnet\/prose-planner-llm: the answer holds no JSON plan/) });

@@ -80,6 +80,58 @@ const job = (inputs: Record<string, unknown>): JobSpec => ({
   submittedAt: '2026-12-01T00:00:00.000Z',
 });
 
+/** Placeholder outputs of the steps the playbooks read, in their capabilities' shapes. */
+const OUTPUTS = {
+  figures: {
+    output: {
+      rows: [{ entity: 'AAPL', period: 'FY2023', metric: 'revenue', value: 383285, unit: 'USD_millions', documentId: 'aapl-10k-fy2023', quote: 'Total net sales $ 383,285' }],
+    },
+  },
+  social: { output: { posts: [{ url: 'https://x.com/a/status/1', source: 'x', author: 'a', date: '2026-11-30T00:00:00.000Z', text: 'Apple' }] } },
+  news: { output: { results: [{ url: 'https://news.example/a', title: 'Apple results', snippet: '' }] } },
+};
+
+/** Each step's input, once the client's inputs and the placeholder outputs are resolved, is valid for the version it runs under. */
+function expectInputsValid(steps: ReturnType<typeof buildSteps>, spec: JobSpec, outputs: Record<string, { output: unknown }>): void {
+  for (const step of steps) {
+    const input = resolveInput(step.input, { inputs: spec.inputs, steps: outputs });
+    expect(isCapability(step.capability)).toBe(true);
+    if (!isCapability(step.capability)) continue;
+    expect([step.id, definitionFor(step.capability, input).input.safeParse(input).success]).toEqual([step.id, true]);
+  }
+}
+
+describe('the non-financial playbooks', () => {
+  it.each([
+    ['social-sentiment', 'What is the sentiment on X about the Bittensor halving?', {}, ['posts', 'analysis'], { posts: OUTPUTS.social }],
+    ['social-sentiment', 'How do people on reddit feel about it?', { keywords: ['bittensor', 'halving'] }, ['posts', 'analysis'], { posts: OUTPUTS.social }],
+    ['research-brief', 'Write a research brief with sources on decentralized AI training', {}, ['search', 'brief'], { search: OUTPUTS.news }],
+  ])('%s: the fallback for "%s" passes every plan check, each input valid once resolved', (name, goal, inputs, ids, outputs) => {
+    const spec = { ...job(inputs), goal };
+    const outcome = playbookPlan(spec);
+    expect(outcome).toMatchObject({ ok: true, source: 'playbook', rejected: [], estimate: { calls: 2 } });
+    if (!outcome.ok) return;
+    expect(rankPlaybooks(goal, inputs)[0].name).toBe(name);
+    expect(outcome.plan.map((s) => s.id)).toEqual(ids);
+    const steps = buildSteps(outcome.plan, spec);
+    expect(steps.map((s) => [s.id, s.schemaId, s.deps])).toEqual([
+      [ids[0], name === 'research-brief' ? 'web.search@1' : 'data.social@1', []],
+      [ids[1], 'text.analysis@2', [ids[0]]],
+    ]);
+    // The client's own keywords are read in place, not re-derived from the goal.
+    if ('keywords' in inputs) expect(outcome.plan[0].input).toMatchObject({ keywords: { $ref: '/inputs/keywords' } });
+    expectInputsValid(steps, spec, outputs);
+  });
+
+  it('passes over the social playbook when the goal names no topic to search for (no keywords), recording why', () => {
+    const outcome = playbookPlan({ goal: 'What is the sentiment on X?', inputs: {}, limits }, [], [socialSentimentPlaybook]);
+    expect(outcome).toMatchObject({
+      ok: false,
+      rejected: [{ by: 'playbook:social-sentiment', reasons: [expect.stringMatching(/step "posts": .*keywords/)] }],
+    });
+  });
+});
+
 describe('the financial playbook', () => {
   it('works from the filings the client supplies: figures from the documents, posts and news beside them, all cited by the analysis', () => {
     const spec = job(exampleInputs());
@@ -91,22 +143,7 @@ describe('the financial playbook', () => {
       ['analysis', 'text.analysis', 'text.analysis@2', 1, ['figures', 'social', 'news']],
       ['code', 'code.python', 'code.python@1', 62, ['figures']],
     ]);
-    // Each step's input, once the client's inputs (and placeholder outputs) are resolved, is valid for its version.
-    const outputs = {
-      figures: {
-        output: {
-          rows: [{ entity: 'AAPL', period: 'FY2023', metric: 'revenue', value: 383285, unit: 'USD_millions', documentId: 'aapl-10k-fy2023', quote: 'Total net sales $ 383,285' }],
-        },
-      },
-      social: { output: { posts: [{ url: 'https://x.com/a/status/1', source: 'x', author: 'a', date: '2026-11-30T00:00:00.000Z', text: 'Apple' }] } },
-      news: { output: { results: [{ url: 'https://news.example/a', title: 'Apple results', snippet: '' }] } },
-    };
-    for (const step of steps) {
-      const input = resolveInput(step.input, { inputs: spec.inputs, steps: outputs });
-      expect(isCapability(step.capability)).toBe(true);
-      if (!isCapability(step.capability)) continue;
-      expect([step.id, definitionFor(step.capability, input).input.safeParse(input).success]).toEqual([step.id, true]);
-    }
+    expectInputsValid(steps, spec, OUTPUTS);
   });
 
   it('buys no posts or news the client did not ask for', () => {
