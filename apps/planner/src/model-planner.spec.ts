@@ -68,11 +68,13 @@ describe('model planning against the fake Chutes', () => {
   ])('plans a goal on %s: bought first, then analysed citing them', async (_kind, goal, capability, list) => {
     const outcome = await planner(['devnet/good-llm']).plan(job({ goal, inputs: {} }));
     expect(outcome).toMatchObject({ ok: true, source: 'model', rejected: [] });
-    expect(outcome.ok && outcome.plan.map((s) => [s.capability, s.deps])).toEqual([
+    if (!outcome.ok) return;
+    const [source, analysis] = outcome.plan;
+    expect(outcome.plan.map((s) => [s.capability, s.deps])).toEqual([
       [capability, []],
-      ['text.analysis', [outcome.plan[0].id]],
+      ['text.analysis', [source.id]],
     ]);
-    expect(outcome.ok && outcome.plan[1].input).toEqual({ question: goal, [list]: { $ref: `/steps/${outcome.plan[0].id}/output/${list}` } });
+    expect(analysis.input).toEqual({ question: goal, [list]: { $ref: `/steps/${source.id}/output/${list}` } });
   });
 
   it.each([
