@@ -3,6 +3,7 @@ import { Bus } from '@orchestra/bus';
 import { PROBLEM_HEADER, SUBMIT_SUBJECT } from '@orchestra/contracts';
 import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { type NatsConnection, connect, headers } from '@nats-io/transport-node';
+import { TEST_ADMIN_KEY, bearer } from './api.fixture';
 import { createApiApp } from './app';
 import { JobsService } from './jobs.service';
 import { apiSettings } from './settings';
@@ -23,11 +24,12 @@ describe('NATS-native submission (tenants as NATS accounts)', () => {
   const reader = (tenant: string) => ({ keyId: 'spec', tenant, scopes: ['read' as const] });
 
   beforeAll(async () => {
-    nats = await startNatsServer({ auth: { manageTopology: true, tenants: ['acme', 'globex'] } });
+    nats = await startNatsServer({ auth: { manageTopology: true, tenants: ['acme', 'globex', 'initech'] } });
     const api = (nats.users as NonNullable<NatsServerHandle['users']>).api;
     bus = await Bus.connect({ servers: nats.url, name: 'api', access: api, storage: { replicas: 1, storage: 'memory' } });
-    app = await createApiApp({ bus, settings: apiSettings({}, bus.nc.info?.max_payload), logger: false });
+    app = await createApiApp({ bus, settings: { ...apiSettings({}, bus.nc.info?.max_payload), adminKey: TEST_ADMIN_KEY }, logger: false });
     await app.init();
+    await app.getHttpAdapter().getInstance().ready();
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
@@ -79,6 +81,25 @@ describe('NATS-native submission (tenants as NATS accounts)', () => {
     expect(notJson.json<{ type: string; detail: string }>()).toMatchObject({ type: expect.stringMatching(/malformed-body$/), detail: expect.stringMatching(/JSON/) });
     const deep = await nc.request(SUBMIT_SUBJECT, `{"goal":"x","inputs":{"a":${'['.repeat(500)}${']'.repeat(500)}}}`, { timeout: 10_000 });
     expect(deep.headers?.get(PROBLEM_HEADER)).toBe('400');
+  });
+
+  it("the tenant's caps and quotas apply exactly as over HTTP (the same problems, Retry-After included)", async () => {
+    const put = await app.inject({
+      method: 'PUT',
+      url: '/v1/tenants/initech',
+      headers: { 'content-type': 'application/json', ...bearer(TEST_ADMIN_KEY) },
+      payload: JSON.stringify({ jobsPerMinute: 1 }),
+    });
+    expect(put.statusCode).toBe(200);
+    const nc = await tenantClient(users().initech.submitter);
+    const overCap = await nc.request(SUBMIT_SUBJECT, JSON.stringify({ goal: 'g', limits: { maxTao: 1_000_000 } }), { timeout: 10_000 });
+    expect(overCap.headers?.get(PROBLEM_HEADER)).toBe('422');
+    expect(overCap.json<{ type: string }>().type).toMatch(/limit-exceeds-cap$/);
+    expect((await nc.request(SUBMIT_SUBJECT, JSON.stringify({ goal: 'first' }), { timeout: 10_000 })).headers?.get(PROBLEM_HEADER) ?? '').toBe('');
+    const limited = await nc.request(SUBMIT_SUBJECT, JSON.stringify({ goal: 'second' }), { timeout: 10_000 });
+    expect(limited.headers?.get(PROBLEM_HEADER)).toBe('429');
+    expect(limited.json<{ type: string }>().type).toMatch(/rate-limited$/);
+    expect(Number(limited.headers?.get('Retry-After'))).toBeGreaterThanOrEqual(1);
   });
 
   it("a user of the tenant's account without the submit permission is refused by the server", async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Bus } from '@orchestra/bus';
 import { PROBLEM_HEADER, Subjects, tenantOfSubmitSubject } from '@orchestra/contracts';
-import { Match, type Msg, type Subscription, headers as natsHeaders } from '@nats-io/transport-node';
+import { Match, type Msg, canonicalMIMEHeaderKey, type Subscription, headers as natsHeaders } from '@nats-io/transport-node';
 import { parseJsonBody } from './body';
 import { submitJob } from './jobs.controller';
 import { JobsService } from './jobs.service';
@@ -84,7 +84,8 @@ export class NatsSubmissionResponder implements OnApplicationBootstrap, OnApplic
       const h = natsHeaders();
       h.set(PROBLEM_HEADER, String(answer.status));
       h.set('Content-Type', PROBLEM_CONTENT_TYPE);
-      for (const [name, value] of Object.entries(answer.headers ?? {})) h.set(name, value);
+      // Problem headers (Retry-After) in their usual spelling, whatever the problem's builder wrote.
+      for (const [name, value] of Object.entries(answer.headers ?? {})) h.set(canonicalMIMEHeaderKey(name), value);
       msg.respond(JSON.stringify(answer.toProblem(Subjects.submitRequest)), { headers: h });
       return;
     }
