@@ -4,6 +4,7 @@ import { PROBLEM_HEADER, SUBMIT_SUBJECT } from '@orchestra/contracts';
 import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { type NatsConnection, connect, headers } from '@nats-io/transport-node';
 import { TEST_ADMIN_KEY, bearer } from './api.fixture';
+import { submitOverNats } from '../../../tools/examples/nats-submit';
 import { createApiApp } from './app';
 import { JobsService } from './jobs.service';
 import { apiSettings } from './settings';
@@ -49,14 +50,14 @@ describe('NATS-native submission (tenants as NATS accounts)', () => {
     await expect(jobs.find(accepted.jobId, reader('globex'))).resolves.toBeUndefined();
   });
 
-  it('an Idempotency-Key header replays the same job', async () => {
+  it('an Idempotency-Key header replays the same job (through the documented example publisher)', async () => {
     const nc = await tenantClient(users().globex.submitter);
-    const h = headers();
-    h.set('Idempotency-Key', 'nats-replay-1');
-    const body = JSON.stringify({ goal: 'the same request twice' });
-    const first = (await nc.request(SUBMIT_SUBJECT, body, { timeout: 10_000, headers: h })).json<{ jobId: string }>();
-    const second = (await nc.request(SUBMIT_SUBJECT, body, { timeout: 10_000, headers: h })).json<{ jobId: string }>();
-    expect(second.jobId).toBe(first.jobId);
+    const body = { goal: 'the same request twice' };
+    const first = await submitOverNats(nc, body, { idempotencyKey: 'nats-replay-1' });
+    const second = await submitOverNats(nc, body, { idempotencyKey: 'nats-replay-1' });
+    expect(first.ok && second.ok && second.job.jobId === first.job.jobId).toBe(true);
+    const refused = await submitOverNats(nc, { goal: '' });
+    expect(refused).toMatchObject({ ok: false, status: 400, problem: { type: expect.stringMatching(/validation-error$/) } });
   });
 
   it('a payload or header claiming another tenant does not change the tenant', async () => {
