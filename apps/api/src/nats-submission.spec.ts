@@ -1,13 +1,16 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Bus } from '@orchestra/bus';
 import { PROBLEM_HEADER, SUBMIT_SUBJECT } from '@orchestra/contracts';
 import { NatsServerHandle, startNatsServer } from '@orchestra/testing';
 import { type NatsConnection, connect, headers } from '@nats-io/transport-node';
 import { TEST_ADMIN_KEY, bearer } from './api.fixture';
-import { submitOverNats } from '../../../tools/examples/nats-submit';
 import { createApiApp } from './app';
 import { JobsService } from './jobs.service';
 import { apiSettings } from './settings';
+
+const REPO_ROOT = join(__dirname, '..', '..', '..');
 
 /** NATS-native submission over a real nats-server with Orchestra's account and two tenant accounts. */
 describe('NATS-native submission (tenants as NATS accounts)', () => {
@@ -50,15 +53,38 @@ describe('NATS-native submission (tenants as NATS accounts)', () => {
     await expect(jobs.find(accepted.jobId, reader('globex'))).resolves.toBeUndefined();
   });
 
-  it('an Idempotency-Key header replays the same job (through the documented example publisher)', async () => {
+  it('an Idempotency-Key header replays the same job', async () => {
     const nc = await tenantClient(users().globex.submitter);
-    const body = { goal: 'the same request twice' };
-    const first = await submitOverNats(nc, body, { idempotencyKey: 'nats-replay-1' });
-    const second = await submitOverNats(nc, body, { idempotencyKey: 'nats-replay-1' });
-    expect(first.ok && second.ok && second.job.jobId === first.job.jobId).toBe(true);
-    const refused = await submitOverNats(nc, { goal: '' });
-    expect(refused).toMatchObject({ ok: false, status: 400, problem: { type: expect.stringMatching(/validation-error$/) } });
+    const h = headers();
+    h.set('Idempotency-Key', 'nats-replay-1');
+    const body = JSON.stringify({ goal: 'the same request twice' });
+    const first = (await nc.request(SUBMIT_SUBJECT, body, { timeout: 10_000, headers: h })).json<{ jobId: string }>();
+    const second = (await nc.request(SUBMIT_SUBJECT, body, { timeout: 10_000, headers: h })).json<{ jobId: string }>();
+    expect(second.jobId).toBe(first.jobId);
   });
+
+  it('the documented example publisher (tools/examples/nats-submit.ts) submits, and exits 1 printing the problem when refused', async () => {
+    const { user, pass } = users().globex.submitter;
+    const run = (body: string) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, ['-r', '@swc-node/register', join(REPO_ROOT, 'tools', 'examples', 'nats-submit.ts'), body], {
+          cwd: REPO_ROOT,
+          env: { ...process.env, NATS_URL: nats.url, NATS_USER: user, NATS_PASSWORD: pass },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.once('exit', (code) => resolve({ code, out }));
+      });
+    const accepted = await run(JSON.stringify({ goal: 'from the example' }));
+    expect(accepted.code).toBe(0);
+    const { jobId } = JSON.parse(accepted.out) as { jobId: string };
+    await expect(app.get(JobsService).find(jobId, reader('globex'))).resolves.toMatchObject({ jobId });
+    const refused = await run(JSON.stringify({ goal: '' }));
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.out)).toMatchObject({ type: expect.stringMatching(/validation-error$/) });
+  }, 60_000);
 
   it('a payload or header claiming another tenant does not change the tenant', async () => {
     const nc = await tenantClient(users().acme.submitter);
