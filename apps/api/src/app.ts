@@ -12,6 +12,7 @@ import { HealthController } from './health.controller';
 import { JobEventsStreamer } from './job-events';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
+import { NatsSubmissionResponder } from './nats-submission';
 import { KeyStore } from './keys';
 import { recordRequest } from './metrics';
 import { ProblemFilter, clientErrorHandler, frameworkErrorHandler, sendProblem } from './problem.filter';
@@ -37,6 +38,7 @@ export class ApiModule {
         TenantStore,
         QuotasService,
         AuditLog,
+        NatsSubmissionResponder,
         // One guard for every route: each declares the scope it needs (RequireScope) or that it is Public.
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: API_SETTINGS, useValue: settings },

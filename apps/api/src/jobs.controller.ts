@@ -18,6 +18,31 @@ export function jobLinks(jobId: string) {
   return { self, events: `${self}/events`, cancel: `${self}/cancel` };
 }
 
+/** What a submission is answered with (the HTTP body, and the NATS-native reply). */
+export interface AcceptedJob {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly links: ReturnType<typeof jobLinks>;
+}
+
+/**
+ * The one submission path, over HTTP and NATS alike: validates the body for `tenant`
+ * (whom the transport authenticated, never the body), then submits under the tenant's
+ * caps and quotas. `created` is false for a replayed Idempotency-Key. Throws ApiProblem.
+ */
+export async function submitJob(
+  jobs: JobsService,
+  settings: ApiSettings,
+  tenant: string,
+  headers: Record<string, string | string[] | undefined>,
+  body: unknown,
+): Promise<{ created: boolean; accepted: AcceptedJob }> {
+  const outcome = await jobs.submit(parseSubmitRequest(tenant, headers, body, settings.limits));
+  // The request's server span (HTTP) is the root of the job's trace.
+  tagActiveSpanWithJob(outcome.jobId);
+  return { created: outcome.created, accepted: { jobId: outcome.jobId, status: outcome.status, links: jobLinks(outcome.jobId) } };
+}
+
 /** Validates a job id from the path (400 if malformed). */
 export function parseJobId(id: string): string {
   if (!JobIdSchema.safeParse(id).success) {
@@ -70,13 +95,9 @@ export class JobsController {
   @RequireScope('submit')
   async submit(@Caller() caller: Principal, @Req() req: FastifyRequest, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     requireJson(req.headers['content-type']);
-    const request = parseSubmitRequest(caller.tenant, req.headers, body, this.settings.limits);
-    const outcome = await this.jobs.submit(request);
-    // The request's server span is the root of the job's trace.
-    tagActiveSpanWithJob(outcome.jobId);
-    const links = jobLinks(outcome.jobId);
-    void reply.status(outcome.created ? 202 : 200).header('location', links.self);
-    return { jobId: outcome.jobId, status: outcome.status, links };
+    const { created, accepted } = await submitJob(this.jobs, this.settings, caller.tenant, req.headers, body);
+    void reply.status(created ? 202 : 200).header('location', accepted.links.self);
+    return accepted;
   }
 
   /**

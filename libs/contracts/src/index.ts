@@ -17,3 +17,4 @@ export * from './permissions';
 export * from './json-parts';
 export * from './objects';
 export * from './errors';
+export * from './tenant-accounts';

@@ -30,6 +30,8 @@ export type NatsRole = (typeof NATS_ROLES)[number];
 export interface SubjectPermissions {
   readonly publish: readonly string[];
   readonly subscribe: readonly string[];
+  /** May also publish the reply to each request it receives (nats-server `allow_responses`): a service's responder. */
+  readonly allowResponses?: boolean;
 }
 
 type Bucket = (typeof Buckets)[keyof typeof Buckets];
@@ -109,7 +111,7 @@ function eventsAndDeadLetters(consumer: string): string[] {
   return [Subjects.jobEvents('*'), Subjects.deadLetter(consumer)];
 }
 
-const USE: Record<Exclude<NatsRole, 'operator'>, { publish: string[]; subscribe?: string[] }> = {
+const USE: Record<Exclude<NatsRole, 'operator'>, { publish: string[]; subscribe?: string[]; allowResponses?: boolean }> = {
   api: {
     publish: [
       Subjects.jobSubmitted,
@@ -134,6 +136,10 @@ const USE: Record<Exclude<NatsRole, 'operator'>, { publish: string[]; subscribe?
       api(`STREAM.PURGE.${Streams.events.name}`),
       api(`STREAM.PURGE.${objectStream(ObjectBuckets.outputs)}`),
     ],
+    // NATS-native submission: every tenant's requests (tenant-accounts.ts), answered on the
+    // reply subject the service import made (only replies, not any subject of that form).
+    subscribe: [Subjects.allSubmitRequests],
+    allowResponses: true,
   },
   planner: {
     publish: [
@@ -192,7 +198,16 @@ export function natsPermissions(role: NatsRole, opts: { manageTopology: boolean 
   // Replies to JetStream API calls, PubAcks and pulled messages all arrive on the inbox,
   // which is the role's own: one service cannot read another's replies.
   const subscribe = [`${inboxPrefixOf(role)}.>`, ...(use.subscribe ?? [])];
-  return { publish: [...new Set(publish)], subscribe: [...new Set(subscribe)] };
+  return { publish: [...new Set(publish)], subscribe: [...new Set(subscribe)], ...(use.allowResponses ? { allowResponses: true } : {}) };
+}
+
+/** A role's permissions as nats-server configuration writes them (the devnet's config and the Helm values alike). */
+export function natsServerPermissions(permissions: SubjectPermissions) {
+  return {
+    publish: { allow: [...permissions.publish] },
+    subscribe: { allow: [...permissions.subscribe] },
+    ...(permissions.allowResponses ? { allow_responses: true } : {}),
+  };
 }
 
 /**

@@ -29,6 +29,10 @@ export const Subjects = {
   /** Admin actions of the API (keys, tenant settings, deletions), one subject per action. */
   audit: (action: string) => `orch.audit.${action}`,
   allAudit: 'orch.audit.>',
+  /** NATS-native submission: what a tenant's user requests, in its own account (libs/contracts tenant-accounts.ts). */
+  submitRequest: 'orch.v1.jobs.submit',
+  /** Every tenant's submissions as the API receives them in Orchestra's account: `orch.v1.jobs.submit.<tenant>`. */
+  allSubmitRequests: 'orch.v1.jobs.submit.*',
 } as const;
 
 /** Stream settings that deployments tune (replicas, storage, retention, dedup window). */

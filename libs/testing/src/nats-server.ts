@@ -4,7 +4,17 @@ import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NATS_ROLES, ORCHESTRA_ACCOUNT, type NatsRole, natsPermissions, OrchestraError } from '@orchestra/contracts';
+import {
+  NATS_ROLES,
+  ORCHESTRA_ACCOUNT,
+  type NatsRole,
+  natsPermissions,
+  natsServerPermissions,
+  OrchestraError,
+  orchestraExports,
+  tenantAccountConfig,
+  tenantAccountName,
+} from '@orchestra/contracts';
 
 /** A real nats-server with JetStream, started for a test suite. */
 export interface NatsServerHandle {
@@ -22,6 +32,14 @@ export interface NatsServerHandle {
   dispose(): Promise<void>;
   /** With `auth`: the user and password of each role (libs/contracts NATS_ROLES). */
   readonly users?: Readonly<Record<NatsRole, NatsUser>>;
+  /** With `auth.tenants`: the users of each tenant's account. */
+  readonly tenantUsers?: Readonly<Record<string, TenantUsers>>;
+}
+
+/** The users of a tenant's NATS account in a test server: one that may submit jobs, one that may not. */
+export interface TenantUsers {
+  readonly submitter: NatsUser;
+  readonly observer: NatsUser;
 }
 
 /** A NATS user of an authenticated test server. */
@@ -39,7 +57,11 @@ export interface NatsServerOptions {
    * libs/contracts `natsPermissions` and a random password; anonymous connections are refused.
    * `manageTopology` grants the services topology management too (`ORCH_NATS_TOPOLOGY=ensure`).
    */
-  readonly auth?: { readonly manageTopology: boolean };
+  readonly auth?: {
+    readonly manageTopology: boolean;
+    /** Tenants with NATS accounts of their own, importing Orchestra's submit service (users `<tenant>` and `<tenant>-observer`). */
+    readonly tenants?: readonly string[];
+  };
   /** Append the server's log here. */
   readonly logFile?: string;
 }
@@ -105,28 +127,42 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const port = opts.port ?? (await freePort());
   const storeDir = mkdtempSync(join(tmpdir(), 'orchestra-nats-'));
   if (!opts.auth) return launchNatsServer({ binary: opts.binary, port, storeDir, args: [], logFile: opts.logFile });
-  const users = Object.fromEntries(NATS_ROLES.map((role) => [role, { user: role, pass: randomBytes(18).toString('base64url') }])) as Record<NatsRole, NatsUser>;
+  const password = () => randomBytes(18).toString('base64url');
+  const users = Object.fromEntries(NATS_ROLES.map((role) => [role, { user: role, pass: password() }])) as Record<NatsRole, NatsUser>;
   const config = join(storeDir, 'auth.conf');
-  writeFileSync(config, natsAuthConfig(users, opts.auth.manageTopology), { mode: 0o600 });
+  const tenantUsers = Object.fromEntries(
+    (opts.auth.tenants ?? []).map((tenant) => [tenant, { submitter: { user: tenant, pass: password() }, observer: { user: `${tenant}-observer`, pass: password() } }]),
+  );
+  writeFileSync(config, natsAuthConfig(users, opts.auth.manageTopology, tenantUsers), { mode: 0o600 });
   const server = await launchNatsServer({ binary: opts.binary, port, storeDir, args: ['-c', config], logFile: opts.logFile });
-  return { ...server, users };
+  return { ...server, users, tenantUsers };
 }
 
 /**
  * The `accounts` block of a nats-server configuration (JSON, which nats-server reads):
  * Orchestra's own account, with JetStream, holding one user per role and its permissions.
- * Tenants get accounts of their own beside it, importing what Orchestra exports.
+ * Tenants get accounts of their own beside it, importing what Orchestra exports
+ * (libs/contracts tenant-accounts.ts).
  */
-export function natsAuthConfig(users: Readonly<Record<NatsRole, NatsUser>>, manageTopology: boolean): string {
+export function natsAuthConfig(users: Readonly<Record<NatsRole, NatsUser>>, manageTopology: boolean, tenants: Readonly<Record<string, TenantUsers>> = {}): string {
   const entries = NATS_ROLES.map((role) => {
     const permissions = natsPermissions(role, { manageTopology });
     return {
       user: users[role].user,
       password: users[role].pass,
-      permissions: { publish: { allow: permissions.publish }, subscribe: { allow: permissions.subscribe } },
+      permissions: natsServerPermissions(permissions),
     };
   });
-  return JSON.stringify({ accounts: { [ORCHESTRA_ACCOUNT]: { jetstream: 'enabled', users: entries } } }, null, 2);
+  const tenantAccounts = Object.fromEntries(
+    Object.entries(tenants).map(([tenant, users]) => [
+      tenantAccountName(tenant),
+      tenantAccountConfig(tenant, [
+        { user: users.submitter.user, password: users.submitter.pass, submit: true },
+        { user: users.observer.user, password: users.observer.pass, submit: false },
+      ]),
+    ]),
+  );
+  return JSON.stringify({ accounts: { [ORCHESTRA_ACCOUNT]: { jetstream: 'enabled', users: entries, exports: orchestraExports() }, ...tenantAccounts } }, null, 2);
 }
 
 /** How to launch one nats-server process (a single server, or one node of a cluster). */
