@@ -130,7 +130,9 @@ export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = proces
       disableOutgoingRequestInstrumentation: true,
     }),
   ];
-  activeShutdown = needsFullOtelSdk(env) ? startNodeSdk(serviceName, env, spanProcessors, instrumentations) : startTracerProvider(serviceName, env, spanProcessors, instrumentations);
+  activeShutdown = needsFullOtelSdk(env)
+    ? startNodeSdk(serviceName, env, spanProcessors, instrumentations)
+    : startTracerProvider(serviceName, env, spanProcessors, instrumentations);
   return activeShutdown;
 }
 
