@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { AddressPolicy } from '@orchestra/bittensor';
 import { DEFAULT_REPUTATION_HALF_LIFE_MS, type Metagraph, type Neuron, type Reputation } from '@orchestra/contracts';
 import { rankCandidates } from '../../apps/dispatcher/src/ranking';
 import { Row, round } from './stats';
@@ -13,8 +14,9 @@ const VALIDATORS = 8;
 
 /**
  * The dispatcher's ranking of one subnet's candidates (apps/dispatcher/src/ranking.ts, the
- * function a hire calls once the metagraph and the reputation entries are in memory): 256 UIDs,
- * a reputation entry for every miner, a few UIDs already tried and a few calls in flight. Timed
+ * function a hire calls once the metagraph and the reputation entries are in memory): 256 UIDs
+ * with public axon addresses judged by the SSRF policy, a reputation entry for every miner, a
+ * few UIDs already tried and a few calls in flight. Timed
  * per lookup (warm), beside a fixed reference in the same run: sorting 256 random numbers, a
  * piece of work any ranking has to do, so the ratio holds on a busy machine.
  * Target: 50 µs or less per lookup.
@@ -25,12 +27,14 @@ export const rankingBench = {
     const { uids, lookups } = SIZES[size];
     const metagraph = syntheticMetagraph(uids);
     const now = new Date();
+    // The dispatcher's own address check (production allows no private class), as a hire runs it per UID.
+    const policy = new AddressPolicy();
     const reputation = new Map<number, Reputation>(metagraph.neurons.map((n) => [n.uid, reputationOf(n.uid, now)]));
     const rank = () =>
       rankCandidates(metagraph, {
         excludeUids: [11, 42, 97],
         selfHotkey: 'self',
-        addressAllowed: () => true,
+        addressAllowed: (ip) => policy.allows(ip),
         reputation: { of: (uid) => reputation.get(uid), weight: 0.5, halfLifeMs: DEFAULT_REPUTATION_HALF_LIFE_MS, now },
         load: (uid) => (uid % 16 === 0 ? 1 : 0),
       }).candidates.length;
@@ -95,7 +99,7 @@ function syntheticMetagraph(uids: number): Metagraph {
     validatorPermit: uid < VALIDATORS,
     active: true,
     lastUpdate: 100,
-    axon: { ip: `10.0.${uid >> 8}.${uid & 255}`, port: 8091, ipType: 4, protocol: 4, version: 1 },
+    axon: { ip: `34.${uid >> 8}.${uid & 255}.7`, port: 8091, ipType: 4, protocol: 4, version: 1 },
   }));
   return { netuid: 13, block: 100, syncedAt: new Date().toISOString(), pool: { netuid: 13, taoReserveRao: '1', alphaReserveRao: '1', price: 1 }, neurons };
 }
