@@ -3,6 +3,7 @@ import { Floor, floorBench, measureFloor, FLOOR_SIZES } from './floor';
 import { hedgingBench } from './hedging';
 import { Orchestra, measureOrchestra } from './orchestra';
 import { PeerLevel, measurePeer } from './peer';
+import { rankingBench } from './ranking';
 import { join } from 'node:path';
 import { BENCH_DIR, BenchSize, Row, round, writeResults } from './stats';
 
@@ -108,7 +109,7 @@ const memoryBench: BenchCase = {
   },
 };
 
-const CASES: readonly BenchCase[] = [floorBench, orchestraBench, peerBench, memoryBench, chainSyncBench, hedgingBench];
+const CASES: readonly BenchCase[] = [floorBench, orchestraBench, peerBench, memoryBench, chainSyncBench, rankingBench, hedgingBench];
 
 function memoized(): Measurements {
   const cache = new Map<string, Promise<unknown>>();

@@ -68,7 +68,17 @@ export async function measureOrchestra(size: BenchSize, options: { cpuProfileDir
   }
   const devnetConfig = join(BENCH_DIR, 'instant-devnet.json');
   writeFileSync(devnetConfig, JSON.stringify(INSTANT_DEVNET, null, 2));
-  const stack = await startDevnetStack({ ports: 'auto', logDir: join(BENCH_DIR, 'orchestra-logs'), devnetConfig, serviceEnv: { LOG_LEVEL: 'warn', ...profiling } });
+  const stack = await startDevnetStack({
+    ports: 'auto',
+    logDir: join(BENCH_DIR, 'orchestra-logs'),
+    devnetConfig,
+    serviceEnv: {
+      LOG_LEVEL: 'warn',
+      // The stack runs no gateway twins: every step is bought from the instant miners, which the catalog would try after Chutes.
+      ORCH_CAPABILITY_PROVIDERS: 'data.financials=axon;text.analysis=axon;code.python=axon',
+      ...profiling,
+    },
+  });
   const nc = await connect({ servers: stack.natsUrl, name: 'bench-orchestra', ...connectionOptions(stack.natsAccess) });
   try {
     const ends = watchJobEnds(nc);

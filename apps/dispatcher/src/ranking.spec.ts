@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { ChainReader } from '@orchestra/bittensor';
-import { Metagraph, Neuron, Reputation, ReputationObservation, observeReputation } from '@orchestra/contracts';
+import { Metagraph, Neuron, Reputation, ReputationObservation, decayReputation, observeReputation } from '@orchestra/contracts';
 import { chainStateArbitrary, FakeSubtensor, generateChainState, initDevKeys } from '@orchestra/fake-subtensor';
-import { isValidator, rankCandidates, reputationQuality } from './ranking';
+import { decayedQuality, isValidator, rankCandidates, reputationQuality } from './ranking';
 
 /** A miner as today's chain shows one: inactive, LastUpdate at registration, no permit or dividends. */
 const neuron = (uid: number, overrides: Partial<Neuron> = {}): Neuron => ({
@@ -172,6 +172,15 @@ describe('reputationQuality', () => {
     const rejected = seen({ kind: 'call', answered: true, latencyMs: 0 }, { kind: 'verdict', verdict: 'schema' });
     expect(reputationQuality(rejected)).toBeCloseTo(0.5);
     expect(reputationQuality(seen(...good(1_000)))).toBeCloseTo(0.75);
+  });
+
+  it('of an entry as it stands later is the quality of the decayed entry, computed without building it', () => {
+    const entry = seen(failed, failed, { kind: 'call', answered: true, latencyMs: 300 }, { kind: 'verdict', verdict: 'semantics' });
+    for (const laterMs of [0, 60_000, 3_600_000, 86_400_000]) {
+      const later = new Date(t0.getTime() + laterMs);
+      // Twice: the second reads the entry's parsed timestamp from the cache.
+      for (let i = 0; i < 2; i++) expect(decayedQuality(entry, later, 3_600_000)).toBeCloseTo(reputationQuality(decayReputation(entry, later, 3_600_000)), 12);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { Metagraph, Neuron, Reputation, decayReputation } from '@orchestra/contracts';
+import { Metagraph, Neuron, Reputation, reputationDecayFactor } from '@orchestra/contracts';
 
 /** A neuron the dispatcher may hire, with its score (higher is better) and the two terms behind it. */
 export interface Candidate {
@@ -91,13 +91,14 @@ export function rankCandidates(
  */
 function blend(neuron: Candidate['neuron'], chainScore: number, reputation: ReputationInput | undefined, load: number): Candidate {
   const entry = reputation?.of(neuron.uid);
-  const quality = entry && reputation ? reputationQuality(decayReputation(entry, reputation.now, reputation.halfLifeMs)) : 1;
+  const quality = entry && reputation ? decayedQuality(entry, reputation.now, reputation.halfLifeMs) : 1;
   const w = reputation?.weight ?? 0;
   return { neuron, chainScore, quality, score: ((1 - w) * chainScore + w * quality) / (1 + LOAD_PENALTY * load) };
 }
 
 /**
- * How well a UID has done, 0..1, from its (already decayed) reputation:
+ * How well a UID has done, 0..1, from its reputation with every count multiplied by `decay`
+ * (1: the entry is already decayed; see {@link decayedQuality}):
  *
  *   quality = t · a · (½ + ½·s)
  *   t = (answered + 1) / (calls + 1)     transport success
@@ -110,12 +111,26 @@ function blend(neuron: Candidate['neuron'], chainScore: number, reputation: Repu
  * ago climbs back towards 1 — a recovered miner earns its way back with fresh successes.
  * Deterministic: no random choice, so tests and replicas agree.
  */
-export function reputationQuality(rep: Reputation): number {
-  const transport = (rep.answered + 1) / (rep.calls + 1);
-  const acceptance = (rep.accepted + 1) / (rep.judged + 1);
+export function reputationQuality(rep: Reputation, decay = 1): number {
+  const transport = (rep.answered * decay + 1) / (rep.calls * decay + 1);
+  const acceptance = (rep.accepted * decay + 1) / (rep.judged * decay + 1);
   const speed = rep.latencyMs === null ? 1 : REFERENCE_LATENCY_MS / (REFERENCE_LATENCY_MS + rep.latencyMs);
   return transport * acceptance * (0.5 + 0.5 * speed);
 }
+
+/**
+ * {@link reputationQuality} of the entry as it stands at `now` (decayReputation's counts),
+ * without building the decayed entry: a hire ranks every UID of a subnet, and formatting and
+ * parsing a timestamp per UID were most of the ranking's time (npm run bench ranking). The
+ * parsed `updatedAt` is kept per entry object: the reputation book hands the same entries to
+ * every hire until it reads them again.
+ */
+export function decayedQuality(rep: Reputation, now: Date, halfLifeMs: number): number {
+  let updatedAtMs = updatedAtMsOf.get(rep);
+  if (updatedAtMs === undefined) updatedAtMsOf.set(rep, (updatedAtMs = Date.parse(rep.updatedAt)));
+  return reputationQuality(rep, reputationDecayFactor(updatedAtMs, now.getTime(), halfLifeMs));
+}
+const updatedAtMsOf = new WeakMap<Reputation, number>();
 
 /** A validator, by the chain's own marks: a permit, or dividends (earned only by validating). */
 export function isValidator(n: Neuron): boolean {

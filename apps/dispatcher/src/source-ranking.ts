@@ -1,6 +1,6 @@
-import { Reputation, decayReputation } from '@orchestra/contracts';
+import { Reputation } from '@orchestra/contracts';
 import type { Price } from '@orchestra/providers';
-import { reputationQuality } from './ranking';
+import { decayedQuality } from './ranking';
 import type { SourceCandidate } from './source-call';
 
 /**
@@ -39,7 +39,7 @@ export function scoreSource(opts: { price: Price | undefined; reputation: Reputa
 } {
   const usd = expectedUsd(opts.price);
   const pf = priceFactor(usd);
-  const quality = opts.reputation ? reputationQuality(decayReputation(opts.reputation, opts.now, opts.halfLifeMs)) : 1;
+  const quality = opts.reputation ? decayedQuality(opts.reputation, opts.now, opts.halfLifeMs) : 1;
   const w = opts.weight;
   return { score: ((1 - w) * pf + w * quality) / (1 + LOAD_PENALTY * opts.load), quality, priceFactor: pf, usd };
 }

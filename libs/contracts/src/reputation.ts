@@ -88,10 +88,15 @@ function reputationCapabilityToken(capability: string): string {
   return capability.replace(/[^-_a-zA-Z0-9]/g, '-');
 }
 
-/** The entry as it stands at `now`: every count multiplied by 2^(-Δt / halfLife). */
+/** What the counts of an entry last updated at `updatedAtMs` weigh at `nowMs`: 2^(-Δt / halfLife) (1 for a date in the future). */
+export function reputationDecayFactor(updatedAtMs: number, nowMs: number, halfLifeMs: number): number {
+  const elapsed = Math.max(0, nowMs - updatedAtMs);
+  return Math.pow(2, -elapsed / halfLifeMs);
+}
+
+/** The entry as it stands at `now`: every count multiplied by {@link reputationDecayFactor}. */
 export function decayReputation(rep: Reputation, now: Date, halfLifeMs: number): Reputation {
-  const elapsed = Math.max(0, now.getTime() - Date.parse(rep.updatedAt));
-  const f = Math.pow(2, -elapsed / halfLifeMs);
+  const f = reputationDecayFactor(Date.parse(rep.updatedAt), now.getTime(), halfLifeMs);
   return {
     calls: rep.calls * f,
     answered: rep.answered * f,

@@ -149,6 +149,20 @@ describe('runService', () => {
     }
   });
 
+  it('exports the same through the full Node SDK, loaded when a variable asks for more than tracing (OTEL_PROPAGATORS)', async () => {
+    const collector = await startCollector();
+    try {
+      const service = new FixtureProcess({ DRAIN_MS: '100', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_PROPAGATORS: 'tracecontext,baggage' });
+      await service.waitFor('service started');
+      service.signal('SIGTERM');
+      expect(await service.exitCode()).toBe(0);
+      const exported = collector.bodies.join('\n');
+      for (const text of ['drain', 'job-drain', 'fixture-worker']) expect(exported).toContain(text);
+    } finally {
+      await new Promise((resolve) => collector.server.close(resolve));
+    }
+  });
+
   it('exits 1 when draining outlasts the grace period', async () => {
     const service = new FixtureProcess({ DRAIN_MS: '30000', SHUTDOWN_GRACE_MS: '300' });
     await service.waitFor('service started');

@@ -3,7 +3,7 @@ import { OTLPTraceExporter as OtlpJson } from '@opentelemetry/exporter-trace-otl
 import { OTLPTraceExporter as OtlpProto } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { JOB_ID_HEADER, withConsumeSpan, withPublishSpan } from './messaging-spans';
-import { activeJobId, extractTraceContext, initTracing, injectTraceContext, traceExportersFromEnv, withJobId, withSpan } from './tracing';
+import { activeJobId, extractTraceContext, initTracing, injectTraceContext, needsFullOtelSdk, traceExportersFromEnv, withJobId, withSpan } from './tracing';
 
 /** A header map standing in for NATS MsgHdrs (which return '' for a missing key). */
 class Headers {
@@ -134,5 +134,14 @@ describe('job ids and messaging spans', () => {
     expect(() => traceExportersFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(
       /unsupported protocol "grpc"; use http\/protobuf or http\/json/,
     );
+  });
+
+  it('loads the full Node SDK only for what tracing alone does not cover', () => {
+    expect(needsFullOtelSdk({})).toBe(false);
+    expect(needsFullOtelSdk({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SERVICE_NAME: 'x', OTEL_TRACES_SAMPLER: 'always_off', OTEL_METRICS_EXPORTER: ' ' })).toBe(false);
+    expect(needsFullOtelSdk({ OTEL_METRICS_EXPORTER: 'otlp' })).toBe(true);
+    expect(needsFullOtelSdk({ OTEL_LOGS_EXPORTER: 'otlp' })).toBe(true);
+    expect(needsFullOtelSdk({ OTEL_PROPAGATORS: 'b3' })).toBe(true);
+    expect(needsFullOtelSdk({ OTEL_NODE_RESOURCE_DETECTORS: 'env' })).toBe(true);
   });
 });

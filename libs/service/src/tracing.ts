@@ -1,9 +1,8 @@
 import { context, createContextKey, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type AttributeValue, type Context, type Span } from '@opentelemetry/api';
-import { OTLPTraceExporter as OtlpJsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { detectResources, envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ServiceConfigError } from './errors';
 import { redactText } from './redact';
 
@@ -63,8 +62,18 @@ export function traceExportersFromEnv(env: NodeJS.ProcessEnv = process.env): Spa
       throw new ServiceConfigError(`OTEL_TRACES_EXPORTER: unsupported exporter ${JSON.stringify(name)}; use otlp, console or none`);
     }
     const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf').trim();
-    if (protocol === 'http/protobuf') return new OtlpProtoTraceExporter();
-    if (protocol === 'http/json') return new OtlpJsonTraceExporter();
+    // Loaded only when asked for: the exporters and their protobuf encoder are a few MB of
+    // every service's memory that a deployment without a collector never uses.
+    if (protocol === 'http/protobuf') {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+      return new OTLPTraceExporter();
+    }
+    if (protocol === 'http/json') {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+      return new OTLPTraceExporter();
+    }
     throw new ServiceConfigError(
       `OTEL_EXPORTER_OTLP_PROTOCOL: unsupported protocol ${JSON.stringify(protocol)}; use http/protobuf or http/json (point it at the collector's OTLP/HTTP port, 4318)`,
     );
@@ -72,12 +81,30 @@ export function traceExportersFromEnv(env: NodeJS.ProcessEnv = process.env): Spa
 }
 
 /**
- * Starts OpenTelemetry for this process with `@opentelemetry/sdk-node`, honouring the
- * standard variables: `OTEL_SERVICE_NAME` (else `serviceName`), `OTEL_RESOURCE_ATTRIBUTES`,
- * `OTEL_SDK_DISABLED`, `OTEL_PROPAGATORS` (default W3C trace-context + baggage), the
- * sampler, span limits, `OTEL_BSP_*` batching and the exporters of
- * {@link traceExportersFromEnv}. Spans always get real ids, exported or not, so
- * `traceparent` propagates across services and logs carry trace ids.
+ * Whether the standard variables ask for more than traces with W3C propagation: SDK metrics
+ * or logs over OTLP (`OTEL_METRICS_EXPORTER`, `OTEL_LOGS_EXPORTER`), other propagators
+ * (`OTEL_PROPAGATORS`: b3, jaeger…) or chosen resource detectors
+ * (`OTEL_NODE_RESOURCE_DETECTORS`). Only then is `@opentelemetry/sdk-node` loaded: it
+ * requires every exporter of every signal and protocol (gRPC included) at import, about
+ * 35 MB of each service's resident memory that tracing alone does not need.
+ */
+export function needsFullOtelSdk(env: NodeJS.ProcessEnv = process.env): boolean {
+  const set = (name: string) => (env[name] ?? '').trim() !== '';
+  return set('OTEL_METRICS_EXPORTER') || set('OTEL_LOGS_EXPORTER') || set('OTEL_PROPAGATORS') || set('OTEL_NODE_RESOURCE_DETECTORS');
+}
+
+/**
+ * Starts OpenTelemetry for this process, honouring the standard variables:
+ * `OTEL_SERVICE_NAME` (else `serviceName`), `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SDK_DISABLED`,
+ * `OTEL_PROPAGATORS` (default W3C trace-context + baggage), the sampler, span limits,
+ * `OTEL_BSP_*` batching and the exporters of {@link traceExportersFromEnv}. Spans always get
+ * real ids, exported or not, so `traceparent` propagates across services and logs carry
+ * trace ids.
+ *
+ * Tracing alone runs on the trace SDK (`NodeTracerProvider`, which reads the sampler and span
+ * limits from the environment itself) with the resource the Node SDK would detect;
+ * `@opentelemetry/sdk-node` is loaded only when {@link needsFullOtelSdk} says the variables
+ * ask for more.
  *
  * Instruments Node's `http` server side (the API's server spans). That
  * only works if `http` is loaded after this runs: services call it from
@@ -94,6 +121,40 @@ export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = proces
     ...extraProcessors,
     ...traceExportersFromEnv(env).map((exporter) => (exporter instanceof ConsoleSpanExporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter))),
   ];
+  const instrumentations = [
+    new HttpInstrumentation({
+      // Probes and scrapes every few seconds would bury the jobs' traces.
+      ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)(\?|$)/.test(request.url ?? ''),
+      // Outgoing calls go to strangers (miners, gateways): injecting traceparent and
+      // baggage would hand them our trace ids. Each call has our own CLIENT span instead.
+      disableOutgoingRequestInstrumentation: true,
+    }),
+  ];
+  activeShutdown = needsFullOtelSdk(env)
+    ? startNodeSdk(serviceName, env, spanProcessors, instrumentations)
+    : startTracerProvider(serviceName, env, spanProcessors, instrumentations);
+  return activeShutdown;
+}
+
+/** Tracing only: the trace SDK with the Node SDK's defaults (resource detectors, W3C propagators). */
+function startTracerProvider(serviceName: string, env: NodeJS.ProcessEnv, spanProcessors: SpanProcessor[], instrumentations: HttpInstrumentation[]): TracingShutdown {
+  if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return () => Promise.resolve();
+  // The Node SDK's default detectors ("all"); OTEL_SERVICE_NAME arrives through the env detector.
+  let resource = detectResources({ detectors: [hostDetector, osDetector, serviceInstanceIdDetector, processDetector, envDetector] });
+  if (!env.OTEL_SERVICE_NAME) resource = resource.merge(resourceFromAttributes({ 'service.name': serviceName }));
+  const provider = new NodeTracerProvider({ resource, spanProcessors });
+  // Default context manager (AsyncLocalStorage) and propagators (W3C trace-context + baggage).
+  provider.register();
+  // The instrumentation patched `http` when it was made (enabled by default); its spans go to this provider.
+  for (const instrumentation of instrumentations) instrumentation.setTracerProvider(provider);
+  let shutdownPromise: Promise<void> | undefined;
+  return () => (shutdownPromise ??= provider.shutdown());
+}
+
+/** What tracing alone does not cover (metrics, logs, other propagators): the full Node SDK, loaded now. */
+function startNodeSdk(serviceName: string, env: NodeJS.ProcessEnv, spanProcessors: SpanProcessor[], instrumentations: HttpInstrumentation[]): TracingShutdown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
   const sdk = new NodeSDK({
     // OTEL_SERVICE_NAME wins; the resource's env detector reads it (and OTEL_RESOURCE_ATTRIBUTES).
     ...(env.OTEL_SERVICE_NAME ? {} : { serviceName }),
@@ -103,20 +164,11 @@ export function initTracing(serviceName: string, env: NodeJS.ProcessEnv = proces
     // OTEL_LOGS_EXPORTER still turns that on.
     ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
     ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
-    instrumentations: [
-      new HttpInstrumentation({
-        // Probes and scrapes every few seconds would bury the jobs' traces.
-        ignoreIncomingRequestHook: (request) => /^\/(healthz|readyz|metrics)(\?|$)/.test(request.url ?? ''),
-        // Outgoing calls go to strangers (miners, gateways): injecting traceparent and
-        // baggage would hand them our trace ids. Each call has our own CLIENT span instead.
-        disableOutgoingRequestInstrumentation: true,
-      }),
-    ],
+    instrumentations,
   });
   sdk.start();
   let shutdownPromise: Promise<void> | undefined;
-  activeShutdown = () => (shutdownPromise ??= sdk.shutdown());
-  return activeShutdown;
+  return () => (shutdownPromise ??= sdk.shutdown());
 }
 
 /** Write side of a header map (NATS `MsgHdrs`, HTTP headers...) for {@link injectTraceContext}. */

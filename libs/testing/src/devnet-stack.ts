@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, NatsServerHandle, startNatsServer } from './nats-server';
 import { SupervisedProcess } from './supervisor';
+import { shippedNodeFlags } from './k8s-env';
 
 /** The five services, each run from `apps/<name>/src/main.ts`. */
 export const SERVICE_NAMES = ['metagraph-sync', 'planner', 'dispatcher', 'verifier', 'api'] as const;
@@ -129,7 +130,8 @@ export interface DevnetStack {
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
 /**
- * How to run an app: its built JavaScript (tools/build.js), so what runs here is what ships.
+ * How to run an app: its built JavaScript (tools/build.js) with its Deployment's Node flags
+ * (k8s/base/<app>.yaml), so what runs here is what ships.
  * The first stack of a process builds the tree (well under a second); later ones reuse it.
  */
 export function serviceMain(app: string): { command: string; args: string[] } {
@@ -137,7 +139,7 @@ export function serviceMain(app: string): { command: string; args: string[] } {
     execFileSync(process.execPath, [join(REPO_ROOT, 'tools', 'build.js')], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     built = true;
   }
-  return { command: process.execPath, args: ['--enable-source-maps', join(REPO_ROOT, 'dist', 'apps', app, 'src', 'main.js')] };
+  return { command: process.execPath, args: [...shippedNodeFlags(app), join(REPO_ROOT, 'dist', 'apps', app, 'src', 'main.js')] };
 }
 let built = false;
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from './devnet-stack';
 
 /** The overlays k8s/ ships. */
@@ -24,4 +24,25 @@ export function shippedEnv(overlay: (typeof K8S_OVERLAYS)[number]): Record<strin
   };
   const literals = kustomization.configMapGenerator?.find((g) => g.name === 'orchestra-config')?.literals ?? [];
   return Object.fromEntries([...base, ...literals].map(pair));
+}
+
+/**
+ * The Node flags the app's Deployment runs it with (`NODE_OPTIONS` in k8s/base/<app>.yaml),
+ * so tests and benchmarks start each service as production does and its memory is measured
+ * with the same heap settings; `--enable-source-maps` alone for an app without a Deployment
+ * (the devnet).
+ */
+export function shippedNodeFlags(app: string): string[] {
+  let manifest: string;
+  try {
+    manifest = readFileSync(join(REPO_ROOT, 'k8s', 'base', `${app}.yaml`), 'utf8');
+  } catch {
+    return ['--enable-source-maps'];
+  }
+  const deployment = parseAllDocuments(manifest)
+    .map((doc) => doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: Array<{ env?: Array<{ name: string; value?: string }> }> } } } })
+    .find((doc) => doc?.kind === 'Deployment');
+  const options = deployment?.spec?.template?.spec?.containers?.[0]?.env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
+  if (options === undefined) throw new Error(`k8s/base/${app}.yaml: its Deployment sets no NODE_OPTIONS; set them there (the services' Node flags live in one place)`);
+  return options.split(/\s+/).filter(Boolean);
 }

@@ -85,4 +85,27 @@ describe('AddressPolicy', () => {
     expect(() => devnet.check('10.0.0.1')).toThrow(AddressRefusedError);
     expect(() => devnet.check('169.254.169.254')).toThrow(AddressRefusedError);
   });
+
+  it('answers allows() as check() would, the second time from memory, and never remembers what is not an IP', () => {
+    const production = new AddressPolicy();
+    const devnet = new AddressPolicy({ allow: ['loopback'] });
+    for (const ip of ['34.1.2.7', '127.0.0.1', '10.0.0.1', '::ffff:169.254.169.254', '2606:4700::1111', '[::1]']) {
+      for (let i = 0; i < 2; i++) {
+        for (const policy of [production, devnet]) {
+          let checked: boolean;
+          try {
+            policy.check(ip);
+            checked = true;
+          } catch {
+            checked = false;
+          }
+          expect(policy.allows(ip)).toBe(checked);
+        }
+      }
+    }
+    expect(production.allows('example.com')).toBe(false);
+    expect(production.allows('1'.repeat(10_000))).toBe(false);
+    expect(() => production.check('example.com')).toThrow(AddressRefusedError);
+    expect(() => production.check('1'.repeat(10_000))).toThrow(AddressRefusedError);
+  });
 });

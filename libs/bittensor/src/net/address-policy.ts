@@ -96,21 +96,22 @@ export class AddressPolicy {
     this.allowed = new Set(options.allow ?? []);
   }
 
-  /** Classifies a literal IP; throws AddressRefusedError for anything that is not one. */
+  /**
+   * Classifies a literal IP; throws AddressRefusedError for anything that is not one. Verdicts
+   * are remembered (a pure function of the text): a hire checks every UID of a subnet, and
+   * classifying one address costs microseconds of BigInt arithmetic.
+   */
   static classify(ip: string): AddressVerdict {
-    const text = ip.trim().replace(/^\[(.*)\]$/, '$1');
-    const v4n = parseV4(text);
-    if (v4n !== undefined) return { family: 4, address: text, ...match(V4_RANGES, v4n, 32) };
-    const v6n = parseV6(text);
-    if (v6n === undefined) throw new AddressRefusedError(ip, 'not-an-ip', 'only literal IPv4/IPv6 addresses are accepted (no DNS names)');
-    for (const [prefix, bits, offset, label] of V4_EMBEDDING) {
-      if (v6n >> BigInt(128 - bits) === prefix >> BigInt(128 - bits)) {
-        const embedded = (v6n >> BigInt(offset)) & 0xffffffffn;
-        const hit = match(V4_RANGES, embedded, 32);
-        if (hit.addressClass) return { family: 6, address: text, addressClass: hit.addressClass, rule: `${label} ${formatV4(embedded)}: ${hit.rule}` };
-      }
+    // Longer than any literal IP (45 characters, with brackets 47): not remembered, and refused below.
+    if (ip.length > 64) return classifyUncached(ip);
+    let verdict = VERDICTS.get(ip);
+    if (verdict === undefined) {
+      verdict = classifyUncached(ip);
+      // Bounded whatever the chain lists: forgetting everything now and then costs one re-classification each.
+      if (VERDICTS.size >= MAX_REMEMBERED_VERDICTS) VERDICTS.clear();
+      VERDICTS.set(ip, verdict);
     }
-    return { family: 6, address: text, ...match(V6_RANGES, v6n, 128) };
+    return verdict;
   }
 
   /** Returns the verdict for an allowed address; throws AddressRefusedError naming the rule otherwise. */
@@ -121,7 +122,39 @@ export class AddressPolicy {
     }
     return verdict;
   }
+
+  /** Whether {@link check} would let Orchestra connect to this IP (false for what is not a literal IP), without building a refusal per address. */
+  allows(ip: string): boolean {
+    let verdict: AddressVerdict;
+    try {
+      verdict = AddressPolicy.classify(ip);
+    } catch {
+      return false;
+    }
+    return !verdict.addressClass || this.allowed.has(verdict.addressClass);
+  }
 }
+
+/** AddressPolicy.classify without the memory. */
+function classifyUncached(ip: string): AddressVerdict {
+  const text = ip.trim().replace(/^\[(.*)\]$/, '$1');
+  const v4n = parseV4(text);
+  if (v4n !== undefined) return { family: 4, address: text, ...match(V4_RANGES, v4n, 32) };
+  const v6n = parseV6(text);
+  if (v6n === undefined) throw new AddressRefusedError(ip, 'not-an-ip', 'only literal IPv4/IPv6 addresses are accepted (no DNS names)');
+  for (const [prefix, bits, offset, label] of V4_EMBEDDING) {
+    if (v6n >> BigInt(128 - bits) === prefix >> BigInt(128 - bits)) {
+      const embedded = (v6n >> BigInt(offset)) & 0xffffffffn;
+      const hit = match(V4_RANGES, embedded, 32);
+      if (hit.addressClass) return { family: 6, address: text, addressClass: hit.addressClass, rule: `${label} ${formatV4(embedded)}: ${hit.rule}` };
+    }
+  }
+  return { family: 6, address: text, ...match(V6_RANGES, v6n, 128) };
+}
+
+/** Verdicts AddressPolicy.classify remembers at most (a full subnet is 256 UIDs; 128 subnets). */
+const MAX_REMEMBERED_VERDICTS = 32_768;
+const VERDICTS = new Map<string, AddressVerdict>();
 
 function match(ranges: readonly Range[], n: bigint, width: number): { addressClass?: AddressClass; rule?: string } {
   // Most specific first, so ::1/128 wins over ::/96.

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { DEFAULT_LIMITS, truncateText } from '@orchestra/contracts';
 import { checkShape, zodIssues } from '../answer';
@@ -7,7 +7,7 @@ import { instantOf, SocialQueryInputSchema, SocialSource } from '@orchestra/sche
 import { InvalidProviderInputError, ProviderAbortedError, ProviderError, ProviderFault, UnsupportedCapabilityError } from '../errors';
 import { DEFAULT_MAX_RETRY_AFTER_MS, DEFAULT_RATE_LIMIT_WAIT_MS, parseRetryAfter } from '../http';
 import type { Cost, Provider, ProviderAnswer, ProviderCall, SocialPost, SourceInfo } from '../types';
-import { OnDemandDataRequestMessage, sn13Service } from './sn13-proto';
+import { grpcJs, OnDemandDataRequestMessage, sn13Service } from './sn13-proto';
 import { ProtoStruct, StructDepthError, structToJson } from './struct';
 
 /**
@@ -90,7 +90,8 @@ export class ConstellationProvider implements Provider {
     const loopback = /^(localhost|127\.|\[::1\])/.test(target);
     const secure = options.secure ?? !loopback;
     const { client } = sn13Service();
-    this.client = new client(target, secure ? grpc.credentials.createSsl() : grpc.credentials.createInsecure(), {
+    const { credentials } = grpcJs();
+    this.client = new client(target, secure ? credentials.createSsl() : credentials.createInsecure(), {
       'grpc.max_receive_message_length': options.maxResponseBytes ?? DEFAULT_LIMITS.recordBudgetBytes,
     }) as unknown as OnDemandClient;
   }
@@ -164,7 +165,7 @@ export class ConstellationProvider implements Provider {
 
   private onDemandData(request: OnDemandDataRequestMessage, timeoutMs: number, signal?: AbortSignal): Promise<OnDemandDataResponseMessage> {
     if (signal?.aborted) return Promise.reject(new ProviderAbortedError('call aborted by the caller', { cause: signal.reason }));
-    const metadata = new grpc.Metadata();
+    const metadata = new (grpcJs().Metadata)();
     metadata.set('authorization', `Bearer ${this.options.apiKey}`);
     metadata.set('x-source', this.options.appName ?? 'orchestra');
     metadata.set('x-client-id', 'orchestra');
@@ -184,34 +185,35 @@ export class ConstellationProvider implements Provider {
 
 /** The ProviderError for a gRPC failure status: whose fault, whether and when to retry. */
 export function grpcError(error: grpc.ServiceError, timeoutMs: number, maxRetryAfterMs = DEFAULT_MAX_RETRY_AFTER_MS, nowMs = Date.now()): ProviderError {
+  const { status } = grpcJs();
   const details = truncateText(error.details || error.message, 300);
   const where = 'constellation OnDemandData';
   const make = (fault: ProviderFault, message: string, retryAfterMs?: number): ProviderError =>
     new ProviderError('constellation', fault, `${where}: ${message}`, { status: error.code, retryAfterMs, cause: error });
   switch (error.code) {
-    case grpc.status.UNAUTHENTICATED:
-    case grpc.status.PERMISSION_DENIED:
-      return make('auth', `the API key was refused (${grpc.status[error.code]}: ${details}); check ORCH_CONSTELLATION_API_KEY`);
-    case grpc.status.RESOURCE_EXHAUSTED: {
+    case status.UNAUTHENTICATED:
+    case status.PERMISSION_DENIED:
+      return make('auth', `the API key was refused (${status[error.code]}: ${details}); check ORCH_CONSTELLATION_API_KEY`);
+    case status.RESOURCE_EXHAUSTED: {
       // grpc-js reports our own receive cap as RESOURCE_EXHAUSTED too: that is an oversized answer, not a rate limit.
       if (/larger than max/i.test(details)) return make('too_large', `answer exceeds the response budget (${details})`);
       const header = error.metadata?.get(RETRY_AFTER_METADATA)[0];
       const wait = parseRetryAfter(typeof header === 'string' ? header : undefined, nowMs, maxRetryAfterMs) ?? DEFAULT_RATE_LIMIT_WAIT_MS;
       return make('rate_limited', `rate limited (${details}); retry after ${wait} ms`, wait);
     }
-    case grpc.status.DEADLINE_EXCEEDED:
+    case status.DEADLINE_EXCEEDED:
       return make('timeout', `no answer within ${timeoutMs} ms`);
-    case grpc.status.INVALID_ARGUMENT:
-    case grpc.status.NOT_FOUND:
-    case grpc.status.FAILED_PRECONDITION:
-    case grpc.status.OUT_OF_RANGE:
-    case grpc.status.UNIMPLEMENTED:
-      return make('rejected', `the request was refused (${grpc.status[error.code]}: ${details}); this is a bug in how Orchestra calls it`);
-    case grpc.status.INTERNAL:
+    case status.INVALID_ARGUMENT:
+    case status.NOT_FOUND:
+    case status.FAILED_PRECONDITION:
+    case status.OUT_OF_RANGE:
+    case status.UNIMPLEMENTED:
+      return make('rejected', `the request was refused (${status[error.code]}: ${details}); this is a bug in how Orchestra calls it`);
+    case status.INTERNAL:
       if (/pars/i.test(details)) return make('bad_response', `the answer is not a valid OnDemandDataResponse (${details})`);
       return make('unavailable', `failed (INTERNAL: ${details})`);
     default:
-      return make('unavailable', `failed (${grpc.status[error.code] ?? error.code}: ${details})`);
+      return make('unavailable', `failed (${status[error.code] ?? error.code}: ${details})`);
   }
 }
 
