@@ -94,8 +94,8 @@ function useSubnet(name: string, specs: ReadonlyArray<{ behaviour: BehaviourName
 }
 
 /** A job record the dispatcher reads before hiring. */
-const putJob = async (bus: Bus, jobId: string, status: 'running' | 'cancelled' = 'running') =>
-  (await bus.kv(Buckets.jobs)).put(jobId, JSON.stringify({ status, limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 60_000, maxMinerCalls: 32 }, steps: [] }));
+const putJob = async (bus: Bus, jobId: string, status: 'running' | 'cancelled' = 'running', limits: Record<string, unknown> = {}) =>
+  (await bus.kv(Buckets.jobs)).put(jobId, JSON.stringify({ status, limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 60_000, maxMinerCalls: 32, ...limits }, steps: [] }));
 
 /**
  * The dispatcher against a real nats-server and real simulated SN13 miners (signed
@@ -254,5 +254,31 @@ describe('DispatcherService (SN13 request budgets)', () => {
     const reputation = await reputationOf(0);
     expect(reputation.calls).toBeCloseTo(5, 2);
     expect(reputation.answered).toBe(reputation.calls);
+  });
+});
+
+/** A job whose limits exclude providers (its tenant's excludedProviders, or the client's): none of their sources is hired. */
+describe('DispatcherService (excluded providers)', () => {
+  const world = useSubnet('dispatcher-excluded-spec', [{ behaviour: 'good', incentive: 0.9 }]);
+
+  const run = async (jobId: string, excludedProviders: string[]) => {
+    const dispatcher = new DispatcherService(world.bus, config('off'));
+    await dispatcher.onApplicationBootstrap();
+    await putJob(world.bus, jobId, 'running', { excludedProviders });
+    await dispatcher.dispatch(jobId, task('data'));
+    await dispatcher.onModuleDestroy();
+    await world.bus.nc.flush();
+    return world.results.filter((r) => r.jobId === jobId).map((r) => r.payload);
+  };
+
+  it('hires nobody from an excluded provider, and says the job excludes it', async () => {
+    const [result] = await run('job_no_axon', ['axon']);
+    expect(result).toMatchObject({ uid: null, ok: false, statusCode: 0 });
+    expect(result.statusMessage).toMatch(/^nobody to hire for data\.financials: the job excludes axon \(its limits\.excludedProviders/);
+  });
+
+  it('hires as usual when only other providers are excluded', async () => {
+    const [result] = await run('job_no_chutes', ['chutes', 'desearch']);
+    expect(result).toMatchObject({ uid: 0, ok: true, statusCode: 200 });
   });
 });
