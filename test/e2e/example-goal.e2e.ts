@@ -86,6 +86,25 @@ describe('example goal end to end (separate processes, gateways on)', () => {
     expect([...cited].sort()).toEqual(['posts', 'results', 'rows']);
   }, 180_000);
 
+  it('without filings (npm start -- --goal), fetches the figures from SN13 miners, swapping the broken top-ranked UID', async () => {
+    const jobId = await submit(stack.api, { goal: GOAL });
+    const events = await followEvents(stack.api, jobId);
+    expect(events.at(-1)?.event).toBe('job.succeeded');
+    // The figures' first hire (uid 1, the top-ranked and broken miner) was rejected and swapped.
+    const rejected = events.filter((e) => e.event === 'step.rejected' && e.stepId === 'data');
+    expect(rejected[0]).toMatchObject({ attempt: 1, uid: 1 });
+    expect(events.some((e) => e.event === 'step.retrying' && e.stepId === 'data')).toBe(true);
+
+    const job = await getJob(stack.api, jobId);
+    const data = job.steps.find((s) => s.id === 'data');
+    expect(data?.attempts[0]).toMatchObject({ status: 'rejected', uid: 1, provider: 'axon', netuid: 13 });
+    // Only miners were hired on SN13: the devnet's validators (UID 0, //Alice, and the UIDs after the six miners) hold permits and big stakes.
+    expect(data?.attempts.every((a) => a.uid !== undefined && a.uid >= 1 && a.uid <= 6)).toBe(true);
+    const report = ReportSchema.parse(job.result);
+    expect(report.provenance.find((p) => p.stepId === 'data')).toMatchObject({ provider: 'axon', netuid: 13, schemaId: 'data.financials@1' });
+    expect(new Set((report.outputs.data as { rows: Array<{ entity: string }> }).rows.map((r) => r.entity))).toEqual(new Set(['AAPL', 'MSFT', 'GOOGL', 'AMZN', 'NVDA']));
+  }, 120_000);
+
   it('answers an invalid body with 400 problem+json naming the field', async () => {
     const res = await fetch(`${stack.api.url}/v1/jobs`, { method: 'POST', headers: authed(stack.api, { 'content-type': 'application/json' }), body: JSON.stringify({ goal: 42 }) });
     expect(res.status).toBe(400);
