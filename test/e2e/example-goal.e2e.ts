@@ -86,6 +86,20 @@ describe('example goal end to end (separate processes, gateways on)', () => {
     expect([...cited].sort()).toEqual(['posts', 'results', 'rows']);
   }, 180_000);
 
+  it("with the search gateways excluded (the job's limits.excludedProviders), buys the posts from SN13's axons and the news from SN22's", async () => {
+    const jobId = await submit(stack.api, { goal: GOAL, inputs: exampleInputs(), limits: { excludedProviders: ['constellation', 'desearch'] } });
+    const events = await followEvents(stack.api, jobId);
+    expect(events.at(-1)?.event).toBe('job.succeeded');
+    const job = await getJob(stack.api, jobId);
+    const attempts = job.steps.flatMap((s) => s.attempts);
+    expect(attempts.filter((a) => a.provider === 'constellation' || a.provider === 'desearch')).toEqual([]);
+    const report = ReportSchema.parse(job.result);
+    const by = new Map(report.provenance.map((p) => [p.stepId, p]));
+    expect(by.get('social')).toMatchObject({ provider: 'axon', netuid: 13, schemaId: 'data.social@1' });
+    expect(by.get('news')).toMatchObject({ provider: 'axon', netuid: 22, schemaId: 'web.search@1' });
+    for (const p of report.provenance) expect(p.costTao).toBeGreaterThan(0);
+  }, 120_000);
+
   it('without filings (npm start -- --goal), fetches the figures from SN13 miners, swapping the broken top-ranked UID', async () => {
     const jobId = await submit(stack.api, { goal: GOAL });
     const events = await followEvents(stack.api, jobId);
