@@ -1,4 +1,3 @@
-import { AttemptState } from '@orchestra/contracts';
 import { ReportSchema } from '@orchestra/schemas';
 import { DevnetStack, startDevnetStack } from '@orchestra/testing';
 import { mkdtempSync } from 'node:fs';
@@ -15,8 +14,8 @@ const PLAN = [
 
 /**
  * The five services as processes with the devnet's gateway twins: text and code are bought
- * from the fake Chutes (the cheaper garbage model first, then the good one), data from SN13's
- * miners. Every attempt, event and the report name provider, source, subnet and cost in USD and TAO.
+ * from the fake Chutes (the cheaper garbage model first, then the good one, whose answers are
+ * verified), data from SN13's miners. Every attempt, event and the report name provider, source, subnet and cost in USD and TAO.
  */
 describe('gateway providers end to end (Chutes twin, separate processes)', () => {
   let stack: DevnetStack;
@@ -54,14 +53,9 @@ describe('gateway providers end to end (Chutes twin, separate processes)', () =>
       expect(good).toMatchObject({ provider: 'chutes', source: 'devnet/good-llm', netuid: 64 });
       expect(good.costUsd).toBeGreaterThan(0);
       expect(good.costTao).toBeCloseTo((good.costUsd as number) / RATE, 12);
-      // Its answer is verified when the devnet's LLM can answer this capability's prompt; else
-      // it is rejected for its content and the step moves on to the subnet's miners.
-      const verified = [good, ...rest].find((a) => a.status === 'verified') as AttemptState;
-      expect(verified).toBeDefined();
-      if (verified !== good) {
-        expect(['not_json', 'schema', 'semantic']).toContain(good.rejectedAs);
-        expect(verified).toMatchObject({ provider: 'axon', source: `uid${verified.uid}` });
-      }
+      // The devnet's LLM reads Orchestra's prompts, so the good model's answer is verified: the step never reaches the miners.
+      expect(good).toMatchObject({ status: 'verified' });
+      expect(rest).toEqual([]);
       for (const a of step?.attempts ?? []) {
         expect(a).toEqual(
           expect.objectContaining({

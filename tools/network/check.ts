@@ -1,6 +1,6 @@
 import { ChainReader, axonAccessRule, axonAccessSettings, axonSubnets, chainSettings, hotkeyAddress, quoteAt, subnetAccess, type AxonAccessSettings } from '@orchestra/bittensor';
-import { problemsOf, truncateText, type SubnetAccess } from '@orchestra/contracts';
-import { createProviders, PROVIDER_NETUIDS, ProviderError, providersConfig, type Provider, type ProviderId } from '@orchestra/providers';
+import { GATEWAY_NETUIDS, problemsOf, truncateText, type SubnetAccess } from '@orchestra/contracts';
+import { createProviders, ProviderError, providersConfig, type Provider, type ProviderId } from '@orchestra/providers';
 import { resolveEnvironment, type Env } from '@orchestra/service';
 
 /**
@@ -160,8 +160,8 @@ async function checkChain(
 async function checkGateways(providers: readonly Provider[], timeoutMs: number): Promise<GatewayCheck[]> {
   const configured = new Map(providers.map((p) => [p.id, p]));
   return Promise.all(
-    (Object.keys(PROVIDER_NETUIDS) as ProviderId[]).map(async (id): Promise<GatewayCheck> => {
-      const netuid = PROVIDER_NETUIDS[id];
+    (Object.keys(GATEWAY_NETUIDS) as ProviderId[]).map(async (id): Promise<GatewayCheck> => {
+      const netuid = GATEWAY_NETUIDS[id];
       const provider = configured.get(id);
       if (!provider) return { provider: id, netuid, status: 'off', detail: `no API key (ORCH_${id.toUpperCase()}_API_KEY or ORCH_${id.toUpperCase()}_API_KEY_FILE)` };
       const signal = AbortSignal.timeout(timeoutMs);

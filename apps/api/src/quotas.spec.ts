@@ -95,6 +95,16 @@ describe('tenant quotas', () => {
     expect((await (await api.bus.kv(Buckets.submissions)).get(accepted))?.json()).toMatchObject({ limits: { maxTao: 0.5 } });
   });
 
+  it("puts the tenant's excludedProviders, joined with the client's, in each job's limits (the dispatcher reads them there)", async () => {
+    await setQuotas('picky', { excludedProviders: ['desearch'] });
+    const key = await api.issueKey('picky');
+    const specOf = async (res: Response) => (await (await api.bus.kv(Buckets.submissions)).get(await jobIdOf(res)))?.json() as { limits: Record<string, unknown> };
+    expect((await specOf(await submit(key))).limits.excludedProviders).toEqual(['desearch']);
+    expect((await specOf(await submit(key, { goal: 'g', limits: { excludedProviders: ['axon', 'desearch'] } }))).limits.excludedProviders).toEqual(['axon', 'desearch']);
+    // A tenant that excludes nothing: the record has no such field.
+    expect((await specOf(await submit(await api.issueKey('open')))).limits).not.toHaveProperty('excludedProviders');
+  });
+
   it('counts budgets reserved by running jobs against the daily cap: concurrent submissions cannot overshoot it', async () => {
     await setQuotas('daily', { spendPerDay: { tao: 3 }, concurrentJobs: 100, jobsPerMinute: 100 });
     const key = await api.issueKey('daily');

@@ -156,13 +156,17 @@ function toView(tenant: string, record: TenantRecord | undefined, settings: Tena
 
 /**
  * The job's limits with the tenant's caps applied: a budget the client did not set
- * defaults to the smaller of the job default and the tenant's per-job cap.
+ * defaults to the smaller of the job default and the tenant's per-job cap, and the providers
+ * the tenant excludes join those the client excluded.
  */
 export function limitsWithinCaps(requested: Partial<JobLimits> | undefined, quotas: TenantQuotas): Partial<JobLimits> {
-  const limits = { ...requested };
+  const { excludedProviders: asked, ...limits } = { ...requested };
   const cap = quotas.maxSpendPerJob.tao;
   if (limits.maxTao === undefined && cap !== undefined) limits.maxTao = Math.min(JobLimitsSchema.shape.maxTao.parse(undefined), cap);
-  return limits;
+  // The tenant's exclusions travel with each job (the dispatcher reads them from its record); a
+  // client may exclude more for one job, never fewer.
+  const excluded = [...new Set([...quotas.excludedProviders, ...(asked ?? [])])].sort();
+  return excluded.length > 0 ? { ...limits, excludedProviders: excluded } : limits;
 }
 
 /** The budget of a job with these limits, per unit. */

@@ -50,14 +50,14 @@ describe('devnet chain', () => {
 
 /** //Alice's access to SN13 and SN22 axons on the devnet's chain, staked and gateway-only, as a client reads it. */
 describe('devnet chain: axon access of //Alice', () => {
+  // The shipped config has both data subnets' miners.
   const config = loadDevnetConfig('apps/devnet/devnet.config.json');
-  const withSn22 = { ...config, subnets: [...config.subnets, { ...config.subnets[1], netuid: 22, name: 'search (desearch)' }] };
   const others = [13, 22].flatMap((netuid) => [0, 1].map(() => ({ netuid, host: '127.0.0.1', port: 1 })));
 
   async function accessOnDevnet(orchestraStaked: boolean) {
     const alice = (await loadHotkey(DEVNET_VALIDATOR_URI)).address;
     const validators = await Promise.all(others.map(async (v, i) => ({ ...v, hotkey: (await loadHotkey(`//Orchestra/spec/validator${i}`)).address })));
-    const fake = await FakeSubtensor.start({ state: chainState(withSn22, alice, [], validators, { orchestraStaked }), blockTimeMs: 0 });
+    const fake = await FakeSubtensor.start({ state: chainState(config, alice, [], validators, { orchestraStaked }), blockTimeMs: 0 });
     const reader = await ChainReader.connect(fake.url);
     try {
       const read = async (netuid: 13 | 22) => {

@@ -116,7 +116,10 @@ export class AxonHire implements SourceCall {
       responseBytes: reply.responseBytes,
       costTao,
       costUsd: costTao * this.config.sourcing.taoUsdRate,
-      sourceEvidence: true,
+      // `rate_limited`: not sent, our per-hotkey budget with this miner is spent (SN13's hourly
+      // limits): our restraint, not the miner's failure, so it costs no reputation and the
+      // attempt moves to the next UID at once, as a gateway's 429 does.
+      sourceEvidence: reply.fault !== 'rate_limited',
     };
   }
 

@@ -94,8 +94,8 @@ function useSubnet(name: string, specs: ReadonlyArray<{ behaviour: BehaviourName
 }
 
 /** A job record the dispatcher reads before hiring. */
-const putJob = async (bus: Bus, jobId: string, status: 'running' | 'cancelled' = 'running') =>
-  (await bus.kv(Buckets.jobs)).put(jobId, JSON.stringify({ status, limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 60_000, maxMinerCalls: 32 }, steps: [] }));
+const putJob = async (bus: Bus, jobId: string, status: 'running' | 'cancelled' = 'running', limits: Record<string, unknown> = {}) =>
+  (await bus.kv(Buckets.jobs)).put(jobId, JSON.stringify({ status, limits: { maxTao: 1, maxAttemptsPerStep: 4, deadlineMs: 60_000, maxMinerCalls: 32, ...limits }, steps: [] }));
 
 /**
  * The dispatcher against a real nats-server and real simulated SN13 miners (signed
@@ -212,5 +212,73 @@ describe('DispatcherService (hostile miners)', () => {
     expect(result).toMatchObject({ uid: 2, ok: false, fault: 'too_large' });
     expect(result.raw).toBeUndefined();
     expect(result.statusMessage).toMatch(/^answer of \d+ bytes \(as JSON\) does not fit in one message with the task's input \(\d+ of at most 600 bytes\)$/);
+  });
+});
+
+/**
+ * SN13's per-hotkey budgets (GetContentsByBuckets: 5 an hour per miner, libs/bittensor
+ * request-budget.ts) against real simulated data-universe miners: once the budget with the
+ * top-ranked miner is spent, its call is not sent, and the attempt moves to the next UID at once
+ * without costing the first any reputation.
+ */
+describe('DispatcherService (SN13 request budgets)', () => {
+  const world = useSubnet('dispatcher-budget-spec', [
+    { behaviour: 'good', incentive: 0.9 },
+    { behaviour: 'good', incentive: 0.5 },
+  ]);
+  const socialTask = (stepId: string): Task => ({
+    ...task(stepId),
+    capability: 'data.social',
+    schemaId: 'data.social@1',
+    input: { keywords: ['Apple'], limit: 5 },
+  });
+  const reputationOf = async (uid: number) => ReputationSchema.parse((await (await world.bus.kv(Buckets.reputation)).get(reputationKey(13, uid, 'data.social')))?.json());
+
+  it('a rate_limited miner is passed over at once and keeps its reputation', async () => {
+    const base = config('off');
+    const dispatcher = new DispatcherService(world.bus, { ...base, hedge: { ...base.hedge, modes: { 'data.social': 'off' } } });
+    await dispatcher.onApplicationBootstrap();
+    const jobs = Array.from({ length: 6 }, (_, i) => `job_budget_${i}`);
+    for (const jobId of jobs) {
+      await putJob(world.bus, jobId);
+      await dispatcher.dispatch(jobId, socialTask('social'));
+    }
+    await dispatcher.onModuleDestroy();
+    await world.bus.nc.flush();
+    const results = jobs.map((jobId) => world.results.filter((r) => r.jobId === jobId).map((r) => r.payload));
+    // Five answers from the top-ranked miner spend the hour's budget with it; the sixth goes to the next.
+    for (const [result] of results.slice(0, 5)) expect(result).toMatchObject({ uid: 0, ok: true, statusCode: 200 });
+    expect(results[5]).toHaveLength(1);
+    expect(results[5][0]).toMatchObject({ uid: 1, ok: true, statusCode: 200 });
+    // The call that was never sent is no evidence: five calls (decayed by the half-life), all answered.
+    const reputation = await reputationOf(0);
+    expect(reputation.calls).toBeCloseTo(5, 2);
+    expect(reputation.answered).toBe(reputation.calls);
+  });
+});
+
+/** A job whose limits exclude providers (its tenant's excludedProviders, or the client's): none of their sources is hired. */
+describe('DispatcherService (excluded providers)', () => {
+  const world = useSubnet('dispatcher-excluded-spec', [{ behaviour: 'good', incentive: 0.9 }]);
+
+  const run = async (jobId: string, excludedProviders: string[]) => {
+    const dispatcher = new DispatcherService(world.bus, config('off'));
+    await dispatcher.onApplicationBootstrap();
+    await putJob(world.bus, jobId, 'running', { excludedProviders });
+    await dispatcher.dispatch(jobId, task('data'));
+    await dispatcher.onModuleDestroy();
+    await world.bus.nc.flush();
+    return world.results.filter((r) => r.jobId === jobId).map((r) => r.payload);
+  };
+
+  it('hires nobody from an excluded provider, and says the job excludes it', async () => {
+    const [result] = await run('job_no_axon', ['axon']);
+    expect(result).toMatchObject({ uid: null, ok: false, statusCode: 0 });
+    expect(result.statusMessage).toMatch(/^nobody to hire for data\.financials: the job excludes axon \(its limits\.excludedProviders/);
+  });
+
+  it('hires as usual when only other providers are excluded', async () => {
+    const [result] = await run('job_no_chutes', ['chutes', 'desearch']);
+    expect(result).toMatchObject({ uid: 0, ok: true, statusCode: 200 });
   });
 });

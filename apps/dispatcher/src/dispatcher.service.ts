@@ -184,23 +184,27 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         this.logger.log({ msg: 'not hiring: job is not running', jobId, stepId: task.stepId, status: job.status });
         return;
       }
-      const waiting = offers.find((o) => o.retryLater);
-      if (waiting?.retryLater && offers.every((o) => o.candidates.length === 0)) throw new RetryableError(waiting.retryLater);
+      // The providers the job (its client or tenant) refuses: their offers are read with the job's record, then dropped.
+      const excluded = new Set(job.limits.excludedProviders ?? []);
+      const allowed = offers.filter((_, i) => !excluded.has(routes[i].provider));
+      const waiting = allowed.find((o) => o.retryLater);
+      if (waiting?.retryLater && allowed.every((o) => o.candidates.length === 0)) throw new RetryableError(waiting.retryLater);
       // Parallel attempts of a quorum step each skip the sources their siblings take.
       const candidates = mergeCandidates(
-        offers.map((o) => o.candidates),
+        allowed.map((o) => o.candidates),
         { prefer: task.preferSource, rankOffset: task.rankOffset },
       );
       const best = candidates[0];
       if (!best) {
         const siblings = task.rankOffset ? `; ${task.rankOffset} best left to parallel attempts` : '';
-        const why =
-          routes.length === 0
-            ? `no provider of ${task.capability} sells on SN${task.netuid}, which the plan pinned`
-            : offers
-                .map((o) => o.why ?? '')
-                .filter(Boolean)
-                .join('; ');
+        const refused = routes.filter((r) => excluded.has(r.provider)).map((r) => r.provider);
+        const why = [
+          routes.length === 0 ? `no provider of ${task.capability} sells on SN${task.netuid}, which the plan pinned` : '',
+          refused.length > 0 ? `the job excludes ${refused.join(', ')} (its limits.excludedProviders, the tenant's or the client's)` : '',
+          ...allowed.map((o) => o.why ?? ''),
+        ]
+          .filter(Boolean)
+          .join('; ');
         return this.publishNobody(jobId, wireTask, `nobody to hire for ${task.capability}: ${why}${siblings}`);
       }
 

@@ -11,16 +11,16 @@ export function describe(c: SourceCandidate): string {
   return `${c.provider} ${what} ${c.source}`;
 }
 
+/** What every hire event says of the hire: the step and attempt, provider and source (and the UID of a miner). */
+function whoWasHired(task: Task, c: SourceCandidate): Omit<JobEventPayload, 'event' | 'message'> {
+  return { service: 'dispatcher', stepId: task.stepId, attempt: task.attempt, ...(c.miner ? { uid: c.miner.uid } : {}), provider: c.provider, source: c.source };
+}
+
 /** `step.hired`: the source hired (or hedged to), on which subnet, and how it was scored. */
 export function hiredEvent(task: Task, c: SourceCandidate, what: string, hedge: boolean): JobEventPayload {
   return {
     event: 'step.hired',
-    service: 'dispatcher',
-    stepId: task.stepId,
-    attempt: task.attempt,
-    ...(c.miner ? { uid: c.miner.uid } : {}),
-    provider: c.provider,
-    source: c.source,
+    ...whoWasHired(task, c),
     message: `step ${task.stepId}: ${what} on SN${c.netuid} (${c.basis})`,
     data: { netuid: c.netuid, ...(c.miner ? { hotkey: c.miner.hotkey } : {}), score: c.score, reputation: c.quality, hedge },
   };
@@ -40,12 +40,7 @@ export function answeredEvent(
   const who = describe(c);
   return {
     event: 'step.answered',
-    service: 'dispatcher',
-    stepId: task.stepId,
-    attempt: task.attempt,
-    ...(c.miner ? { uid: c.miner.uid } : {}),
-    provider: c.provider,
-    source: c.source,
+    ...whoWasHired(task, c),
     message: reply.ok
       ? `step ${task.stepId}: ${who} answered in ${ms} ms (${reply.responseBytes} bytes, $${cost.costUsd.toFixed(6)} = ${cost.costTao.toFixed(8)} TAO)${hedged}`
       : `step ${task.stepId}: ${who} failed after ${ms} ms: ${reply.statusCode} ${reply.statusMessage}${hedged}`,

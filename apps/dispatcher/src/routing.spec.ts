@@ -4,12 +4,17 @@ import { expectedUsd, mergeCandidates, priceFactor, scoreSource } from './source
 import type { SourceCandidate } from './source-call';
 
 describe('routing a task to providers', () => {
-  it('follows the catalog: text and code from Chutes first, then miners of the step subnet; financials from miners', () => {
+  it('follows the catalog: text and code from Chutes first, then miners of the step subnet; financials by the version the task runs under', () => {
     expect(routesFor({ capability: 'text.analysis', netuid: 1 }, {})).toEqual([
       { provider: 'chutes', netuid: 64 },
       { provider: 'axon', netuid: 1 },
     ]);
-    expect(routesFor({ capability: 'data.financials', netuid: 13 }, {})).toEqual([{ provider: 'axon', netuid: 13 }]);
+    // @1 (figures fetched by entity) from SN13's miners; @2 (read from the client's documents) from the LLM gateway.
+    expect(routesFor({ capability: 'data.financials', netuid: 13, schemaId: 'data.financials@1' }, {})).toEqual([{ provider: 'axon', netuid: 13 }]);
+    expect(routesFor({ capability: 'data.financials', netuid: 64, schemaId: 'data.financials@2' }, {})).toEqual([{ provider: 'chutes', netuid: 64 }]);
+    // A schema of another capability, or none, is not trusted over the capability's current version.
+    expect(routesFor({ capability: 'data.financials', netuid: 13, schemaId: 'code.python@1' }, {})).toEqual([{ provider: 'chutes', netuid: 64 }]);
+    expect(routesFor({ capability: 'data.financials', netuid: 13 }, {})).toEqual([{ provider: 'chutes', netuid: 64 }]);
   });
 
   it('lets the deployment override the order, and a pinned netuid keep only the providers selling there', () => {

@@ -1,5 +1,5 @@
 import { GATEWAY_NETUIDS, PROVIDER_IDS, SourceProviderId } from '@orchestra/contracts';
-import { CAPABILITY_DEFINITIONS, isCapability } from '@orchestra/schemas';
+import { CAPABILITY_DEFINITIONS, definitionOfSchema, isCapability } from '@orchestra/schemas';
 
 /**
  * Which providers may serve a task, in order of preference: the capability's own list
@@ -19,11 +19,20 @@ export function netuidOf(provider: SourceProviderId, stepNetuid: number): number
 }
 
 /**
- * The routes of a task. `overrides`: ORCH_CAPABILITY_PROVIDERS. A pinned netuid keeps only the
+ * The routes of a task. `overrides`: ORCH_CAPABILITY_PROVIDERS. Otherwise the providers of the
+ * version the task runs under (its schemaId): data.financials@1 (figures fetched by entity) is
+ * sold by SN13's miners, @2 (figures read from the client's documents) by the LLM gateway; the
+ * capability's current version only when the schema is unknown. A pinned netuid keeps only the
  * providers that sell on it (axon always does: its sources are that subnet's miners).
  */
-export function routesFor(task: { capability: string; netuid: number; netuidPinned?: boolean }, overrides: Readonly<Record<string, readonly SourceProviderId[]>>): Route[] {
-  const providers = overrides[task.capability] ?? (isCapability(task.capability) ? CAPABILITY_DEFINITIONS[task.capability].providers : ['axon']);
+export function routesFor(
+  task: { capability: string; netuid: number; schemaId?: string; netuidPinned?: boolean },
+  overrides: Readonly<Record<string, readonly SourceProviderId[]>>,
+): Route[] {
+  const version = task.schemaId === undefined ? undefined : definitionOfSchema(task.schemaId);
+  const providers =
+    overrides[task.capability] ??
+    (version?.capability === task.capability ? version.providers : isCapability(task.capability) ? CAPABILITY_DEFINITIONS[task.capability].providers : ['axon']);
   return providers.map((provider) => ({ provider, netuid: netuidOf(provider, task.netuid) })).filter((r) => !task.netuidPinned || r.netuid === task.netuid);
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ProviderIdSchema, SourceIdSchema } from './sources';
+import { PROVIDER_IDS, ProviderIdSchema, SourceIdSchema } from './sources';
 
 /** A job id: `job_` + 26 base32 characters (time-ordered), or a client-chosen id of the same alphabet. */
 export const JobIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'job ids use letters, digits, _ and - (at most 64)');
@@ -91,6 +91,13 @@ export const JobLimitsSchema = z
     deadlineMs: z.number().int().min(1_000).max(86_400_000).default(300_000),
     /** Miner calls the job may make in all, hedges included; the job fails with `budget_exceeded` beyond it. */
     maxMinerCalls: z.number().int().min(1).max(10_000).default(32),
+    /**
+     * Providers the job must not buy from (`axon`, `chutes`, `desearch`, `constellation`): the
+     * client's own and its tenant's `excludedProviders`, joined by the api. The dispatcher hires
+     * none of their sources; a step only they sell fails with nobody to hire, saying so. Absent
+     * when empty, so records stay as they were for jobs that exclude nothing.
+     */
+    excludedProviders: z.array(ProviderIdSchema).max(PROVIDER_IDS.length).optional(),
   })
   .strict();
 export type JobLimits = z.infer<typeof JobLimitsSchema>;

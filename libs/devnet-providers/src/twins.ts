@@ -27,6 +27,14 @@ export interface ProviderTwinAddresses {
 }
 
 /**
+ * What the devnet prices a Constellation call at (USD; the devnet's own figure, not Constellation's
+ * tariff). Constellation reports no price with an answer, so an operator configures one
+ * (ORCH_CONSTELLATION_USD_PER_CALL); without it the calls would be `unpriced`, and the example's
+ * report would show the posts as free.
+ */
+export const DEVNET_CONSTELLATION_USD_PER_CALL = 0.002;
+
+/**
  * ORCH_* settings for providersConfig that point Orchestra at twins listening at `addresses`,
  * with the keys of `behaviour` (default good): what `ProviderTwins.env()` gives in-process, and
  * what the devnet stack gives the services from the devnet process's report.
@@ -39,6 +47,7 @@ export function providerTwinEnv(addresses: ProviderTwinAddresses, behaviour: Pro
     ORCH_DESEARCH_URL: addresses.desearch,
     ORCH_CONSTELLATION_API_KEY: devnetProviderKey('constellation', behaviour),
     ORCH_CONSTELLATION_TARGET: addresses.constellation,
+    ORCH_CONSTELLATION_USD_PER_CALL: String(DEVNET_CONSTELLATION_USD_PER_CALL),
   };
 }
 

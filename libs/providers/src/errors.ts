@@ -1,4 +1,4 @@
-import { OrchestraError } from '@orchestra/contracts';
+import { OrchestraError, type GatewayId } from '@orchestra/contracts';
 /**
  * Errors of gateway providers. Every failure says whose fault it is (`blame`) and whether the
  * same call may succeed later (`retryable`, with `retryAfterMs` when the gateway said when), so
@@ -6,8 +6,8 @@ import { OrchestraError } from '@orchestra/contracts';
  * apart without reading messages. The table below is the one place that decides.
  */
 
-/** Which provider a call went to. */
-export type ProviderId = 'chutes' | 'desearch' | 'constellation';
+/** Which provider a call went to: a gateway, as contracts name them (GatewayId, the one list). */
+export type ProviderId = GatewayId;
 
 /**
  * Whose fault a failure is:

@@ -1,10 +1,7 @@
 import { GATEWAY_NETUIDS } from '@orchestra/contracts';
 import { withCallSpan, type SpanAttributes } from '@orchestra/service';
-import { ProviderAbortedError, ProviderError, type ProviderId } from './errors';
+import { ProviderAbortedError, ProviderError } from './errors';
 import type { Provider, ProviderAnswer, ProviderCall } from './types';
-
-/** The subnet each gateway sells: the `netuid` label of its calls. */
-export const PROVIDER_NETUIDS: Readonly<Record<ProviderId, number>> = GATEWAY_NETUIDS;
 
 /** How a failed provider call is counted: aborted by us, the gateway's fault name, or `error` (ours). */
 export function providerCallOutcome(error: unknown): string {
@@ -20,7 +17,7 @@ export function providerCallOutcome(error: unknown): string {
  * caller knows (job and step ids, attempt, hedge). Failures keep propagating unchanged.
  */
 export function callTraced(provider: Provider, call: ProviderCall, attributes: SpanAttributes = {}): Promise<ProviderAnswer> {
-  const target = { provider: provider.id, netuid: PROVIDER_NETUIDS[provider.id], capability: call.capability };
+  const target = { provider: provider.id, netuid: GATEWAY_NETUIDS[provider.id], capability: call.capability };
   return withCallSpan(
     `call ${provider.id}`,
     target,

@@ -50,15 +50,35 @@ export type SocialPosts = z.infer<typeof SocialPostsSchema>;
 const handle = (name: string): string => name.trim().replace(/^@/, '').toLowerCase();
 
 /**
- * data.social@1: every post matches the query: its platform (when one is asked for), its
- * keywords (all of them, or at least one in `any` mode; case-insensitive, whitespace-normalised,
- * anywhere in the text, so `$AAPL` and `#Apple` count), its authors (when asked for) and its
- * window; no url twice. Each violation names the post and the rule.
+ * Why one post does not answer the query, empty when it does: its platform (when one is asked
+ * for), its keywords (all of them, or at least one in `any` mode; case-insensitive,
+ * whitespace-normalised, anywhere in the text, so `$AAPL` and `#Apple` count for `AAPL` and
+ * `Apple`), its authors (when asked for) and its window. The one definition of a match: the
+ * verifier's check below and the axon adapters' filter (libs/bittensor data-query.ts) both use
+ * it, so what a miner's answer is filtered to is what the verifier accepts.
  */
-export const checkSocialPosts = semanticCheck('data.social@1', { output: SocialPostsSchema, input: SocialQueryInputSchema }, (output: SocialPosts, input: SocialQueryInput) => {
+export function socialPostMismatches(post: SocialPost, input: SocialQueryInput): string[] {
   const mode = input.keywordMode ?? 'all';
   const keywords = input.keywords.map((k) => normalizeWhitespace(k).toLowerCase());
-  const authors = input.usernames?.length ? new Set(input.usernames.map(handle)) : undefined;
+  const errors: string[] = [];
+  if (input.source && post.source !== input.source) errors.push(`source is ${post.source}; the query asked for ${input.source} only`);
+  const text = normalizeWhitespace(post.text).toLowerCase();
+  const absent = keywords.filter((k) => !text.includes(k));
+  if (mode === 'all' && absent.length) errors.push(`text lacks keyword(s) ${absent.map((k) => JSON.stringify(k)).join(', ')} (keywordMode all: every keyword)`);
+  if (mode === 'any' && absent.length === keywords.length) errors.push(`text has none of the keywords ${keywords.map((k) => JSON.stringify(k)).join(', ')} (keywordMode any)`);
+  if (input.usernames?.length && !input.usernames.some((u) => handle(u) === handle(post.author))) {
+    errors.push(`author ${JSON.stringify(post.author)} is not one of the requested usernames (${[...new Set(input.usernames.map(handle))].join(', ')})`);
+  }
+  const outside = outsideWindow(post.date, input);
+  if (outside) errors.push(outside);
+  return errors;
+}
+
+/**
+ * data.social@1: every post matches the query (socialPostMismatches); no url twice. Each
+ * violation names the post and the rule.
+ */
+export const checkSocialPosts = semanticCheck('data.social@1', { output: SocialPostsSchema, input: SocialQueryInputSchema }, (output: SocialPosts, input: SocialQueryInput) => {
   const errors: string[] = [];
   const seen = new Map<string, number>();
   output.posts.forEach((post, i) => {
@@ -66,16 +86,7 @@ export const checkSocialPosts = semanticCheck('data.social@1', { output: SocialP
     const first = seen.get(post.url);
     if (first !== undefined) errors.push(`${at}: repeats posts.${first}`);
     else seen.set(post.url, i);
-    if (input.source && post.source !== input.source) errors.push(`${at}: source is ${post.source}; the query asked for ${input.source} only`);
-    const text = normalizeWhitespace(post.text).toLowerCase();
-    const absent = keywords.filter((k) => !text.includes(k));
-    if (mode === 'all' && absent.length) errors.push(`${at}: text lacks keyword(s) ${absent.map((k) => JSON.stringify(k)).join(', ')} (keywordMode all: every keyword)`);
-    if (mode === 'any' && absent.length === keywords.length)
-      errors.push(`${at}: text has none of the keywords ${keywords.map((k) => JSON.stringify(k)).join(', ')} (keywordMode any)`);
-    if (authors && !authors.has(handle(post.author)))
-      errors.push(`${at}: author ${JSON.stringify(post.author)} is not one of the requested usernames (${[...authors].join(', ')})`);
-    const outside = outsideWindow(post.date, input);
-    if (outside) errors.push(`${at}: ${outside}`);
+    for (const why of socialPostMismatches(post, input)) errors.push(`${at}: ${why}`);
   });
   return errors;
 });

@@ -4,7 +4,17 @@ import type { z } from 'zod';
 import { Dendrite, DendriteResult } from '../dendrite';
 import { failureFromError } from '../net';
 import { SynapseDefinition } from '../synapse';
-import { answerSocialQuery, DataCapability, SOCIAL_PLATFORMS, SocialAxonQuerySchema, socialRaw, socialWindow, searchRaw, WebSearchInputSchema } from './data-query';
+import {
+  answerSocialQuery,
+  DataCapability,
+  isSocialPlatform,
+  SOCIAL_PLATFORMS,
+  SocialQueryInputSchema,
+  socialRaw,
+  socialWindow,
+  searchRaw,
+  WebSearchInputSchema,
+} from './data-query';
 import { RequestBudget } from './request-budget';
 import {
   DATA_UNIVERSE_PERIOD_MS,
@@ -149,7 +159,9 @@ export class DataUniverseAdapter implements DataAxonAdapter {
 
   async hire(target: MinerTarget, req: HireRequest): Promise<MinerReply> {
     if (req.capability !== 'data.social') throw new UnsupportedCapabilityError('synapse', req.capability);
-    const q = parseInput(SocialAxonQuerySchema, req);
+    const q = parseInput(SocialQueryInputSchema, req);
+    if (q.source && !isSocialPlatform(q.source))
+      throw new UnsupportedCapabilityError('synapse', `data.social from ${q.source} (SN13 axons store ${SOCIAL_PLATFORMS.join(' and ')} only)`);
     const window = socialWindow(q, this.now());
     const calls = new HireCalls(target, this.deps, req);
 
@@ -168,7 +180,12 @@ export class DataUniverseAdapter implements DataAxonAdapter {
       this.cacheIndex(minerKey, index);
     }
 
-    const ids = selectBuckets(index, { platforms: q.source ? [q.source] : SOCIAL_PLATFORMS, keywords: q.keywords, window, maxBuckets: this.options.maxBuckets ?? 24 });
+    const ids = selectBuckets(index, {
+      platforms: q.source && isSocialPlatform(q.source) ? [q.source] : SOCIAL_PLATFORMS,
+      keywords: q.keywords,
+      window,
+      maxBuckets: this.options.maxBuckets ?? 24,
+    });
     // Nothing stored for this query: an honest empty answer, and no contents call spent on it.
     if (ids.length === 0) return calls.ok(socialRaw([]));
     const refused = this.spend(calls, target, GET_CONTENTS_BY_BUCKETS.name);
@@ -233,7 +250,7 @@ export class DesearchAxonAdapter implements DataAxonAdapter {
 
   async hire(target: MinerTarget, req: HireRequest): Promise<MinerReply> {
     if (req.capability === 'data.social') {
-      const q = parseInput(SocialAxonQuerySchema, req);
+      const q = parseInput(SocialQueryInputSchema, req);
       if (q.source && q.source !== 'x') throw new UnsupportedCapabilityError('synapse', `data.social from ${q.source} (SN22 axons search X only)`);
       const calls = new HireCalls(target, this.deps, req);
       const refused = this.spend(calls, target, TWITTER_SEARCH_SYNAPSE.name);

@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import type { SearchItem, SocialPost } from '@orchestra/providers';
-import { instantOf, SocialQueryInputSchema, WebSearchInputSchema, type SocialQueryInput, type WebSearchInput } from '@orchestra/schemas';
+import { instantOf, socialPostMismatches, SocialQueryInputSchema, WebSearchInputSchema, type SocialQueryInput, type SocialSource, type WebSearchInput } from '@orchestra/schemas';
 
 /**
  * The data capabilities axons serve (`data.social`, `web.search`): their inputs, the one
@@ -20,16 +19,13 @@ export function isDataCapability(capability: string): capability is DataCapabili
   return (DATA_CAPABILITIES as readonly string[]).includes(capability);
 }
 
-/** Platforms a social post comes from, as the normalized answer names them. */
-export const SOCIAL_PLATFORMS = ['x', 'reddit'] as const;
+/** The platforms SN13's miners store (data-universe's X and Reddit); the catalog's `source` may name others, which SN13's axons do not serve. */
+export const SOCIAL_PLATFORMS = ['x', 'reddit'] as const satisfies readonly SocialSource[];
 export type SocialPlatform = (typeof SOCIAL_PLATFORMS)[number];
 
-/**
- * A social query with the platform it wants. The catalog's input may name one (`source`); one
- * that does not asks for every platform the subnet has.
- */
-export const SocialAxonQuerySchema = SocialQueryInputSchema.and(z.object({ source: z.enum(SOCIAL_PLATFORMS).optional() }));
-export type SocialAxonQuery = z.infer<typeof SocialAxonQuerySchema>;
+export function isSocialPlatform(source: string): source is SocialPlatform {
+  return (SOCIAL_PLATFORMS as readonly string[]).includes(source);
+}
 
 /** Posts returned when the query gives no limit. */
 export const DEFAULT_SOCIAL_LIMIT = 20;
@@ -50,7 +46,7 @@ export function socialWindow(q: Pick<SocialQueryInput, 'since' | 'until'>, nowMs
   return { fromMs, toMs };
 }
 
-/** A keyword as it is matched: lowercase, without a leading `#`, `$` or `@`. */
+/** A keyword as SN13's bucket labels name it (labelsFor): lowercase, without a leading `#`, `$` or `@`. */
 export function bareKeyword(keyword: string): string {
   return keyword
     .trim()
@@ -59,23 +55,17 @@ export function bareKeyword(keyword: string): string {
 }
 
 /**
- * Whether a post answers the query: its platform is the one asked for (if any), its text holds
- * every keyword (`all`, the default) or one of them (`any`), case-insensitively, its author is
- * one of `usernames` (if any), and its date lies within the window.
+ * Whether a post answers the query as the verifier judges it (socialPostMismatches, the one
+ * definition), and lies within the window searched (which defaults to the last week when the
+ * query gives no `since`).
  */
-export function matchesSocialQuery(post: SocialPost, q: SocialAxonQuery, window: TimeWindow): boolean {
-  if (q.source && post.source !== q.source) return false;
-  const text = post.text.toLowerCase();
-  const keywords = q.keywords.map(bareKeyword);
-  const hits = keywords.filter((k) => text.includes(k)).length;
-  if (q.keywordMode === 'any' ? hits === 0 : hits < keywords.length) return false;
-  if (q.usernames?.length && !q.usernames.some((u) => bareKeyword(u) === bareKeyword(post.author))) return false;
+export function matchesSocialQuery(post: SocialPost, q: SocialQueryInput, window: TimeWindow): boolean {
   const at = Date.parse(post.date);
-  return at >= window.fromMs && at <= window.toMs;
+  return at >= window.fromMs && at <= window.toMs && socialPostMismatches(post, q).length === 0;
 }
 
 /** The posts that answer the query, newest first, each URL once, at most the query's limit. */
-export function answerSocialQuery(posts: readonly SocialPost[], q: SocialAxonQuery, window: TimeWindow): SocialPost[] {
+export function answerSocialQuery(posts: readonly SocialPost[], q: SocialQueryInput, window: TimeWindow): SocialPost[] {
   const seen = new Set<string>();
   return posts
     .filter((p) => matchesSocialQuery(p, q, window))
