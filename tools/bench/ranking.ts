@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { AddressPolicy } from '@orchestra/bittensor';
+
 import { DEFAULT_REPUTATION_HALF_LIFE_MS, type Metagraph, type Neuron, type Reputation } from '@orchestra/contracts';
-import { rankCandidates } from '../../apps/dispatcher/src/ranking';
+import { AddressPolicy, rankCandidates } from '@orchestra/bittensor';
 import { Row, round } from './stats';
 
 /** UIDs of the ranked subnet (a full subnet), and lookups timed per size. */

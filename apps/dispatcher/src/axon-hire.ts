@@ -6,7 +6,7 @@ import { Capability } from '@orchestra/schemas';
 import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
 import type { DispatcherConfig } from './dispatcher.config';
-import { Candidate, rankCandidates } from './ranking';
+import { Candidate, rankCandidates } from '@orchestra/bittensor';
 import type { ReputationBook } from './reputation-book';
 import type { NoSources, SourceCall, SourceCandidate, SourceReply, Task } from './source-call';
 

@@ -1,6 +1,6 @@
 import { Reputation } from '@orchestra/contracts';
 import type { Price } from '@orchestra/providers';
-import { decayedQuality } from './ranking';
+import { decayedQuality } from '@orchestra/bittensor';
 import type { SourceCandidate } from './source-call';
 
 /**

@@ -4,3 +4,4 @@ export { axonIpToString } from './ip';
 export * from './access';
 export * from './access-settings';
 export * from './chain-settings';
+export * from './ranking';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { ChainReader } from '@orchestra/bittensor';
+import { ChainReader } from './chain-reader';
 import { Metagraph, Neuron, Reputation, ReputationObservation, decayReputation, observeReputation } from '@orchestra/contracts';
 import { chainStateArbitrary, FakeSubtensor, generateChainState, initDevKeys } from '@orchestra/fake-subtensor';
 import { decayedQuality, isValidator, rankCandidates, reputationQuality } from './ranking';
