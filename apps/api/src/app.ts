@@ -15,6 +15,7 @@ import { JobsService } from './jobs.service';
 import { KeyStore } from './keys';
 import { recordRequest } from './metrics';
 import { ProblemFilter, clientErrorHandler, frameworkErrorHandler, sendProblem } from './problem.filter';
+import { OpenApiController } from './openapi/openapi.controller';
 import { RouteTable } from './routes';
 import { QuotasService } from './quotas.service';
 import { SchemasController } from './schemas.controller';
@@ -29,7 +30,7 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [BusModule.forRoot(bus)],
-      controllers: [JobsController, ApprovalController, KeysController, TenantsController, UsageController, SchemasController, HealthController],
+      controllers: [JobsController, ApprovalController, KeysController, TenantsController, UsageController, SchemasController, HealthController, OpenApiController],
       providers: [
         JobsService,
         JobEventsStreamer,
@@ -40,6 +41,8 @@ export class ApiModule {
         // One guard for every route: each declares the scope it needs (RequireScope) or that it is Public.
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: API_SETTINGS, useValue: settings },
+        // Filled by configureApi as Fastify registers the routes: 405s and the OpenAPI document read it.
+        { provide: RouteTable, useValue: new RouteTable() },
       ],
     };
   }
@@ -89,7 +92,7 @@ export function configureApi(app: INestApplication, settings: ApiSettings): void
   });
   fastify.addHook('preParsing', authenticateBeforeBody(app.get(KeyStore), sendProblem));
   // Nest registers the controllers' routes when the app initialises, after this.
-  const routes = new RouteTable();
+  const routes = app.get(RouteTable);
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
   app.useGlobalFilters(new ProblemFilter(settings.limits, routes));
   app.useGlobalInterceptors(new HandlerSpanInterceptor());
