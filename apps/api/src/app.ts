@@ -19,6 +19,8 @@ import { OpenApiController } from './openapi/openapi.controller';
 import { RouteTable } from './routes';
 import { QuotasService } from './quotas.service';
 import { SchemasController } from './schemas.controller';
+import { SubnetsController } from './subnets.controller';
+import { SubnetsService } from './subnets';
 import { API_SETTINGS, ApiSettings, apiSettings, timeoutCheckIntervalMs } from './settings';
 import { KeysController, TenantsController, UsageController } from './tenants.controller';
 import { TenantStore } from './tenants';
@@ -30,7 +32,17 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [BusModule.forRoot(bus)],
-      controllers: [JobsController, ApprovalController, KeysController, TenantsController, UsageController, SchemasController, HealthController, OpenApiController],
+      controllers: [
+        JobsController,
+        ApprovalController,
+        KeysController,
+        TenantsController,
+        UsageController,
+        SchemasController,
+        HealthController,
+        OpenApiController,
+        SubnetsController,
+      ],
       providers: [
         JobsService,
         JobEventsStreamer,
@@ -38,6 +50,7 @@ export class ApiModule {
         TenantStore,
         QuotasService,
         AuditLog,
+        SubnetsService,
         // One guard for every route: each declares the scope it needs (RequireScope) or that it is Public.
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: API_SETTINGS, useValue: settings },

@@ -168,6 +168,7 @@ describe('OpenAPI document', () => {
     await expectDocumented('DELETE /v1/jobs/:id', 404, `/v1/jobs/${failed}`);
     await expectDocumented('DELETE /v1/jobs/:id', 400, '/v1/jobs/not.an.id');
 
+    await expectDocumented('GET /v1/subnets', 200, '/v1/subnets');
     await expectDocumented('GET /v1/usage', 200, '/v1/usage');
     await expectDocumented('GET /v1/usage', 400, '/v1/usage?tenant=Not%20A%20Tenant', { key: TEST_ADMIN_KEY });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ApiKeyRecordSchema, KeyIdSchema, type Scope } from '../keys';
 import { LIST_MAX_LIMIT } from '../jobs.service';
 import { SubmitJobBodySchema } from '../submission';
+import { SubnetsViewSchema } from '../subnets';
 import { TenantQuotasPatchSchema, TenantQuotasSchema, TenantSchema } from '../tenants';
 import { CreateKeyBodySchema } from '../tenants.controller';
 
@@ -187,6 +188,14 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     query: otherTenant,
     responses: { 200: { description: 'Usage per day, newest first.', body: { name: 'Usage', schema: UsageSchema } } },
     problems: badParameter,
+  },
+  'GET /v1/subnets': {
+    tag: 'subnets',
+    scope: 'read',
+    summary: 'Who each capability is bought from',
+    description:
+      "Per capability, its providers in order and each one's best sources: a subnet's top miners by incentive (with our axon access), a gateway's sources by Orchestra's own record of them (decayed calls, answers, acceptances, latency).",
+    responses: { 200: { description: 'The providers and sources per capability.', body: { name: 'Subnets', schema: SubnetsViewSchema } } },
   },
   'POST /v1/keys': {
     tag: 'admin',
