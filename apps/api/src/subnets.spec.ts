@@ -1,5 +1,6 @@
 import { Buckets, metagraphKey, reputationKey, sourceReputationKey, type Metagraph, type Neuron, type Reputation } from '@orchestra/contracts';
 import { ApiUnderTest, startApiUnderTest } from './api.fixture';
+import { specValidator } from './openapi/openapi.fixture';
 import type { SubnetsView } from './subnets';
 
 const neuron = (uid: number, incentive: number, extra: Partial<Neuron> = {}): Neuron => ({
@@ -53,6 +54,9 @@ describe('GET /v1/subnets', () => {
     const res = await api.fetch(`${api.base}/v1/subnets`);
     expect(res.status).toBe(200);
     const view = (await res.json()) as SubnetsView;
+    // As the OpenAPI document says.
+    const validate = specValidator((await (await fetch(`${api.base}/openapi.json`)).json()) as object);
+    expect(validate('GET /v1/subnets', 200, 'application/json', view)).toBeUndefined();
     const social = view.capabilities.find((c) => c.capability === 'data.social');
     const axon = social?.providers.find((p) => p.provider === 'axon');
     expect(social?.providers.map((p) => p.provider)).toEqual(['constellation', 'desearch', 'axon']);
