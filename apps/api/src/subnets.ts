@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { Bus, readJson } from '@orchestra/bus';
+import { Inject, Injectable } from '@nestjs/common';
+import { Bus, DEFAULT_REPUTATION_SETTINGS, readJson } from '@orchestra/bus';
+import { API_SETTINGS, type ApiSettings } from './settings';
 import {
   Buckets,
   GATEWAY_NETUIDS,
@@ -8,7 +9,6 @@ import {
   decayReputation,
   decodeSourceToken,
   metagraphKey,
-  reputationHalfLifeMs,
   reputationKey,
   sourceReputationKey,
   type GatewayId,
@@ -97,9 +97,14 @@ export function byRecord(a: SubnetSource, b: SubnetSource): number {
 
 @Injectable()
 export class SubnetsService {
-  private readonly halfLifeMs = reputationHalfLifeMs(process.env.ORCH_REPUTATION_HALF_LIFE_MS);
+  private readonly halfLifeMs: number;
 
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    @Inject(API_SETTINGS) settings: ApiSettings,
+  ) {
+    this.halfLifeMs = (settings.reputation ?? DEFAULT_REPUTATION_SETTINGS).halfLifeMs;
+  }
 
   async view(now = new Date()): Promise<SubnetsView> {
     const metagraphs = await this.bus.kv(Buckets.metagraph);

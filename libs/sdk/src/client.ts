@@ -1,5 +1,5 @@
 import { resolveConnection, type Connection, type ConnectionOptions } from './connection';
-import { ConnectionError, JobCancelledError, JobFailedError, PlanRejectedError, ProtocolError, TimeoutError, apiError, type Problem } from './errors';
+import { ConnectionError, JobCancelledError, JobFailedError, PlanRejectedError, ProtocolError, RateLimitedError, TimeoutError, apiError, type Problem } from './errors';
 import { sseFrames } from './sse';
 import type { ApiKey, Job, JobAccepted, JobEvent, JobPage, JobStatus, PlanStepSpec, Scope, SubmitRequest, Subnets, Tenant, TenantQuotas, Usage } from './types';
 
@@ -174,7 +174,13 @@ export class Orchestra {
         continue;
       }
       if (res.status === 204) return; // the job has ended and its last event was already received
-      if (!res.ok) throw await this.failure(res);
+      if (!res.ok) {
+        const error = await this.failure(res);
+        // A 5xx (an API replica restarting, say) is worth a reconnection; a 4xx is the request's fault and stays so.
+        if (!error.retryable || error instanceof RateLimitedError || ++failures > this.maxReconnects) throw error;
+        await this.pause(failures, options.signal);
+        continue;
+      }
       if (!res.body) throw new ProtocolError(`GET /v1/jobs/${jobId}/events answered ${res.status} without a body.`);
       let progressed = false;
       try {

@@ -1,8 +1,11 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConnection } from './connection';
-import { ApiError, ConfigurationError, NotFoundError, ProtocolError, RateLimitedError, ServerError, ValidationError, apiError } from './errors';
+import { Orchestra } from './client';
+import { ApiError, ConfigurationError, ConnectionError, NotFoundError, ProtocolError, RateLimitedError, ServerError, ValidationError, apiError } from './errors';
 import { sseFrames } from './sse';
 
 async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {
@@ -70,5 +73,59 @@ describe('apiError', () => {
     const odd = apiError(418, problem(418, 'teapot'), null);
     expect(odd).toBeInstanceOf(ApiError);
     expect(odd.retryable).toBe(false);
+  });
+});
+
+describe('Orchestra.events over real HTTP', () => {
+  /** An API stand-in: answers the event stream with `answers` in turn (status and body), recording each Last-Event-ID. */
+  async function server(answers: Array<{ status: number; body?: string; type?: string }>) {
+    const seen: Array<string | undefined> = [];
+    const http = createServer((req, res) => {
+      seen.push(req.headers['last-event-id'] as string | undefined);
+      const answer = answers.shift() ?? { status: 204 };
+      res.writeHead(answer.status, { 'content-type': answer.type ?? 'text/event-stream' });
+      res.end(answer.body);
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, seen, close: () => new Promise((r) => http.close(r)) };
+  }
+  const frame = (id: number, event: string) => `id: ${id}\nevent: ${event}\ndata: {"payload":{"message":"${event}"}}\n\n`;
+  const problem = (status: number, kind: string) => JSON.stringify({ type: `https://orchestra.dev/problems/${kind}`, title: 'T', status, detail: 'D' });
+
+  it('reconnects after a stream that ends early and after a 5xx, resuming after the last event; stops at the final event', async () => {
+    const api = await server([
+      { status: 200, body: frame(1, 'job.accepted') },
+      { status: 503, body: problem(503, 'unavailable'), type: 'application/problem+json' },
+      { status: 200, body: frame(2, 'step.verified') + frame(3, 'job.succeeded') },
+    ]);
+    try {
+      const client = new Orchestra({ url: api.url, key: 'k', env: {}, reconnectDelayMs: 1 });
+      const events = [];
+      for await (const event of client.events('job_1')) events.push([event.id, event.type, event.message]);
+      expect(events).toEqual([
+        ['1', 'job.accepted', 'job.accepted'],
+        ['2', 'step.verified', 'step.verified'],
+        ['3', 'job.succeeded', 'job.succeeded'],
+      ]);
+      expect(api.seen).toEqual([undefined, '1', '1']);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("does not retry the request's own fault, and gives up on a stream that keeps closing empty", async () => {
+    const notFound = await server([{ status: 404, body: problem(404, 'job-not-found'), type: 'application/problem+json' }]);
+    const empty = await server([
+      { status: 200, body: '' },
+      { status: 200, body: ': keep-alive\n\n' },
+      { status: 200, body: '' },
+    ]);
+    try {
+      const events = (url: string) => new Orchestra({ url, key: 'k', env: {}, reconnectDelayMs: 1, maxReconnects: 2 }).events('job_1');
+      await expect(events(notFound.url).next()).rejects.toBeInstanceOf(NotFoundError);
+      await expect(events(empty.url).next()).rejects.toBeInstanceOf(ConnectionError);
+    } finally {
+      await Promise.all([notFound.close(), empty.close()]);
+    }
   });
 });
