@@ -13,7 +13,7 @@ const SIZES = {
 const VALIDATORS = 8;
 
 /**
- * The dispatcher's ranking of one subnet's candidates (apps/dispatcher/src/ranking.ts, the
+ * The dispatcher's ranking of one subnet's candidates (libs/bittensor/src/chain/ranking.ts, the
  * function a hire calls once the metagraph and the reputation entries are in memory): 256 UIDs
  * with public axon addresses judged by the SSRF policy, a reputation entry for every miner, a
  * few UIDs already tried and a few calls in flight. Timed

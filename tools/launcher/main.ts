@@ -73,7 +73,7 @@ async function main(): Promise<number> {
   }
 
   writeDevnetConnection({ api: stack.api, nats: { servers: stack.natsUrl, user: stack.natsAccess.user, pass: stack.natsAccess.pass } });
-  say(`orchestra: serving; press Ctrl-C to stop. How to connect (the dev tenant's API key, the admin key, NATS; npm run dlq uses it): ${DEVNET_CONNECTION_FILE}`);
+  say(`orchestra: serving; press Ctrl-C to stop. How to connect (the dev tenant's API key, the admin key, NATS; the orchestra CLI and SDK use it): ${DEVNET_CONNECTION_FILE}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

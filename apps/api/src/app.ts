@@ -16,9 +16,12 @@ import { NatsSubmissionResponder } from './nats-submission';
 import { KeyStore } from './keys';
 import { recordRequest } from './metrics';
 import { ProblemFilter, clientErrorHandler, frameworkErrorHandler, sendProblem } from './problem.filter';
+import { OpenApiController } from './openapi/openapi.controller';
 import { RouteTable } from './routes';
 import { QuotasService } from './quotas.service';
 import { SchemasController } from './schemas.controller';
+import { SubnetsController } from './subnets.controller';
+import { SubnetsService } from './subnets';
 import { API_SETTINGS, ApiSettings, apiSettings, timeoutCheckIntervalMs } from './settings';
 import { KeysController, TenantsController, UsageController } from './tenants.controller';
 import { TenantStore } from './tenants';
@@ -30,7 +33,17 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [BusModule.forRoot(bus)],
-      controllers: [JobsController, ApprovalController, KeysController, TenantsController, UsageController, SchemasController, HealthController],
+      controllers: [
+        JobsController,
+        ApprovalController,
+        KeysController,
+        TenantsController,
+        UsageController,
+        SchemasController,
+        HealthController,
+        OpenApiController,
+        SubnetsController,
+      ],
       providers: [
         JobsService,
         JobEventsStreamer,
@@ -39,9 +52,12 @@ export class ApiModule {
         QuotasService,
         AuditLog,
         NatsSubmissionResponder,
+        SubnetsService,
         // One guard for every route: each declares the scope it needs (RequireScope) or that it is Public.
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: API_SETTINGS, useValue: settings },
+        // Filled by configureApi as Fastify registers the routes: 405s and the OpenAPI document read it.
+        { provide: RouteTable, useValue: new RouteTable() },
       ],
     };
   }
@@ -91,7 +107,7 @@ export function configureApi(app: INestApplication, settings: ApiSettings): void
   });
   fastify.addHook('preParsing', authenticateBeforeBody(app.get(KeyStore), sendProblem));
   // Nest registers the controllers' routes when the app initialises, after this.
-  const routes = new RouteTable();
+  const routes = app.get(RouteTable);
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
   app.useGlobalFilters(new ProblemFilter(settings.limits, routes));
   app.useGlobalInterceptors(new HandlerSpanInterceptor());

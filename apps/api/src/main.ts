@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const config = apiConfig(process.env);
   const bus = await Bus.connect(busOptions(config, `api@${hostname()}`));
   // The bus's limits follow the max_payload of the server actually connected to.
-  const settings = fitApiSettings(config.http, bus.limits, [], config.auth);
+  const settings = { ...fitApiSettings(config.http, bus.limits, [], config.auth), reputation: config.reputation };
   await runService({
     name: 'api',
     module: ApiModule.forRoot(bus, settings),

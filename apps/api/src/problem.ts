@@ -6,7 +6,7 @@ import type { ZodError } from 'zod';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
 /** Base of the `type` URIs, so clients can branch on the kind of problem rather than on text. */
-const TYPE_BASE = 'https://orchestra.dev/problems/';
+export const PROBLEM_TYPE_BASE = 'https://orchestra.dev/problems/';
 
 /** One invalid field of a request: where it is (a JSON pointer into the body, or a header) and what is wrong. */
 export interface FieldError {
@@ -53,7 +53,7 @@ export class ApiProblem extends Error {
   /** The response body for a request to `instance` (the request path). */
   toProblem(instance?: string): ProblemDetails {
     return {
-      type: `${TYPE_BASE}${this.kind}`,
+      type: `${PROBLEM_TYPE_BASE}${this.kind}`,
       title: this.title,
       status: this.status,
       detail: this.detail,

@@ -5,6 +5,8 @@
  */
 export class RouteTable {
   private readonly routes: Array<{ method: string; pattern: RegExp }> = [];
+  /** Every route as registered, for the OpenAPI document (openapi/openapi.ts). */
+  readonly registered: Array<{ method: string; url: string }> = [];
 
   /** Records a route: its method(s) and Fastify URL (`/v1/jobs/:id/events`). */
   add(method: string | readonly string[], url: string): void {
@@ -13,7 +15,10 @@ export class RouteTable {
       .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
       .join('/');
     const pattern = new RegExp(`^${source}/?$`);
-    for (const m of typeof method === 'string' ? [method] : method) this.routes.push({ method: m.toUpperCase(), pattern });
+    for (const m of typeof method === 'string' ? [method] : method) {
+      this.routes.push({ method: m.toUpperCase(), pattern });
+      this.registered.push({ method: m.toUpperCase(), url });
+    }
   }
 
   /** The methods served at `path` (without query), sorted; empty when no route matches it. */

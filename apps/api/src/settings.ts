@@ -1,3 +1,4 @@
+import type { ReputationSettings } from '@orchestra/bus';
 import { DEFAULT_MAX_PAYLOAD_BYTES, SizeLimits, sizeLimits, OrchestraError, listingProblems } from '@orchestra/contracts';
 import { readFileSync } from 'node:fs';
 import { KEEP_ALIVE_MS } from './job-events';
@@ -35,6 +36,8 @@ export interface ApiSettings {
   readonly tenancy: TenancySettings;
   /** The operators' admin key (ORCH_API_ADMIN_KEY / _FILE); without it only keys in the bucket are accepted. */
   readonly adminKey?: string;
+  /** How the reputations GET /v1/subnets shows decay (ORCH_REPUTATION_HALF_LIFE_MS); default one hour. */
+  readonly reputation?: ReputationSettings;
 }
 
 /** Shortest ORCH_API_ADMIN_KEY accepted: a person chooses it, so insist on enough entropy. */

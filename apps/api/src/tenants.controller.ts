@@ -31,7 +31,7 @@ function parseBody<T>(req: FastifyRequest, body: unknown, schema: z.ZodType<T>, 
   return parsed.data;
 }
 
-const CreateKeyBodySchema = z
+export const CreateKeyBodySchema = z
   .object({
     tenant: TenantSchema,
     scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),

@@ -67,7 +67,7 @@ async function originalBody(bus: Bus, seq: number, letter: DeadLetterPayload): P
   });
   if (!stored) {
     throw new DeadLetterReplayError(
-      `dead letter #${seq} cannot be replayed: its original, ${where}, is no longer there (aged out of the stream's retention, or deleted); its excerpt is all that is left (npm run dlq -- show ${seq})`,
+      `dead letter #${seq} cannot be replayed: its original, ${where}, is no longer there (aged out of the stream's retention, or deleted); its excerpt is all that is left (npm run orchestra -- dlq show ${seq})`,
     );
   }
   if (stored.subject !== letter.subject) {

@@ -130,6 +130,9 @@ const USE: Record<Exclude<NatsRole, 'operator'>, { publish: string[]; subscribe?
       // Keys, tenants, quotas and the tenant's job index (apps/api auth and tenants).
       ...[Buckets.apiKeys, Buckets.tenants, Buckets.usage, Buckets.tenantJobs].flatMap((b) => [...kvRead(b), ...kvWrite(b)]),
       Subjects.allAudit,
+      // GET /v1/subnets: the metagraphs metagraph-sync writes, and the sources' reputations.
+      ...kvRead(Buckets.metagraph),
+      ...kvRead(Buckets.reputation),
       // DELETE /v1/jobs/:id of a finished job: its record (the planner no longer writes it),
       // its events and its stored outputs. Purges are by subject filter.
       ...kvWrite(Buckets.jobs),
