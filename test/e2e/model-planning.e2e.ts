@@ -114,10 +114,12 @@ describe('goals planned by a model, end to end (separate processes)', () => {
       ['answers[1]', 'verified'],
       ['chart', 'verified'],
     ]);
-    // The chart waited for every run.
-    const verifiedAt = (stepId: string) => events.find((e) => e.event === 'step.verified' && e.stepId === stepId)?.seq ?? Infinity;
+    // The chart waited for every run. Compared with each run's last answer, which the dispatcher
+    // publishes before the result the verifier judges: the verifier's own step.verified event is
+    // another service's publish and may land after the planner has already dispatched the chart.
+    const answeredAt = (stepId: string) => events.filter((e) => e.event === 'step.answered' && e.stepId === stepId).at(-1)?.seq ?? Infinity;
     const chartDispatched = events.find((e) => e.event === 'step.dispatched' && e.stepId === 'chart')?.seq ?? -1;
-    expect(chartDispatched).toBeGreaterThan(Math.max(verifiedAt('answers[0]'), verifiedAt('answers[1]')));
+    expect(chartDispatched).toBeGreaterThan(Math.max(answeredAt('answers[0]'), answeredAt('answers[1]')));
     const report = ReportSchema.parse(job.result);
     expect(report.outputs.answers).toHaveLength(2);
     expect(report.provenance.map((p) => p.stepId)).toEqual(['answers[0]', 'answers[1]', 'chart']);
