@@ -80,6 +80,21 @@ describe('the good fake LLM answers the prompts promptFor builds, by reading the
     expect(new Set(cited)).toEqual(new Set(['rows', 'posts', 'results']));
   });
 
+  it('writes a report restating given findings and the evidence of rows and results, every paragraph cited, and the answer verifies', async () => {
+    const rows = JSON.parse(answerPrompt(promptFor('data.financials', { documents }))).rows;
+    const results = [{ url: 'https://news.example/krf', title: 'Kestrel Ridge Foods grows sales 9%', snippet: 'Net sales rose on pricing.' }];
+    const findings = [{ statement: 'KRF sales grew on pricing.', citations: [{ item: 'results' as const, index: 0 }] }];
+    const input = { question: 'How did Kestrel Ridge Foods do?', title: 'Kestrel Ridge Foods FY2025', rows, results, findings };
+    const answer = answerPrompt(promptFor('text.report', input));
+    expect(await verifyOutput('text.report@1', answer, input)).toMatchObject({ ok: true });
+    const { title, sections } = JSON.parse(answer);
+    expect(title).toBe('Kestrel Ridge Foods FY2025');
+    expect(sections.map((s: { heading: string }) => s.heading)).toEqual(['Findings', 'Evidence']);
+    expect(sections[0].paragraphs[0]).toEqual({ text: 'KRF sales grew on pricing.', citations: [{ item: 'findings', index: 0, quote: 'KRF sales grew on pricing.' }, { item: 'rows', index: 0 }] });
+    const cited = sections.flatMap((s: { paragraphs: { citations: { item: string }[] }[] }) => s.paragraphs.flatMap((p) => p.citations.map((c) => c.item)));
+    expect(new Set(cited)).toEqual(new Set(['findings', 'rows', 'results']));
+  });
+
   it('writes a plotting script over the given rows that parses, with its dependencies and entrypoint', async () => {
     const rows = JSON.parse(answerPrompt(promptFor('data.financials', { documents }))).rows;
     const input = { task: 'Graph each line item per company over the fiscal years.', rows };

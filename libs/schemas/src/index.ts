@@ -7,6 +7,7 @@
  */
 export * from './financials';
 export * from './analysis';
+export * from './text-report';
 export * from './code';
 export * from './search';
 export * from './social';

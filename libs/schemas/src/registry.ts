@@ -5,10 +5,11 @@ import type { SemanticCheck } from './check';
 import { checkPythonCode, CodeRequestSchema, PythonCodeSchema } from './code';
 import { checkExtractedFinancials, checkFinancials, ExtractedFinancialsSchema, FinancialsExtractRequestSchema, FinancialsRequestSchema, FinancialsSchema } from './financials';
 import { checkWebSearch, WebSearchInputSchema, WebSearchSchema } from './search';
+import { checkTextReport, ReportInputSchema, TextReportSchema } from './text-report';
 import { checkSocialPosts, SocialPostsSchema, SocialQueryInputSchema } from './social';
 
 /** What a source can be hired for. Each capability has one current definition (and may keep superseded versions). */
-export const CAPABILITIES = ['data.financials', 'text.analysis', 'code.python', 'web.search', 'data.social'] as const;
+export const CAPABILITIES = ['data.financials', 'text.analysis', 'code.python', 'web.search', 'data.social', 'text.report'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /** A versioned schema id, `<name>@<major>`. A breaking change adds a new major; ids never change meaning. */
@@ -108,6 +109,23 @@ const SOCIAL: CapabilityDefinition = {
   check: checkSocialPosts,
 };
 
+const TEXT_REPORT: CapabilityDefinition = {
+  capability: 'text.report',
+  description: 'A titled report: sections of paragraphs, each grounded in the items it cites.',
+  outputSchemaId: 'text.report@1',
+  defaultNetuid: 1,
+  providers: ['chutes'],
+  input: ReportInputSchema,
+  output: TextReportSchema,
+  check: checkTextReport,
+  instructions: [
+    'Title the report with the given title, or after the question it answers.',
+    'Every paragraph cites at least one input item: {"item": "rows"|"posts"|"results"|"findings", "index": n} or, for posts and results, {"item": …, "url": …}.',
+    "Add a quote to a citation only when copying its words verbatim: a row's quote, a post's text, a result's title or snippet, a finding's statement.",
+    'A paragraph that names a ticker cites at least one row of that company.',
+  ],
+};
+
 /** The current definition of each capability: what new plans get. */
 export const CAPABILITY_DEFINITIONS: Readonly<Record<Capability, CapabilityDefinition>> = {
   'data.financials': FINANCIALS_V2,
@@ -115,6 +133,7 @@ export const CAPABILITY_DEFINITIONS: Readonly<Record<Capability, CapabilityDefin
   'code.python': CODE,
   'web.search': WEB_SEARCH,
   'data.social': SOCIAL,
+  'text.report': TEXT_REPORT,
 };
 
 /**

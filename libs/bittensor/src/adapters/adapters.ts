@@ -23,6 +23,7 @@ export const DEFAULT_CAPABILITY_NETUIDS: Readonly<Record<Capability, number>> = 
   'code.python': 62,
   'web.search': 22,
   'data.social': 13,
+  'text.report': 1,
 });
 
 /** What every adapter needs. */
