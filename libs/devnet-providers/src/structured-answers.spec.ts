@@ -95,6 +95,24 @@ describe('the good fake LLM answers the prompts promptFor builds, by reading the
     expect(new Set(cited)).toEqual(new Set(['findings', 'rows', 'results']));
   });
 
+  it('extracts data of a client schema from a filing, every value quoted, and the answer verifies', async () => {
+    const schema = {
+      type: 'object',
+      properties: { company: { type: 'string' }, capital: { type: 'object', properties: { expenditures: { type: 'number' } }, required: ['expenditures'] } },
+      required: ['company', 'capital'],
+    };
+    const input = { documents, schema };
+    const answer = answerPrompt(promptFor('data.extract', input));
+    expect(await verifyOutput('data.extract@1', answer, input)).toMatchObject({ ok: true });
+    expect(JSON.parse(answer)).toEqual({
+      data: { company: expect.stringContaining('Kestrel Ridge Foods'), capital: { expenditures: 36.9 } },
+      evidence: [
+        { path: '/company', documentId: 'krf-10k-2025', quote: expect.stringContaining('Kestrel Ridge Foods') },
+        { path: '/capital/expenditures', documentId: 'krf-10k-2025', quote: 'Capital expenditures were $36.9 million in fiscal 2025.' },
+      ],
+    });
+  });
+
   it('writes a plotting script over the given rows that parses, with its dependencies and entrypoint', async () => {
     const rows = JSON.parse(answerPrompt(promptFor('data.financials', { documents }))).rows;
     const input = { task: 'Graph each line item per company over the fiscal years.', rows };

@@ -8,6 +8,7 @@
 export * from './financials';
 export * from './analysis';
 export * from './text-report';
+export * from './data-extract';
 export * from './code';
 export * from './search';
 export * from './social';

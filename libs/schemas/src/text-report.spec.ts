@@ -22,7 +22,13 @@ describe('text.report@1: every paragraph cites input items, and quoted evidence 
         heading: 'Revenue',
         paragraphs: [
           { text: 'AAPL sold $383,285 million.', citations: [{ item: 'rows', index: 0, quote: '$ 383,285' }] },
-          { text: 'Services carried the year.', citations: [{ item: 'findings', index: 0, quote: 'Services carried the year.' }, { item: 'results', url: 'https://news.example/apple' }] },
+          {
+            text: 'Services carried the year.',
+            citations: [
+              { item: 'findings', index: 0, quote: 'Services carried the year.' },
+              { item: 'results', url: 'https://news.example/apple' },
+            ],
+          },
         ],
       },
     ]);
@@ -43,7 +49,6 @@ describe('text.report@1: every paragraph cites input items, and quoted evidence 
   });
 
   it('rejects a quote not in its item, a finding cited by url, a finding that does not exist and a ticker without its row', async () => {
-
     const semantic = await verify([
       {
         heading: 'Claims',

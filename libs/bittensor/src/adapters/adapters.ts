@@ -24,6 +24,7 @@ export const DEFAULT_CAPABILITY_NETUIDS: Readonly<Record<Capability, number>> = 
   'web.search': 22,
   'data.social': 13,
   'text.report': 1,
+  'data.extract': 64,
 });
 
 /** What every adapter needs. */
