@@ -90,7 +90,13 @@ describe('the good fake LLM answers the prompts promptFor builds, by reading the
     const { title, sections } = JSON.parse(answer);
     expect(title).toBe('Kestrel Ridge Foods FY2025');
     expect(sections.map((s: { heading: string }) => s.heading)).toEqual(['Findings', 'Evidence']);
-    expect(sections[0].paragraphs[0]).toEqual({ text: 'KRF sales grew on pricing.', citations: [{ item: 'findings', index: 0, quote: 'KRF sales grew on pricing.' }, { item: 'rows', index: 0 }] });
+    expect(sections[0].paragraphs[0]).toEqual({
+      text: 'KRF sales grew on pricing.',
+      citations: [
+        { item: 'findings', index: 0, quote: 'KRF sales grew on pricing.' },
+        { item: 'rows', index: 0 },
+      ],
+    });
     const cited = sections.flatMap((s: { paragraphs: { citations: { item: string }[] }[] }) => s.paragraphs.flatMap((p) => p.citations.map((c) => c.item)));
     expect(new Set(cited)).toEqual(new Set(['findings', 'rows', 'results']));
   });
