@@ -69,7 +69,15 @@ const schemaOf = (c: MinerCapability) => definitionFor(c, INPUTS[c]).outputSchem
 describe('default tables', () => {
   it('route each capability to its subnet and protocol', () => {
     expect(DEFAULT_SUBNET_PROTOCOLS).toEqual({ 1: 'epistula', 13: 'synapse', 22: 'synapse', 62: 'synapse' });
-    expect(DEFAULT_CAPABILITY_NETUIDS).toEqual({ 'data.financials': 13, 'text.analysis': 1, 'code.python': 62, 'web.search': 22, 'data.social': 13 });
+    expect(DEFAULT_CAPABILITY_NETUIDS).toEqual({
+      'data.financials': 13,
+      'text.analysis': 1,
+      'code.python': 62,
+      'web.search': 22,
+      'data.social': 13,
+      'text.report': 1,
+      'data.extract': 64,
+    });
     expect(() => createSubnetAdapter('platform', { hotkey: orchestra, addressPolicy: loopback })).toThrow('platform');
   });
 });

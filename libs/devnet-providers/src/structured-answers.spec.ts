@@ -80,6 +80,45 @@ describe('the good fake LLM answers the prompts promptFor builds, by reading the
     expect(new Set(cited)).toEqual(new Set(['rows', 'posts', 'results']));
   });
 
+  it('writes a report restating given findings and the evidence of rows and results, every paragraph cited, and the answer verifies', async () => {
+    const rows = JSON.parse(answerPrompt(promptFor('data.financials', { documents }))).rows;
+    const results = [{ url: 'https://news.example/krf', title: 'Kestrel Ridge Foods grows sales 9%', snippet: 'Net sales rose on pricing.' }];
+    const findings = [{ statement: 'KRF sales grew on pricing.', citations: [{ item: 'results' as const, index: 0 }] }];
+    const input = { question: 'How did Kestrel Ridge Foods do?', title: 'Kestrel Ridge Foods FY2025', rows, results, findings };
+    const answer = answerPrompt(promptFor('text.report', input));
+    expect(await verifyOutput('text.report@1', answer, input)).toMatchObject({ ok: true });
+    const { title, sections } = JSON.parse(answer);
+    expect(title).toBe('Kestrel Ridge Foods FY2025');
+    expect(sections.map((s: { heading: string }) => s.heading)).toEqual(['Findings', 'Evidence']);
+    expect(sections[0].paragraphs[0]).toEqual({
+      text: 'KRF sales grew on pricing.',
+      citations: [
+        { item: 'findings', index: 0, quote: 'KRF sales grew on pricing.' },
+        { item: 'rows', index: 0 },
+      ],
+    });
+    const cited = sections.flatMap((s: { paragraphs: { citations: { item: string }[] }[] }) => s.paragraphs.flatMap((p) => p.citations.map((c) => c.item)));
+    expect(new Set(cited)).toEqual(new Set(['findings', 'rows', 'results']));
+  });
+
+  it('extracts data of a client schema from a filing, every value quoted, and the answer verifies', async () => {
+    const schema = {
+      type: 'object',
+      properties: { company: { type: 'string' }, capital: { type: 'object', properties: { expenditures: { type: 'number' } }, required: ['expenditures'] } },
+      required: ['company', 'capital'],
+    };
+    const input = { documents, schema };
+    const answer = answerPrompt(promptFor('data.extract', input));
+    expect(await verifyOutput('data.extract@1', answer, input)).toMatchObject({ ok: true });
+    expect(JSON.parse(answer)).toEqual({
+      data: { company: expect.stringContaining('Kestrel Ridge Foods'), capital: { expenditures: 36.9 } },
+      evidence: [
+        { path: '/company', documentId: 'krf-10k-2025', quote: expect.stringContaining('Kestrel Ridge Foods') },
+        { path: '/capital/expenditures', documentId: 'krf-10k-2025', quote: 'Capital expenditures were $36.9 million in fiscal 2025.' },
+      ],
+    });
+  });
+
   it('writes a plotting script over the given rows that parses, with its dependencies and entrypoint', async () => {
     const rows = JSON.parse(answerPrompt(promptFor('data.financials', { documents }))).rows;
     const input = { task: 'Graph each line item per company over the fiscal years.', rows };

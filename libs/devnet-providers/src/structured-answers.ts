@@ -14,6 +14,12 @@
  * - analysis (an output of findings with citations): a finding per company and line item over
  *   the years, per post and per search result, each citing the items it rests on with words
  *   copied from them, and citing a company's row whenever it names its ticker;
+ * - report (an output of a title and sections of cited paragraphs): a section restating the
+ *   given findings, each cited with its statement as the quote, and a section of the analysis
+ *   above over the given rows, posts and results;
+ * - data extraction (an output of `data` and `evidence`): a value of the client's schema (in the
+ *   input) whose every string is a document sentence naming its key (else the first sentence) and
+ *   every number the first one written in such a sentence, each with that sentence as evidence;
  * - code (an output with `code`, `dependencies` and `entrypoint`): a matplotlib script that plots
  *   the given rows per line item and company over the periods;
  * - anything else: a value conforming to the JSON Schema, its strings taken from the prompt.
@@ -65,6 +71,8 @@ export function answerOrchestraPrompt(prompt: OrchestraPrompt): string {
   const findings = propertiesOf(prompt.schema).findings;
   if (findings !== undefined && 'citations' in propertiesOf(itemsOf(findings))) return JSON.stringify(analyse(prompt.input));
   const top = propertiesOf(prompt.schema);
+  if ('data' in top && 'evidence' in top) return JSON.stringify(extractData(prompt.input.schema, prompt.documents));
+  if ('title' in top && 'sections' in top) return JSON.stringify(report(prompt.input));
   if ('code' in top && 'entrypoint' in top && 'dependencies' in top) return JSON.stringify(plotScript(prompt.input));
   const text = [...prompt.documents.map((d) => d.text), JSON.stringify(prompt.input)].join('\n');
   return JSON.stringify(conform(prompt.schema, '', splitSentences(text)));
@@ -275,12 +283,7 @@ export function analyse(input: Record<string, unknown>): { summary: string; find
       citations: [cite(sorted[0]), cite(sorted[sorted.length - 1])],
     });
   }
-  const tickers = [...new Set(rows.map((r) => r.entity))];
-  /** A statement naming a company cites one of its rows: the analysis rests on the figures too. */
-  const withTickerRows = (statement: string, citations: Citation[]): Finding => {
-    const named = tickers.filter((t) => new RegExp(`(?<![A-Za-z0-9])${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`).test(statement));
-    return { statement, citations: [...citations, ...named.map((t) => ({ item: 'rows' as const, index: rows.findIndex((r) => r.entity === t) }))] };
-  };
+  const withTickerRows = (statement: string, citations: Citation[]): Finding => ({ statement, citations: [...citations, ...tickerRowCitations(rows, statement)] });
   posts.slice(0, 8).forEach((post) => {
     const words = firstWords(post.text);
     findings.push(withTickerRows(`@${post.author || 'someone'} on ${post.source} (${post.date.slice(0, 10)}): "${words}"`, [{ item: 'posts', url: post.url, quote: words }]));
@@ -297,6 +300,13 @@ export function analyse(input: Record<string, unknown>): { summary: string; find
   return { summary, findings: kept };
 }
 
+/** A statement naming a company cites one of its rows (the checks demand it): a citation of the first row of each ticker it names. */
+function tickerRowCitations(rows: readonly AnyRow[], statement: string): { item: 'rows'; index: number }[] {
+  const tickers = [...new Set(rows.map((r) => r.entity))];
+  const named = tickers.filter((t) => new RegExp(`(?<![A-Za-z0-9])${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`).test(statement));
+  return named.map((t) => ({ item: 'rows' as const, index: rows.findIndex((r) => r.entity === t) }));
+}
+
 function figure(row: AnyRow): string {
   const grouped = Math.abs(row.value).toLocaleString('en-US', { maximumFractionDigits: 6 });
   return `${row.value < 0 ? '-' : ''}${grouped} ${row.unit.replace(/_/g, ' ')}`;
@@ -308,6 +318,85 @@ function firstWords(text: string): string {
   if (sentence.length <= 200) return sentence;
   const cut = sentence.slice(0, 200);
   return cut.slice(0, Math.max(1, cut.lastIndexOf(' ')));
+}
+
+// ---------------------------------------------------------------- data extraction
+
+interface Evidence {
+  path: string;
+  documentId: string;
+  quote: string;
+}
+
+/** A number as written, not part of a code (FY2025, 10-K): `4,250`, `1418702`, `36.9`. */
+const WRITTEN_NUMBER = /(?<![A-Za-z0-9.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![A-Za-z0-9]|-[A-Za-z]|\))/;
+
+/** Data of the client's schema read from the documents, every string and number with the sentence it came from as evidence. */
+export function extractData(schema: unknown, documents: readonly Document[]): { data: unknown; evidence: Evidence[] } {
+  const sentences = documents.flatMap((d) => splitSentences(d.text).map((text) => ({ documentId: d.id, text })));
+  const evidence: Evidence[] = [];
+  const naming = (key: string, number: boolean) => {
+    const words = key
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((w) => w.length > 2);
+    const usable = sentences.filter((s) => !number || WRITTEN_NUMBER.test(s.text));
+    return usable.find((s) => words.some((w) => s.text.toLowerCase().includes(w))) ?? usable[0];
+  };
+  const fill = (node: unknown, key: string, path: string, depth: number): unknown => {
+    if (!isObject(node) || depth > 16) return null;
+    if ('const' in node || Array.isArray(node.enum)) return conform(node, key, []);
+    const type = Array.isArray(node.type) ? node.type.find((t) => t !== 'null') : node.type;
+    if (type === 'object') {
+      const props = propertiesOf(node);
+      const required = Array.isArray(node.required) ? (node.required as string[]) : Object.keys(props);
+      return Object.fromEntries(required.filter((k) => k in props).map((k) => [k, fill(props[k], k, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1)]));
+    }
+    if (type === 'array') {
+      const count = Math.max(1, typeof node.minItems === 'number' ? node.minItems : 1);
+      return Array.from({ length: count }, (_, i) => fill(node.items, key, `${path}/${i}`, depth + 1));
+    }
+    if (type === 'string' || type === 'number' || type === 'integer') {
+      const sentence = naming(key, type !== 'string');
+      if (!sentence) return conform(node, key, []);
+      const written = WRITTEN_NUMBER.exec(sentence.text);
+      const value = type === 'string' ? sentence.text : Number(`${written?.[1] ?? '0'}${written?.[2] ?? ''}`.replace(/,/g, ''));
+      evidence.push({ path, documentId: sentence.documentId, quote: sentence.text });
+      return value;
+    }
+    return conform(node, key, []);
+  };
+  return { data: fill(schema, '', '', 0), evidence };
+}
+
+// ---------------------------------------------------------------- report
+
+interface ReportCitation {
+  item: 'rows' | 'posts' | 'results' | 'findings';
+  index?: number;
+  url?: string;
+  quote?: string;
+}
+
+/** A report: the given findings restated (each citing itself, quoted), then the analysis of the given items, a paragraph per finding. */
+export function report(input: Record<string, unknown>): { title: string; sections: { heading: string; paragraphs: { text: string; citations: ReportCitation[] }[] }[] } {
+  const question = typeof input.question === 'string' ? input.question : undefined;
+  const title = (typeof input.title === 'string' ? input.title : (question ?? 'Report')).slice(0, 300);
+  const given = arrayOf<{ statement: string }>(input.findings).slice(0, MAX_FINDINGS);
+  const rows = arrayOf<AnyRow>(input.rows);
+  const sections = [];
+  if (given.length > 0) {
+    sections.push({
+      heading: 'Findings',
+      paragraphs: given.map((f, i) => ({
+        text: f.statement,
+        citations: [{ item: 'findings' as const, index: i, quote: f.statement.slice(0, 1000) }, ...tickerRowCitations(rows, f.statement)],
+      })),
+    });
+  }
+  const evidence = analyse(input).findings;
+  if (evidence.length > 0) sections.push({ heading: 'Evidence', paragraphs: evidence.map((f) => ({ text: f.statement, citations: f.citations })) });
+  return { title, sections };
 }
 
 // ---------------------------------------------------------------- code

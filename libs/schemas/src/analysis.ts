@@ -51,16 +51,27 @@ export const AnalysisInputSchema = z
   .refine((r) => (r.rows?.length ?? 0) + (r.posts?.length ?? 0) + (r.results?.length ?? 0) > 0, { message: 'give at least one row, post or result to analyse' });
 export type AnalysisInput = z.infer<typeof AnalysisInputSchema>;
 
-/** A citation of one input item, by index or (posts and results) by url, with the evidence quoted from it. */
-export const ItemCitationSchema = z
-  .object({
-    item: z.enum(ANALYSIS_ITEM_KINDS).describe('Which input list the cited item is in'),
-    index: z.number().int().nonnegative().optional().describe('Its index in that list'),
-    url: z.string().max(2_048).optional().describe("Or, for posts and results, the item's url"),
-    quote: z.string().min(1).max(1_000).optional().describe("Words copied verbatim from the item (a row's quote, a post's text, a result's title or snippet)"),
-  })
-  .strict()
-  .refine((c) => (c.index === undefined) !== (c.url === undefined), { message: 'a citation names its item by index or by url (exactly one)' });
+/**
+ * Every kind of input item a claim may cite: text.analysis@2 cites rows, posts and results;
+ * text.report@1 also the findings of an earlier analysis.
+ */
+export const CITABLE_ITEM_KINDS = [...ANALYSIS_ITEM_KINDS, 'findings'] as const;
+export type CitableItemKind = (typeof CITABLE_ITEM_KINDS)[number];
+
+/** A citation of one input item of `kinds`, by index or (posts and results) by url, with the evidence quoted from it. */
+export function itemCitationSchema<K extends readonly [CitableItemKind, ...CitableItemKind[]]>(kinds: K, quotable: string) {
+  return z
+    .object({
+      item: z.enum(kinds).describe('Which input list the cited item is in'),
+      index: z.number().int().nonnegative().optional().describe('Its index in that list'),
+      url: z.string().max(2_048).optional().describe("Or, for posts and results, the item's url"),
+      quote: z.string().min(1).max(1_000).optional().describe(`Words copied verbatim from the item (${quotable})`),
+    })
+    .strict()
+    .refine((c) => (c.index === undefined) !== (c.url === undefined), { message: 'a citation names its item by index or by url (exactly one)' });
+}
+
+export const ItemCitationSchema = itemCitationSchema(ANALYSIS_ITEM_KINDS, "a row's quote, a post's text, a result's title or snippet");
 export type ItemCitation = z.infer<typeof ItemCitationSchema>;
 
 /** A finding of text.analysis@2; a bare number cites `rows[n]` (the @1 form). */
@@ -88,8 +99,17 @@ export function citationOf(citation: number | ItemCitation): ItemCitation {
   return typeof citation === 'number' ? { item: 'rows', index: citation } : citation;
 }
 
-/** The text a quote from an item must come from: a row's quote (or its source), a post's text, a result's title and snippet. */
-function quotableText(kind: AnalysisItemKind, item: unknown): string {
+/** A citation of any citable kind (what checkCitations reads). */
+export interface AnyItemCitation {
+  readonly item: CitableItemKind;
+  readonly index?: number;
+  readonly url?: string;
+  readonly quote?: string;
+}
+
+/** The text a quote from an item must come from: a row's quote (or its source), a post's text, a result's title and snippet, a finding's statement. */
+function quotableText(kind: CitableItemKind, item: unknown): string {
+  if (kind === 'findings') return (item as { statement: string }).statement;
   if (kind === 'rows') {
     const row = item as AnyFinancialRow;
     return 'quote' in row ? row.quote : row.source;
@@ -104,35 +124,45 @@ function tickerPattern(ticker: string): RegExp {
   return new RegExp(`(?<![A-Za-z0-9])${ticker.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`);
 }
 
+/** One claim to ground: where it is in the output (`findings.2`), its words and its citations. */
+export interface CitingClaim {
+  readonly at: string;
+  readonly statement: string;
+  readonly citations: readonly (number | AnyItemCitation)[];
+}
+
+/** The items claims may cite, by kind. */
+export type CitableInput = { rows?: readonly AnyFinancialRow[]; posts?: readonly unknown[]; results?: readonly unknown[]; findings?: readonly unknown[] };
+
 /**
- * Grounding of an analysis: every citation points at an input item (an index in range, a url
- * some item has), every quote is in the cited item verbatim (whitespace aside), and a finding
- * whose statement names a ticker of the input rows cites at least one row of that company.
+ * Grounding of cited claims (an analysis's findings, a report's paragraphs): every citation
+ * points at an input item (an index in range, a url some post or result has), every quote is in
+ * the cited item verbatim (whitespace aside), and a claim whose words name a ticker of the input
+ * rows cites at least one row of that company.
  */
-function checkCitations(
-  findings: readonly { statement: string; citations: readonly (number | ItemCitation)[] }[],
-  input: { rows?: readonly AnyFinancialRow[]; posts?: readonly unknown[]; results?: readonly unknown[] },
-): string[] {
-  const lists: Record<AnalysisItemKind, readonly unknown[]> = { rows: input.rows ?? [], posts: input.posts ?? [], results: input.results ?? [] };
-  const urls: Record<AnalysisItemKind, Map<string, number>> = {
+export function checkCitations(claims: readonly CitingClaim[], input: CitableInput): string[] {
+  const lists: Record<CitableItemKind, readonly unknown[]> = { rows: input.rows ?? [], posts: input.posts ?? [], results: input.results ?? [], findings: input.findings ?? [] };
+  const urls: Record<CitableItemKind, Map<string, number>> = {
     rows: new Map(),
+    findings: new Map(),
     posts: new Map(lists.posts.map((p, i) => [(p as { url: string }).url, i] as const).reverse()),
     results: new Map(lists.results.map((r, i) => [(r as { url: string }).url, i] as const).reverse()),
   };
   const tickers = [...new Set(lists.rows.map((row) => (row as AnyFinancialRow).entity))].map((ticker) => ({ ticker, named: tickerPattern(ticker) }));
   const normalized = new Map<string, string>();
   const errors: string[] = [];
-  findings.forEach((finding, i) => {
+  for (const claim of claims) {
     const citedEntities = new Set<string>();
-    finding.citations.forEach((raw, j) => {
-      const c = citationOf(raw);
-      const at = `findings.${i}.citations.${j}`;
+    claim.citations.forEach((raw, j) => {
+      const c: AnyItemCitation = typeof raw === 'number' ? { item: 'rows', index: raw } : raw;
+      const at = `${claim.at}.citations.${j}`;
       const list = lists[c.item];
       let index = c.index;
       if (c.url !== undefined) {
         index = urls[c.item].get(c.url);
         if (index === undefined) {
-          errors.push(`${at}: no input ${c.item === 'rows' ? 'row has a url (cite rows by index)' : `${c.item.slice(0, -1)} has url ${excerpt(c.url, 120)}`}`);
+          const byIndex = c.item === 'rows' || c.item === 'findings';
+          errors.push(`${at}: no input ${byIndex ? `${c.item.slice(0, -1)} has a url (cite ${c.item} by index)` : `${c.item.slice(0, -1)} has url ${excerpt(c.url, 120)}`}`);
           return;
         }
       }
@@ -149,18 +179,21 @@ function checkCitations(
       }
     });
     for (const { ticker, named } of tickers) {
-      if (named.test(finding.statement) && !citedEntities.has(ticker)) errors.push(`findings.${i}: the statement names ${ticker} but cites no ${ticker} row`);
+      if (named.test(claim.statement) && !citedEntities.has(ticker)) errors.push(`${claim.at}: the statement names ${ticker} but cites no ${ticker} row`);
     }
-  });
+  }
   return errors;
 }
 
+const findingClaims = (findings: readonly { statement: string; citations: readonly (number | ItemCitation)[] }[]): CitingClaim[] =>
+  findings.map((f, i) => ({ at: `findings.${i}`, statement: f.statement, citations: f.citations }));
+
 /** text.analysis@1: every citation is the index of an input row; a finding naming a ticker cites a row of it. */
 export const checkAnalysis = semanticCheck('text.analysis@1', { output: AnalysisSchema, input: AnalysisRequestSchema }, (output: Analysis, input: AnalysisRequest) =>
-  checkCitations(output.findings, input),
+  checkCitations(findingClaims(output.findings), input),
 );
 
 /** text.analysis@2: citations of rows, posts and results point at input items, and quoted evidence is in them. */
 export const checkCitedAnalysis = semanticCheck('text.analysis@2', { output: CitedAnalysisSchema, input: AnalysisInputSchema }, (output: CitedAnalysis, input: AnalysisInput) =>
-  checkCitations(output.findings, input),
+  checkCitations(findingClaims(output.findings), input),
 );

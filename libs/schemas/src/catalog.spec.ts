@@ -11,7 +11,15 @@ const post = (over: Partial<SocialPost> = {}): SocialPost => ({
 
 describe('the catalog', () => {
   it('registers every capability at its current version, and keeps the superseded ones verifiable', () => {
-    expect(Object.values(CAPABILITY_DEFINITIONS).map((d) => d.outputSchemaId)).toEqual(['data.financials@2', 'text.analysis@2', 'code.python@1', 'web.search@1', 'data.social@1']);
+    expect(Object.values(CAPABILITY_DEFINITIONS).map((d) => d.outputSchemaId)).toEqual([
+      'data.financials@2',
+      'text.analysis@2',
+      'code.python@1',
+      'web.search@1',
+      'data.social@1',
+      'text.report@1',
+      'data.extract@1',
+    ]);
     expect(schemaIds()).toEqual(expect.arrayContaining(['data.financials@1', 'text.analysis@1', 'report@1']));
     expect(jsonSchema('data.social@1')).toMatchObject({ $id: 'https://orchestra.dev/schemas/data.social@1', type: 'object' });
   });

@@ -14,6 +14,8 @@ describe('numbers as filings write them', () => {
     ]);
     // Codes and words are not figures: FY2023, 10-K, Q3.
     expect(numbersIn('FY2023 10-K Q3').map((n) => n.text)).toEqual([]);
+    // A number followed by a word is a number: the code test looks right after the digits.
+    expect(numbersIn('The company employs 4,250 people and 3D printers.').map((n) => n.value)).toEqual([4250]);
   });
 
   it.each([

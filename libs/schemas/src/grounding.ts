@@ -48,7 +48,8 @@ export function numbersIn(text: string): WrittenNumber[] {
     const [all, open, minus, int, frac, close, suffix] = m;
     const before = text.slice(0, m.index ?? 0);
     if (!open && /[A-Za-z0-9]$/.test(before)) continue; // part of a word or code (FY2023, Q3)
-    if (!suffix && /^(?:[A-Za-z]|-[A-Za-z])/.test(text.slice((m.index ?? 0) + all.length))) continue; // a code (10-K, 3D)
+    // A code (10-K, 3D), judged right after the digits: the match may have taken the space before a word (`4,250 people`).
+    if (!suffix && /^(?:[A-Za-z]|-[A-Za-z])/.test(text.slice((m.index ?? 0) + all.trimEnd().length))) continue;
     const magnitude = Number(int.replace(/,/g, '') + (frac ?? ''));
     const negative = Boolean(open && close) || Boolean(minus);
     const word = suffix?.toLowerCase();

@@ -7,6 +7,8 @@
  */
 export * from './financials';
 export * from './analysis';
+export * from './text-report';
+export * from './data-extract';
 export * from './code';
 export * from './search';
 export * from './social';

@@ -2,13 +2,15 @@ import { z } from 'zod';
 import type { SourceProviderId } from '@orchestra/contracts';
 import { AnalysisInputSchema, AnalysisRequestSchema, AnalysisSchema, checkAnalysis, checkCitedAnalysis, CitedAnalysisSchema } from './analysis';
 import type { SemanticCheck } from './check';
+import { checkExtraction, ExtractInputSchema, ExtractionSchema } from './data-extract';
 import { checkPythonCode, CodeRequestSchema, PythonCodeSchema } from './code';
 import { checkExtractedFinancials, checkFinancials, ExtractedFinancialsSchema, FinancialsExtractRequestSchema, FinancialsRequestSchema, FinancialsSchema } from './financials';
 import { checkWebSearch, WebSearchInputSchema, WebSearchSchema } from './search';
+import { checkTextReport, ReportInputSchema, TextReportSchema } from './text-report';
 import { checkSocialPosts, SocialPostsSchema, SocialQueryInputSchema } from './social';
 
 /** What a source can be hired for. Each capability has one current definition (and may keep superseded versions). */
-export const CAPABILITIES = ['data.financials', 'text.analysis', 'code.python', 'web.search', 'data.social'] as const;
+export const CAPABILITIES = ['data.financials', 'text.analysis', 'code.python', 'web.search', 'data.social', 'text.report', 'data.extract'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /** A versioned schema id, `<name>@<major>`. A breaking change adds a new major; ids never change meaning. */
@@ -108,6 +110,39 @@ const SOCIAL: CapabilityDefinition = {
   check: checkSocialPosts,
 };
 
+const TEXT_REPORT: CapabilityDefinition = {
+  capability: 'text.report',
+  description: 'A titled report: sections of paragraphs, each grounded in the items it cites.',
+  outputSchemaId: 'text.report@1',
+  defaultNetuid: 1,
+  providers: ['chutes'],
+  input: ReportInputSchema,
+  output: TextReportSchema,
+  check: checkTextReport,
+  instructions: [
+    'Title the report with the given title, or after the question it answers.',
+    'Every paragraph cites at least one input item: {"item": "rows"|"posts"|"results"|"findings", "index": n} or, for posts and results, {"item": …, "url": …}.',
+    "Add a quote to a citation only when copying its words verbatim: a row's quote, a post's text, a result's title or snippet, a finding's statement.",
+    'A paragraph that names a ticker cites at least one row of that company.',
+  ],
+};
+
+const DATA_EXTRACT: CapabilityDefinition = {
+  capability: 'data.extract',
+  description: "Structured data, shaped by the client's JSON Schema, read from documents the client supplied, every value backed by a quote.",
+  outputSchemaId: 'data.extract@1',
+  defaultNetuid: 64,
+  providers: ['chutes'],
+  input: ExtractInputSchema,
+  output: ExtractionSchema,
+  check: checkExtraction,
+  instructions: [
+    'Read the values from the documents below only; never from memory. data must conform to the schema in the input.',
+    'For every string and number in data, add evidence { path, documentId, quote }: path the JSON pointer of the value in data (/name, /items/0/price), quote the words of the document, copied verbatim, that contain the value.',
+    'Write each value as its quote writes it: a string copied from the quote, a number with the digits the quote shows.',
+  ],
+};
+
 /** The current definition of each capability: what new plans get. */
 export const CAPABILITY_DEFINITIONS: Readonly<Record<Capability, CapabilityDefinition>> = {
   'data.financials': FINANCIALS_V2,
@@ -115,6 +150,8 @@ export const CAPABILITY_DEFINITIONS: Readonly<Record<Capability, CapabilityDefin
   'code.python': CODE,
   'web.search': WEB_SEARCH,
   'data.social': SOCIAL,
+  'text.report': TEXT_REPORT,
+  'data.extract': DATA_EXTRACT,
 };
 
 /**

@@ -23,6 +23,8 @@ export const DEFAULT_CAPABILITY_NETUIDS: Readonly<Record<Capability, number>> = 
   'code.python': 62,
   'web.search': 22,
   'data.social': 13,
+  'text.report': 1,
+  'data.extract': 64,
 });
 
 /** What every adapter needs. */

@@ -18,7 +18,7 @@ export const CHUTES_DEFAULT_URL = 'https://llm.chutes.ai';
 export const CHUTES_CHAT_PATH = '/v1/chat/completions';
 export const CHUTES_MODELS_PATH = '/v1/models';
 /** Capabilities an LLM source serves unless configured otherwise. */
-export const CHUTES_DEFAULT_CAPABILITIES = ['text.analysis', 'code.python', 'data.financials'] as const;
+export const CHUTES_DEFAULT_CAPABILITIES = ['text.analysis', 'code.python', 'data.financials', 'text.report', 'data.extract'] as const;
 
 export interface ChutesOptions {
   readonly apiKey: string;
