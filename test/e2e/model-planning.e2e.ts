@@ -65,7 +65,7 @@ describe('goals planned by a model, end to end (separate processes)', () => {
     {
       kind: 'figures only, in the shape the client asked for',
       body: {
-        goal: 'Extract the net income reported in these filings',
+        goal: 'List the net income stated in these filings',
         inputs: { documents: DOCUMENTS },
         outputSchema: {
           type: 'object',
